@@ -1,0 +1,48 @@
+"""The `summarizer` command. It parses arguments and calls the library, nothing more.
+
+Heavy modules (openai, instructor, pydantic models) are imported inside the commands, so
+`summarizer --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from summarizer import __version__
+from summarizer.cli import brief as _brief
+from summarizer.cli import info as _info
+
+app = typer.Typer(
+    name="summarizer",
+    help="Turn news articles into grounded, structured briefs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarizer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Turn news articles into grounded, structured briefs."""
+
+
+app.command("brief")(_brief.brief)
+app.command("schema")(_info.schema)
+app.command("prompts")(_info.prompts)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,81 @@
+"""`summarizer brief`: one brief per article file (or stdin)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from summarizer.cli import edge, options
+
+
+def brief(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Article text files; - reads standard input.", show_default=False)
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="md or json. Default md.", show_default=False),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.", show_default=False),
+    ] = None,
+    config: options.Config = None,
+    model: options.Model = None,
+    base_url: options.BaseUrl = None,
+    mode: options.Mode = None,
+    record: options.Record = None,
+    replay: options.Replay = None,
+    strict: options.Strict = False,
+    timeout: options.Timeout = None,
+    retries: options.Retries = None,
+    max_reasks: options.MaxReasks = None,
+    max_tokens: options.MaxTokens = None,
+    max_bytes: options.MaxBytes = None,
+    verbose: options.Verbose = False,
+) -> None:
+    """Brief each article: summary, key points, stance table with verbatim quotes, open questions."""
+    edge.setup_logging(verbose)
+    with edge.guarded():
+        import asyncio
+
+        from summarizer.errors import ConfigError
+        from summarizer.ingest import read_path
+        from summarizer.pipeline import brief_documents
+        from summarizer.render import FORMATS, render
+
+        chosen = fmt or "md"
+        if chosen not in FORMATS:
+            raise ConfigError(f"--format {chosen}: unknown; use one of {', '.join(FORMATS)}")
+        settings = options.settings_from_flags(
+            config,
+            strict=strict,
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            record_dir=record,
+            replay_dir=replay,
+            timeout=timeout,
+            http_retries=retries,
+            max_reasks=max_reasks,
+            max_tokens=max_tokens,
+            max_input_bytes=max_bytes,
+        )
+        # Every input is checked before the first model call: a bad file costs nothing.
+        docs = [read_path(arg, max_bytes=settings.max_input_bytes) for arg in inputs]
+        briefs = asyncio.run(brief_documents(docs, settings))
+        text = render(briefs, chosen)
+        if output is not None:
+            from summarizer.atomic import write_text
+
+            write_text(output, text)
+        elif chosen == "md" and sys.stdout.isatty():
+            from rich.console import Console
+            from rich.markdown import Markdown
+
+            Console().print(Markdown(text))
+        else:
+            sys.stdout.write(text)

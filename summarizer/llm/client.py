@@ -1,0 +1,201 @@
+"""The one place that reads keys, base URL and timeouts, builds the client, and asks the model.
+
+`LLM.extract()` sends messages with a Pydantic `response_model` through instructor over
+the OpenAI SDK, whose HTTP client always runs on the harness transport. HTTP faults (429
+with Retry-After, 5xx, timeouts) are retried by the SDK; invalid or ungrounded output is
+retried by instructor as a reask. Whatever still fails is translated here, once, into the
+project's own errors (errors.py): instructor 1.17 makes N+1 calls for max_retries=N and
+wraps every final failure in InstructorRetryException, so the cause is dug out of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from summarizer.config import Settings
+from summarizer.errors import (
+    ConfigError,
+    GroundingError,
+    ModelOutputError,
+    ProviderError,
+    ProviderUnreachable,
+    SummarizerError,
+)
+
+if TYPE_CHECKING:
+    import httpx2
+
+T = TypeVar("T", bound=BaseModel)
+
+GROUNDING_MARKER = "must be copied exactly from its source"
+NO_ENDPOINT = (
+    "no LLM endpoint configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
+    "(Ollama, vLLM, any OpenAI-compatible server), or pass --base-url; to try it offline, "
+    "use --replay seeds/recordings"
+)
+# Placeholder for servers that take no key (Ollama, llama.cpp); the SDK insists on one.
+_NO_KEY = "no-key-needed"
+_REPLAY_BASE_URL = "http://replay.invalid/v1"
+
+
+class LLM:
+    def __init__(
+        self, settings: Settings, *, inner_transport: httpx2.AsyncBaseTransport | None = None
+    ) -> None:
+        # Heavy imports live here, not at module import, so `summarizer --help` stays fast.
+        import httpx2
+        import instructor
+        import openai
+
+        from summarizer.llm.transport import HarnessTransport
+
+        self.settings = settings
+        if settings.replay_dir is not None:
+            if not settings.replay_dir.is_dir():
+                raise ConfigError(
+                    f"{settings.replay_dir}: recordings directory not found; check --replay"
+                )
+            transport = HarnessTransport("replay", directory=settings.replay_dir)
+            base_url = settings.base_url or _REPLAY_BASE_URL
+            # Replay is deterministic: a retry would get the same answer.
+            http_retries = 0
+        else:
+            if not settings.has_endpoint:
+                raise ConfigError(NO_ENDPOINT)
+            mode = "record" if settings.record_dir is not None else "live"
+            transport = HarnessTransport(
+                mode, directory=settings.record_dir, inner=inner_transport
+            )
+            base_url = settings.base_url
+            http_retries = settings.http_retries
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+        self._http = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
+        self._openai = openai.AsyncOpenAI(
+            api_key=self._secret or _NO_KEY,
+            base_url=base_url,
+            http_client=self._http,
+            max_retries=http_retries,
+            timeout=settings.timeout,
+        )
+        modes = {
+            "tools": instructor.Mode.TOOLS,
+            "json_schema": instructor.Mode.JSON_SCHEMA,
+            "md_json": instructor.Mode.MD_JSON,
+        }
+        self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
+
+    async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
+        kwargs: dict[str, Any] = {"model": self.settings.model, "max_tokens": self.settings.max_tokens}
+        if self.settings.temperature is not None:
+            kwargs["temperature"] = self.settings.temperature
+        with self.translate_errors():
+            # No context= on purpose: it would render the article through Jinja (prompting.py).
+            result: T = await self._client.chat.completions.create(
+                response_model=response_model,
+                messages=messages,  # type: ignore[arg-type]
+                max_retries=self.settings.max_reasks,
+                **kwargs,
+            )
+        return result
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    def _redact(self, text: str) -> str:
+        if self._secret and len(self._secret) >= 4:
+            text = text.replace(self._secret, "[REDACTED]")
+        return text
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SummarizerError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: BaseException) -> SummarizerError:
+        import instructor.core.exceptions as ie
+        import openai
+
+        chain = _causes(exc)
+        for e in chain:
+            if isinstance(e, SummarizerError):
+                return e
+        model = self.settings.model
+        for e in chain:
+            if isinstance(e, openai.APITimeoutError):
+                return ProviderUnreachable(
+                    f"model endpoint timed out after {self.settings.timeout:g}s "
+                    f"({self.settings.http_retries} retries); raise --timeout or try later"
+                )
+            if isinstance(e, openai.APIConnectionError):
+                return ProviderUnreachable(
+                    f"cannot reach the model endpoint {self._openai.base_url}; check "
+                    "OPENAI_BASE_URL / --base-url and that the server is running"
+                )
+            if isinstance(e, openai.APIStatusError):
+                body = self._redact(_short(e.response.text))
+                hint = {
+                    401: "check OPENAI_API_KEY",
+                    403: "check the key's permissions",
+                    404: f"check the model name {model!r} and the base URL",
+                    429: "rate limited after retries; lower --concurrency or try later",
+                }.get(e.status_code, "the endpoint failed after retries; try later")
+                return ProviderError(
+                    f"model endpoint answered HTTP {e.status_code}: {body}; {hint}",
+                    status=e.status_code,
+                    body=body,
+                )
+            if isinstance(e, ie.IncompleteOutputException):
+                return ModelOutputError(
+                    f"model output was cut off at the token limit (max_tokens="
+                    f"{self.settings.max_tokens}); raise --max-tokens or use a shorter article",
+                    raw_output=_raw_output(getattr(e, "last_completion", None)),
+                )
+        raw = _raw_output(getattr(exc, "last_completion", None))
+        attempts = getattr(exc, "n_attempts", "?")
+        text = self._redact(str(exc))
+        if GROUNDING_MARKER in text:
+            return GroundingError(
+                f"quotes still not found in the article after {attempts} attempts "
+                f"(--strict): {_short(text.split(GROUNDING_MARKER, 1)[1], 200)}; "
+                "re-run without --strict to drop them, or try a stronger model",
+                raw_output=raw,
+            )
+        return ModelOutputError(
+            f"model {model!r} gave no valid brief after {attempts} attempts: {_short(text, 200)}; "
+            "try another --mode (json_schema, md_json) or a stronger model",
+            raw_output=raw,
+        )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return seen
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _raw_output(completion: Any) -> str | None:
+    """The model's own words from a failed completion, for debugging."""
+    try:
+        message = completion.choices[0].message
+        if message.tool_calls:
+            return str(message.tool_calls[0].function.arguments)
+        return str(message.content)
+    except (AttributeError, IndexError, TypeError):
+        return None if completion is None else _short(json.dumps(str(completion)), 2000)

@@ -1,0 +1,139 @@
+"""The output contract: what a brief is.
+
+Field names are a public contract for bots and scripts; change them only together with
+SCHEMA_VERSION and the files in schemas/. The descriptions are prompt text: the model
+reads them through the JSON Schema, so they say what a good value is.
+
+`BriefContent` is what the model is asked to produce. `Brief` adds what the pipeline
+knows and the model must not invent: the sources and the provenance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from summarizer import grounding
+
+SCHEMA_VERSION = "1.0"
+
+
+class Stance(str, Enum):
+    supports = "supports"
+    opposes = "opposes"
+    mixed = "mixed"
+    neutral = "neutral"
+    unclear = "unclear"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Evidence(_Strict):
+    quote: str = Field(
+        description=(
+            "An exact, verbatim excerpt copied character for character from the source "
+            "article that shows the position. Do not paraphrase, translate, shorten with "
+            "ellipses or fix typos; keep the original language."
+        ),
+        min_length=1,
+    )
+    source_id: str = Field(
+        description="The id of the source the quote is copied from, e.g. S1.",
+    )
+
+
+class StanceRow(_Strict):
+    actor: str = Field(description="Who holds the position: a person, government, group or outlet.")
+    issue: str = Field(description="The question or matter the position is about, in a few words.")
+    position: str = Field(description="The actor's position on the issue, in one sentence.")
+    stance: Stance = Field(
+        description=(
+            "How the actor stands on the issue: supports, opposes, mixed, neutral, or unclear "
+            "when the article does not make it clear."
+        )
+    )
+    evidence: list[Evidence] = Field(
+        description="One or more verbatim quotes from the sources that show this position.",
+        min_length=1,
+    )
+
+
+class OpenQuestion(_Strict):
+    question: str = Field(description="Something the article leaves unknown or unresolved.")
+    why_it_matters: str = Field(description="Why a reader should care about the answer.")
+    what_would_resolve_it: str = Field(
+        description="What event, document or statement would settle the question."
+    )
+
+
+class BriefContent(_Strict):
+    """The part of a brief the model writes. Every quote is checked against its source."""
+
+    title: str = Field(description="A short, factual headline for the brief.")
+    summary: str = Field(
+        description="A neutral summary of the article in 2-4 sentences, without opinion."
+    )
+    key_points: list[str] = Field(
+        description="The 3-6 most important facts, one sentence each, most important first."
+    )
+    stances: list[StanceRow] = Field(
+        description=(
+            "The stance table: who holds which position on which issue, each row backed by "
+            "verbatim quotes. Only actors whose position the article actually reports."
+        )
+    )
+    open_questions: list[OpenQuestion] = Field(
+        description="What is still unknown after reading, why it matters, what would settle it."
+    )
+
+    @model_validator(mode="after")
+    def _quotes_are_grounded(self) -> BriefContent:
+        # Active only while the pipeline runs a brief (grounding.checking(...)); loading a
+        # stored brief is not re-checked against sources it no longer has.
+        grounding.enforce(self)
+        return self
+
+
+class Source(_Strict):
+    id: str = Field(description="The id quotes use to cite this source, e.g. S1.")
+    title: str | None = Field(default=None, description="The article's title, if known.")
+    url: str | None = Field(default=None, description="Where the article came from, if a URL.")
+    path: str | None = Field(default=None, description="The local file it was read from, if any.")
+    published: datetime | None = Field(default=None, description="When it was published.")
+    sha256: str = Field(description="SHA-256 of the article text the brief was made from.")
+
+
+class Provenance(_Strict):
+    model: str = Field(description="The model name sent to the endpoint.")
+    prompt_name: str = Field(description="Name of the prompt template used.")
+    prompt_version: str = Field(description="Version of the prompt template used.")
+    created_at: datetime = Field(description="When the brief was made (UTC).")
+    tokens_in: int = Field(description="Prompt tokens over all LLM calls, reasks included.")
+    tokens_out: int = Field(description="Completion tokens over all LLM calls, reasks included.")
+    llm_calls: int = Field(description="HTTP requests sent to the model endpoint, retries included.")
+    cost_usd: float | None = Field(
+        description=(
+            "Estimated USD cost of this run's calls from the price table; 0 when replayed, "
+            "null when the model's price is unknown."
+        )
+    )
+    replayed: bool = Field(description="True when answers came from recordings, not a live call.")
+    fixture: bool = Field(
+        description=(
+            "True when any answer came from a recording that was not produced by a live model "
+            "(hand-written or from the test server): then this brief is not model output."
+        )
+    )
+    ungrounded_dropped: int = Field(
+        description="Evidence quotes dropped because they were not found in their source."
+    )
+
+
+class Brief(BriefContent):
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema.")
+    sources: list[Source] = Field(description="Every source the brief was made from.")
+    provenance: Provenance = Field(description="How, when and from what the brief was made.")

@@ -1,0 +1,218 @@
+"""A loopback OpenAI-compatible server for tests, benchmarks and offline demos.
+
+It speaks `POST /v1/chat/completions` over real HTTP, so the real SDK, the real instructor
+and the real transport are exercised. Answers come from a script (a queue of `Reply`s)
+and, when the script is empty, from a responder function. It can add fixed latency,
+enforce a requests-per-minute limit with 429 + Retry-After, and inject failures.
+
+Every answer carries the `x-summarizer-fixture` header: a recording made against this
+server is marked as fixture output, never as a live model's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from summarizer.llm.recordings import FIXTURE_HEADER
+
+FIXTURE_NOTE = "summarizer test server: scripted answers, not a live model"
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `payload` is what the model 'writes' (dict -> JSON, str -> as is)."""
+
+    payload: Any = None
+    status: int = 200
+    finish_reason: str = "stop"
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None  # send exactly this body (for broken answers)
+    delay: float = 0.0
+
+
+Responder = Callable[[dict[str, Any]], Reply]
+
+_FENCE = re.compile(r"<<<(ARTICLE-[0-9a-f]+) id=(\w+)[^\n]*>>>\n(.*?)\n<<<END \1>>>", re.DOTALL)
+
+
+def articles_in(request: dict[str, Any]) -> dict[str, str]:
+    """The articles (id -> text) inside a request's user messages."""
+    found: dict[str, str] = {}
+    for m in request.get("messages", []):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            for _fence, sid, text in _FENCE.findall(m["content"]):
+                found.setdefault(sid, text)
+    return found
+
+
+def first_sentence(text: str, limit: int = 160) -> str:
+    para = next((p.strip() for p in text.split("\n") if len(p.strip()) > 20), text.strip())
+    end = para.find(". ")
+    sentence = para[: end + 1] if 0 < end < limit else para[:limit]
+    return sentence.strip()
+
+
+def grounded_brief(request: dict[str, Any]) -> Reply:
+    """A valid brief built from the request's own article: its quotes are grounded."""
+    docs = articles_in(request)
+    sid, text = next(iter(docs.items()), ("S1", "No article text was found in the request."))
+    quote = first_sentence(text)
+    return Reply(
+        {
+            "title": f"Brief: {quote[:60]}",
+            "summary": quote,
+            "key_points": [quote],
+            "stances": [
+                {
+                    "actor": "The article",
+                    "issue": "Main claim",
+                    "position": "Reports the opening claim.",
+                    "stance": "neutral",
+                    "evidence": [{"quote": quote, "source_id": sid}],
+                }
+            ],
+            "open_questions": [
+                {
+                    "question": "What happens next?",
+                    "why_it_matters": "Readers need to know the follow-up.",
+                    "what_would_resolve_it": "A later report.",
+                }
+            ],
+        }
+    )
+
+
+def completion_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    args = reply.payload if isinstance(reply.payload, str) else json.dumps(reply.payload)
+    prompt_tokens = max(1, len(json.dumps(request.get("messages", []))) // 4)
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if request.get("tools"):
+        name = request["tools"][0]["function"]["name"]
+        message["tool_calls"] = [
+            {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
+        ]
+    elif request.get("response_format"):
+        message["content"] = args
+    else:  # md_json: the answer comes in a fenced block
+        message["content"] = f"```json\n{args}\n```"
+    return {
+        "id": "chatcmpl-fixture",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "fixture"),
+        "choices": [{"index": 0, "finish_reason": reply.finish_reason, "message": message}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": max(1, len(args) // 4),
+            "total_tokens": prompt_tokens + max(1, len(args) // 4),
+        },
+    }
+
+
+class FakeOpenAI:
+    """Run with `with FakeOpenAI() as server: server.base_url`."""
+
+    def __init__(
+        self,
+        responder: Responder = grounded_brief,
+        *,
+        latency: float = 0.0,
+        rpm_limit: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.responder = responder
+        self.latency = latency
+        self.rpm_limit = rpm_limit
+        self.script: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.request_times: list[float] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.status_counts: dict[int, int] = {}
+        self._accepted: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def queue(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    def _next(self, request: dict[str, Any]) -> Reply:
+        with self._lock:
+            now = time.monotonic()
+            self.requests.append(request)
+            self.request_times.append(now)
+            if self.rpm_limit is not None:
+                while self._accepted and now - self._accepted[0] >= 60:
+                    self._accepted.popleft()
+                if len(self._accepted) >= self.rpm_limit:
+                    wait = 60 - (now - self._accepted[0])
+                    return Reply(
+                        status=429,
+                        raw_body=json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}),
+                        headers={"retry-after": f"{max(wait, 0.01):.2f}"},
+                    )
+                self._accepted.append(now)
+            if self.script:
+                return self.script.popleft()
+        return self.responder(request)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                server.headers_seen.append(dict(self.headers.items()))
+                try:
+                    request = json.loads(raw)
+                except ValueError:
+                    request = {}
+                reply = server._next(request)
+                time.sleep(server.latency + reply.delay)
+                if reply.raw_body is not None:
+                    body = reply.raw_body
+                elif reply.status == 200:
+                    body = json.dumps(completion_body(request, reply))
+                else:
+                    body = json.dumps({"error": {"message": f"HTTP {reply.status}", "type": "fixture"}})
+                data = body.encode("utf-8")
+                with server._lock:
+                    server.status_counts[reply.status] = server.status_counts.get(reply.status, 0) + 1
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.send_header(FIXTURE_HEADER, FIXTURE_NOTE)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
