@@ -31,7 +31,9 @@ def fixture_for(article: Path) -> dict:
 def main() -> None:
     out = SEEDS / "recordings"
     shutil.rmtree(out, ignore_errors=True)
-    articles = sorted(p for p in SEEDS.glob("*.txt") if (SEEDS / "fixtures" / f"{p.stem}.json").exists())
+    articles = sorted(
+        p for p in SEEDS.glob("*.txt") if (SEEDS / "fixtures" / f"{p.stem}.json").exists()
+    )
     for article in articles:
         payload = fixture_for(article)
         with FakeOpenAI(lambda _req, payload=payload: Reply(payload)) as server:

@@ -24,7 +24,19 @@ _EXPORTS = {
     "SummarizerError": "summarizer.errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "LLM",
+    "Brief",
+    "BriefContent",
+    "Document",
+    "Settings",
+    "SummarizerError",
+    "__version__",
+    "brief_document",
+    "brief_documents",
+    "load_settings",
+    "render",
+]
 
 if TYPE_CHECKING:
     from summarizer.config import Settings, load_settings

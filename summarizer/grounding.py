@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 Policy = Literal["drop", "fail"]
 
 # A quote shorter than this proves nothing ("the", "said"): it is refused like a miss.
-MIN_QUOTE_CHARS = 8
+MIN_QUOTE_CHARS = 10
 
 _TRANSLATE = str.maketrans(
     {
@@ -94,7 +94,11 @@ class GroundingRun:
                     found.append((r, e, f"source_id {ev.source_id!r} is not one of: {known}"))
                 elif not find(ev.quote, text):
                     found.append(
-                        (r, e, f"quote {ev.quote[:120]!r} does not occur verbatim in {ev.source_id}")
+                        (
+                            r,
+                            e,
+                            f"quote {ev.quote[:120]!r} does not occur verbatim in {ev.source_id}",
+                        )
                     )
         return found
 

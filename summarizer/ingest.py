@@ -74,9 +74,7 @@ def document_from_bytes(
     path: str | None = None,
 ) -> Document:
     text = decode_text(data, name, max_bytes=max_bytes)
-    return Document(
-        text=text, title=title or _first_line_title(text), url=url, path=path
-    )
+    return Document(text=text, title=title or _first_line_title(text), url=url, path=path)
 
 
 def read_path(arg: str, *, max_bytes: int) -> Document:

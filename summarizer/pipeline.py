@@ -64,7 +64,9 @@ async def brief_document(
             tokens_out=log.tokens_out,
             llm_calls=len(log.records),
             # Replayed answers cost nothing now; the recording's original cost is not this run's.
-            cost_usd=0.0 if log.replayed else cost_usd(settings.model, log.tokens_in, log.tokens_out),
+            cost_usd=0.0
+            if log.replayed
+            else cost_usd(settings.model, log.tokens_in, log.tokens_out),
             replayed=log.replayed,
             fixture=log.fixture,
             ungrounded_dropped=run.dropped,

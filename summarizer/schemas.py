@@ -11,7 +11,7 @@ knows and the model must not invent: the sources and the provenance.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,7 +20,7 @@ from summarizer import grounding
 SCHEMA_VERSION = "1.0"
 
 
-class Stance(str, Enum):
+class Stance(StrEnum):
     supports = "supports"
     opposes = "opposes"
     mixed = "mixed"
@@ -114,7 +114,9 @@ class Provenance(_Strict):
     created_at: datetime = Field(description="When the brief was made (UTC).")
     tokens_in: int = Field(description="Prompt tokens over all LLM calls, reasks included.")
     tokens_out: int = Field(description="Completion tokens over all LLM calls, reasks included.")
-    llm_calls: int = Field(description="HTTP requests sent to the model endpoint, retries included.")
+    llm_calls: int = Field(
+        description="HTTP requests sent to the model endpoint, retries included."
+    )
     cost_usd: float | None = Field(
         description=(
             "Estimated USD cost of this run's calls from the price table; 0 when replayed, "

@@ -13,7 +13,8 @@ from summarizer.cli import edge, options
 
 def brief(
     inputs: Annotated[
-        list[str], typer.Argument(help="Article text files; - reads standard input.", show_default=False)
+        list[str],
+        typer.Argument(help="Article text files; - reads standard input.", show_default=False),
     ],
     fmt: Annotated[
         str | None,
@@ -21,7 +22,12 @@ def brief(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to FILE (atomically) instead of stdout.",
+            show_default=False,
+        ),
     ] = None,
     config: options.Config = None,
     model: options.Model = None,
@@ -37,7 +43,7 @@ def brief(
     max_bytes: options.MaxBytes = None,
     verbose: options.Verbose = False,
 ) -> None:
-    """Brief each article: summary, key points, stance table with verbatim quotes, open questions."""
+    """Brief each article: summary, key points, stance table with quotes, open questions."""
     edge.setup_logging(verbose)
     with edge.guarded():
         import asyncio

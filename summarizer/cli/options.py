@@ -17,7 +17,9 @@ BaseUrl = Annotated[
 ]
 Mode = Annotated[
     str | None,
-    typer.Option("--mode", help="instructor mode: tools, json_schema or md_json.", show_default=False),
+    typer.Option(
+        "--mode", help="instructor mode: tools, json_schema or md_json.", show_default=False
+    ),
 ]
 Record = Annotated[
     Path | None,
@@ -28,7 +30,8 @@ Replay = Annotated[
     typer.Option("--replay", help="Answer from recordings in DIR; no network.", show_default=False),
 ]
 Strict = Annotated[
-    bool, typer.Option("--strict", help="Fail when a quote stays ungrounded, instead of dropping it.")
+    bool,
+    typer.Option("--strict", help="Fail when a quote stays ungrounded, instead of dropping it."),
 ]
 Timeout = Annotated[
     float | None, typer.Option("--timeout", help="Seconds per LLM response.", show_default=False)
@@ -39,7 +42,9 @@ Retries = Annotated[
 ]
 MaxReasks = Annotated[
     int | None,
-    typer.Option("--max-reasks", help="Reasks after invalid or ungrounded output.", show_default=False),
+    typer.Option(
+        "--max-reasks", help="Reasks after invalid or ungrounded output.", show_default=False
+    ),
 ]
 MaxTokens = Annotated[
     int | None, typer.Option("--max-tokens", help="Completion token limit.", show_default=False)

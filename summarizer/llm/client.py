@@ -61,16 +61,18 @@ class LLM:
                     f"{settings.replay_dir}: recordings directory not found; check --replay"
                 )
             transport = HarnessTransport("replay", directory=settings.replay_dir)
-            base_url = settings.base_url or _REPLAY_BASE_URL
+            base_url: str | None = settings.base_url or _REPLAY_BASE_URL
             # Replay is deterministic: a retry would get the same answer.
             http_retries = 0
         else:
             if not settings.has_endpoint:
                 raise ConfigError(NO_ENDPOINT)
-            mode = "record" if settings.record_dir is not None else "live"
-            transport = HarnessTransport(
-                mode, directory=settings.record_dir, inner=inner_transport
-            )
+            if settings.record_dir is not None:
+                transport = HarnessTransport(
+                    "record", directory=settings.record_dir, inner=inner_transport
+                )
+            else:
+                transport = HarnessTransport("live", inner=inner_transport)
             base_url = settings.base_url
             http_retries = settings.http_retries
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
@@ -90,7 +92,10 @@ class LLM:
         self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
-        kwargs: dict[str, Any] = {"model": self.settings.model, "max_tokens": self.settings.max_tokens}
+        kwargs: dict[str, Any] = {
+            "model": self.settings.model,
+            "max_tokens": self.settings.max_tokens,
+        }
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
         with self.translate_errors():

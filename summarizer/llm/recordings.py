@@ -53,7 +53,9 @@ def prompt_start(body: Any, words: int = 12) -> str:
             text = json.dumps(text)
     except (KeyError, TypeError, StopIteration):
         return ""
-    return " ".join(text.split()[:words])
+    # Skip the instruction line and the data fence, so the words name the article itself.
+    _, fence, rest = text.partition(">>>\n")
+    return " ".join((rest if fence else text).split()[:words])
 
 
 @dataclass(frozen=True)

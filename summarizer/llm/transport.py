@@ -131,7 +131,9 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 origin="fixture" if fixture_note else "live",
                 origin_note=fixture_note or f"recorded from {request.url.host}",
             )
-        headers = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        headers = [
+            (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS
+        ]
         return httpx2.Response(
             upstream.status_code, headers=headers, content=content, request=request
         )

@@ -17,7 +17,9 @@ def to_json(briefs: Sequence[Brief]) -> str:
     """One brief as an object; several as an array, in input order."""
     if len(briefs) == 1:
         return briefs[0].model_dump_json(indent=2) + "\n"
-    return json.dumps([b.model_dump(mode="json") for b in briefs], indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps([b.model_dump(mode="json") for b in briefs], indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 def render(briefs: Sequence[Brief], fmt: str) -> str:

@@ -57,7 +57,9 @@ def to_markdown(brief: Brief) -> str:
         out.append(line)
     out.append("")
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
-    dropped = f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    dropped = (
+        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    )
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     out.append(
         f"<sub>{p.model} · prompt {p.prompt_name} v{p.prompt_version} · "

@@ -140,12 +140,15 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, and tests start many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
@@ -170,7 +173,9 @@ class FakeOpenAI:
                     wait = 60 - (now - self._accepted[0])
                     return Reply(
                         status=429,
-                        raw_body=json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}),
+                        raw_body=json.dumps(
+                            {"error": {"message": "rate limited", "type": "rate_limit"}}
+                        ),
                         headers={"retry-after": f"{max(wait, 0.01):.2f}"},
                     )
                 self._accepted.append(now)
@@ -190,7 +195,7 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
-                server.headers_seen.append(dict(self.headers.items()))
+                server.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
                 try:
                     request = json.loads(raw)
                 except ValueError:
@@ -202,10 +207,14 @@ class FakeOpenAI:
                 elif reply.status == 200:
                     body = json.dumps(completion_body(request, reply))
                 else:
-                    body = json.dumps({"error": {"message": f"HTTP {reply.status}", "type": "fixture"}})
+                    body = json.dumps(
+                        {"error": {"message": f"HTTP {reply.status}", "type": "fixture"}}
+                    )
                 data = body.encode("utf-8")
                 with server._lock:
-                    server.status_counts[reply.status] = server.status_counts.get(reply.status, 0) + 1
+                    server.status_counts[reply.status] = (
+                        server.status_counts.get(reply.status, 0) + 1
+                    )
                 self.send_response(reply.status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))

@@ -1,0 +1,161 @@
+"""The CLI as a user meets it: exit codes, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarizer.cli import app
+from summarizer.testing.openai_server import FakeOpenAI
+from tests.conftest import ROOT, SEED_ARTICLE
+
+runner = CliRunner()
+REPLAY = ["--replay", str(ROOT / "seeds" / "recordings")]
+
+
+def invoke(*args: str, input: str | bytes | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").stdout.startswith("summarizer ")
+    out = invoke("--help").stdout
+    for cmd in ("brief", "schema", "prompts"):
+        assert cmd in out
+
+
+def test_offline_seed_brief_as_json() -> None:
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["provenance"]["replayed"] is True and data["provenance"]["fixture"] is True
+    assert {s["stance"] for s in data["stances"]} <= {
+        "supports",
+        "opposes",
+        "mixed",
+        "neutral",
+        "unclear",
+    }
+    assert data["sources"][0]["path"].endswith("haftar-turkiye-visit.txt")
+
+
+def test_markdown_says_fixture_output_is_not_model_output() -> None:
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY)
+    assert r.exit_code == 0
+    assert "Not model output" in r.stdout
+    assert "| Actor | Issue | Position | Stance | Evidence |" in r.stdout
+
+
+def test_output_file_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "brief.md"
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "-o", str(out))
+    assert r.exit_code == 0 and r.stdout == ""
+    assert out.read_text(encoding="utf-8").startswith("# ")
+    assert [p.name for p in out.parent.iterdir()] == ["brief.md"]  # no temp file left
+
+
+def test_stdin_dash(tmp_path: Path) -> None:
+    r = invoke("brief", "-", *REPLAY, "-f", "json", input=SEED_ARTICLE.read_bytes())
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["sources"][0]["path"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "fragment"),
+    [
+        (b"", 4, "is empty"),
+        (b"\x00\x01\x02binary", 4, "binary"),
+        ("na\u00efve".encode("latin-1"), 4, "not UTF-8"),
+        (b"x" * 6000, 4, "over the 5,000-byte limit"),
+    ],
+)
+def test_bad_input_exit_codes_and_nothing_written(
+    tmp_path: Path, content: bytes, code: int, fragment: str
+) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    out = tmp_path / "out.md"
+    r = invoke("brief", str(SEED_ARTICLE), str(bad), *REPLAY, "--max-bytes", "5000", "-o", str(out))
+    assert r.exit_code == code
+    assert fragment in r.stderr and str(bad) in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    r = invoke("brief", str(tmp_path / "nope.txt"), *REPLAY)
+    assert r.exit_code == 4 and "no such file" in r.stderr
+    r = invoke("brief", str(tmp_path), *REPLAY)
+    assert r.exit_code == 4 and "is a directory" in r.stderr
+
+
+def test_no_endpoint_says_what_to_set(tmp_path: Path) -> None:
+    art = tmp_path / "a.txt"
+    art.write_text("Some article text about a vote.")
+    r = invoke("brief", str(art))
+    assert r.exit_code == 3
+    assert "OPENAI_API_KEY" in r.stderr and "--replay seeds/recordings" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_replay_miss_exit_code(tmp_path: Path) -> None:
+    art = tmp_path / "a.txt"
+    art.write_text("An article that was never recorded.")
+    r = invoke("brief", str(art), "--replay", str(tmp_path))
+    assert r.exit_code == 5 and "no recording" in r.stderr
+
+
+def test_failure_of_one_article_writes_nothing(tmp_path: Path) -> None:
+    # The seed replays, the second article has no recording: no partial output.
+    other = tmp_path / "b.txt"
+    other.write_text("Another article, not recorded.")
+    out = tmp_path / "out.json"
+    r = invoke("brief", str(SEED_ARTICLE), str(other), *REPLAY, "-f", "json", "-o", str(out))
+    assert r.exit_code == 5 and not out.exists()
+
+
+def test_several_files_give_a_json_array(tmp_path: Path) -> None:
+    second = tmp_path / "second.txt"
+    second.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    with FakeOpenAI() as server:
+        r = invoke(
+            "brief", str(SEED_ARTICLE), str(second), "--base-url", server.base_url, "-f", "json"
+        )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert [d["sources"][0]["path"] for d in data] == [str(SEED_ARTICLE), str(second)]
+
+
+def test_bad_flag_values(tmp_path: Path) -> None:
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--format", "pdf")
+    assert r.exit_code == 3 and "--format pdf" in r.stderr
+    r = invoke(
+        "brief", str(SEED_ARTICLE), "--mode", "telepathy", "--base-url", "http://127.0.0.1:9/v1"
+    )
+    assert r.exit_code == 3 and "mode" in r.stderr
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--record", str(tmp_path))
+    assert r.exit_code == 3 and "exclude each other" in r.stderr
+
+
+def test_schema_and_prompts_commands() -> None:
+    schema = json.loads(invoke("schema").stdout)
+    assert schema["properties"]["stances"]["type"] == "array"
+    assert "brief\tv" in invoke("prompts").stdout
+    assert "{% block system %}" in invoke("prompts", "brief").stdout
+    assert invoke("prompts", "nope").exit_code == 3
+
+
+def test_readme_offline_command_in_a_real_process() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "summarizer", "brief", "seeds/haftar-turkiye-visit.txt",
+         "--replay", "seeds/recordings"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "Haftar" in r.stdout and r.stderr == ""

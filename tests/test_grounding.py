@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from summarizer import grounding
+from summarizer.schemas import BriefContent
+
+ARTICLE = (
+    "Haftar emphasized the “deep historical ties between the Libyan and Turkish naval forces.”\n\n"
+    "The minister said the plan was   “not   negotiable” — for now.  "
+    "Tobruk’s parliament will vote on the 2019 deal."
+)
+
+
+def content(*quotes: tuple[str, str]) -> dict:
+    return {
+        "title": "t",
+        "summary": "s",
+        "key_points": ["k"],
+        "stances": [
+            {
+                "actor": f"a{i}",
+                "issue": "i",
+                "position": "p",
+                "stance": "supports",
+                "evidence": [{"quote": q, "source_id": sid}],
+            }
+            for i, (q, sid) in enumerate(quotes)
+        ],
+        "open_questions": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        'Haftar emphasized the "deep historical ties between the Libyan and Turkish naval forces."',
+        'the plan was "not negotiable" - for now.',
+        "the plan was “not negotiable” – for now.",
+        "Tobruk's parliament will vote on the 2019 deal.",
+        '"Tobruk\'s parliament will vote on the 2019 deal."',  # outer quote marks added by a model
+        "Tobruk’s  parliament\nwill vote",
+    ],
+)
+def test_normalised_quotes_are_found(quote: str) -> None:
+    assert grounding.find(quote, grounding.normalize(ARTICLE))
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Tobruk's parliament will vote on the 2020 deal.",  # a changed number
+        "tobruk's parliament will vote",  # case is part of verbatim
+        "Haftar emphasized deep historical ties",  # words dropped
+        "the plan",  # too short to prove anything
+        "Tobruk's parliament ... the 2019 deal.",  # ellipsis stitching
+    ],
+)
+def test_altered_quotes_are_not_found(quote: str) -> None:
+    assert not grounding.find(quote, grounding.normalize(ARTICLE))
+
+
+def _run(policy: grounding.Policy, last: bool) -> grounding.GroundingRun:
+    return grounding.GroundingRun.for_texts({"S1": ARTICLE}, policy, lambda: last)
+
+
+def test_validation_without_a_run_does_not_check() -> None:
+    # Loading a stored brief must not need its sources.
+    BriefContent.model_validate(content(("invented words entirely", "S1")))
+
+
+def test_fabricated_quote_is_a_validation_error_naming_the_row() -> None:
+    with grounding.checking(_run("drop", last=False)), pytest.raises(ValidationError) as err:
+        BriefContent.model_validate(
+            content(("Tobruk's parliament will vote", "S1"), ("made up quote here", "S1"))
+        )
+    assert "stances[1].evidence[0]" in str(err.value)
+    assert "made up quote here" in str(err.value)
+
+
+def test_unknown_source_id_is_refused() -> None:
+    with grounding.checking(_run("drop", last=False)), pytest.raises(ValidationError) as err:
+        BriefContent.model_validate(content(("Tobruk's parliament will vote", "S9")))
+    assert "'S9' is not one of: S1" in str(err.value)
+
+
+def test_last_attempt_drops_and_counts_in_drop_policy() -> None:
+    with grounding.checking(_run("drop", last=True)) as run:
+        c = BriefContent.model_validate(
+            content(("Tobruk's parliament will vote", "S1"), ("made up quote here", "S1"))
+        )
+    assert [r.actor for r in c.stances] == ["a0"]
+    assert run.dropped == 1
+
+
+def test_last_attempt_still_fails_in_fail_policy() -> None:
+    with grounding.checking(_run("fail", last=True)), pytest.raises(ValidationError):
+        BriefContent.model_validate(content(("made up quote here", "S1")))
