@@ -83,23 +83,26 @@ class GroundingRun:
     ) -> GroundingRun:
         return cls({k: normalize(v) for k, v in texts.items()}, policy, is_last_attempt)
 
-    def problems(self, content: BriefContent) -> list[tuple[int, int, str]]:
-        """(row, evidence index, reason) for every quote that is not grounded."""
-        found: list[tuple[int, int, str]] = []
+    def why_not(self, quote: str, source_id: str) -> str | None:
+        """None when the quote is grounded, else the reason, phrased for the model."""
+        text = self.sources.get(source_id)
+        if text is None:
+            return f"source_id {source_id!r} is not one of: {', '.join(sorted(self.sources))}"
+        if not find(quote, text):
+            return f"quote {quote[:120]!r} does not occur verbatim in {source_id}"
+        return None
+
+    def problems(self, content: BriefContent) -> list[tuple[str, int, int, str]]:
+        """(list name, row, item, reason) for every quote that is not grounded."""
+        found: list[tuple[str, int, int, str]] = []
         for r, row in enumerate(content.stances):
             for e, ev in enumerate(row.evidence):
-                text = self.sources.get(ev.source_id)
-                if text is None:
-                    known = ", ".join(sorted(self.sources))
-                    found.append((r, e, f"source_id {ev.source_id!r} is not one of: {known}"))
-                elif not find(ev.quote, text):
-                    found.append(
-                        (
-                            r,
-                            e,
-                            f"quote {ev.quote[:120]!r} does not occur verbatim in {ev.source_id}",
-                        )
-                    )
+                if why := self.why_not(ev.quote, ev.source_id):
+                    found.append(("stances", r, e, why))
+        for r, dis in enumerate(content.disagreements):
+            for c, claim in enumerate(dis.claims):
+                if why := self.why_not(claim.quote, claim.source_id):
+                    found.append(("disagreements", r, c, why))
         return found
 
 
@@ -124,16 +127,22 @@ def enforce(content: BriefContent) -> None:
     if not problems:
         return
     if run.policy == "drop" and run.is_last_attempt():
-        bad = {(r, e) for r, e, _ in problems}
-        kept_rows = []
+        bad = {(kind, r, i) for kind, r, i, _ in problems}
+        stances = []
         for r, row in enumerate(content.stances):
-            row.evidence = [ev for e, ev in enumerate(row.evidence) if (r, e) not in bad]
-            if row.evidence:
-                kept_rows.append(row)
-        content.stances = kept_rows
+            row.evidence = [ev for e, ev in enumerate(row.evidence) if ("stances", r, e) not in bad]
+            if row.evidence:  # a row is only worth showing with evidence
+                stances.append(row)
+        disagreements = []
+        for r, dis in enumerate(content.disagreements):
+            dis.claims = [c for i, c in enumerate(dis.claims) if ("disagreements", r, i) not in bad]
+            if len(dis.claims) >= 2:  # one side alone is no longer a disagreement
+                disagreements.append(dis)
+        content.stances, content.disagreements = stances, disagreements
         run.dropped += len(bad)
         return
-    lines = [f"stances[{r}].evidence[{e}]: {why}" for r, e, why in problems]
+    item = {"stances": "evidence", "disagreements": "claims"}
+    lines = [f"{kind}[{r}].{item[kind]}[{i}]: {why}" for kind, r, i, why in problems]
     raise ValueError(
         "Every evidence quote must be copied exactly from its source. Fix or remove these "
         "(copy the exact words, or drop the row if the article has no such quote): "

@@ -12,9 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from summarizer.schemas import SCHEMA_VERSION, Brief, BriefContent
+from summarizer.schemas import SCHEMA_VERSION, Brief, BriefContent, DailyBrief
 
-SCHEMAS: dict[str, type[BaseModel]] = {"brief": Brief, "brief-content": BriefContent}
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "brief": Brief,
+    "brief-content": BriefContent,
+    "daily-brief": DailyBrief,
+}
 
 
 def filename(name: str) -> str:

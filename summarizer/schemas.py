@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from summarizer import grounding
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Stance(StrEnum):
@@ -70,6 +71,28 @@ class OpenQuestion(_Strict):
     )
 
 
+class SourceClaim(_Strict):
+    source_id: str = Field(description="The source making this claim, e.g. S2.")
+    claim: str = Field(description="What this source says, in one sentence.")
+    quote: str = Field(
+        description="A verbatim excerpt from that source that shows the claim (same rules as evidence)."
+    )
+
+
+class Disagreement(_Strict):
+    topic: str = Field(description="What the sources disagree about, in a few words.")
+    kind: Literal["position", "fact"] = Field(
+        description=(
+            "position: sources attribute different positions to the same actor; "
+            "fact: sources report different facts (dates, numbers, names, events)."
+        )
+    )
+    claims: list[SourceClaim] = Field(
+        description="Each side of the disagreement with its source and quote; at least two.",
+        min_length=2,
+    )
+
+
 class BriefContent(_Strict):
     """The part of a brief the model writes. Every quote is checked against its source."""
 
@@ -88,6 +111,13 @@ class BriefContent(_Strict):
     )
     open_questions: list[OpenQuestion] = Field(
         description="What is still unknown after reading, why it matters, what would settle it."
+    )
+    disagreements: list[Disagreement] = Field(
+        default_factory=list,
+        description=(
+            "Where sources (or people within one source) contradict each other. Show every side "
+            "with its quote; never pick one. Empty when nothing conflicts."
+        ),
     )
 
     @model_validator(mode="after")
@@ -131,7 +161,7 @@ class Provenance(_Strict):
         )
     )
     ungrounded_dropped: int = Field(
-        description="Evidence quotes dropped because they were not found in their source."
+        description="Quotes (evidence and claims) dropped because they were not in their source."
     )
 
 
@@ -139,3 +169,36 @@ class Brief(BriefContent):
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema.")
     sources: list[Source] = Field(description="Every source the brief was made from.")
     provenance: Provenance = Field(description="How, when and from what the brief was made.")
+
+
+class SourceFailure(_Strict):
+    source: str = Field(description="The URL, feed or file that failed.")
+    error: str = Field(description="What went wrong, in one line.")
+
+
+class DailyProvenance(_Strict):
+    created_at: datetime = Field(description="When the daily brief was made (UTC).")
+    models: list[str] = Field(description="Models used for extraction and synthesis.")
+    articles_found: int = Field(description="Articles found in the sources within the window.")
+    articles_briefed: int = Field(description="Articles that made it into a story.")
+    tokens_in: int = Field(description="Prompt tokens over all calls of the run.")
+    tokens_out: int = Field(description="Completion tokens over all calls of the run.")
+    llm_calls: int = Field(description="HTTP requests sent to the model endpoint in this run.")
+    cost_usd: float | None = Field(description="Estimated USD cost of this run's calls.")
+    replayed: bool = Field(description="True when any answer came from recordings or the cache.")
+    fixture: bool = Field(description="True when any answer came from a non-model recording.")
+    stopped_by_budget: bool = Field(description="True when --max-cost or a token limit ended it.")
+
+
+class DailyBrief(_Strict):
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema.")
+    date: str = Field(description="The day this brief covers, YYYY-MM-DD.")
+    window_start: datetime = Field(description="Earliest publication time included (UTC).")
+    window_end: datetime = Field(description="Latest publication time included (UTC).")
+    stories: list[Brief] = Field(
+        description="One brief per story, synthesized across all sources that covered it."
+    )
+    failures: list[SourceFailure] = Field(
+        description="Sources or articles that could not be briefed, and why."
+    )
+    provenance: DailyProvenance = Field(description="How, when and at what cost it was made.")

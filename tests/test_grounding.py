@@ -97,3 +97,28 @@ def test_last_attempt_drops_and_counts_in_drop_policy() -> None:
 def test_last_attempt_still_fails_in_fail_policy() -> None:
     with grounding.checking(_run("fail", last=True)), pytest.raises(ValidationError):
         BriefContent.model_validate(content(("made up quote here", "S1")))
+
+
+def test_disagreement_claims_are_checked_and_dropped_as_a_whole() -> None:
+    texts = {"S1": "The ministry said 40 people were hurt.", "S2": "Hospital staff counted 65 injured."}
+    data = content()
+    data["disagreements"] = [
+        {
+            "topic": "Number injured",
+            "kind": "fact",
+            "claims": [
+                {"source_id": "S1", "claim": "40 hurt", "quote": "said 40 people were hurt"},
+                {"source_id": "S2", "claim": "65 hurt", "quote": "counted 70 injured"},
+            ],
+        }
+    ]
+    with (
+        grounding.checking(grounding.GroundingRun.for_texts(texts, "drop", lambda: False)),
+        pytest.raises(ValidationError, match=r"disagreements\[0\]\.claims\[1\]"),
+    ):
+        BriefContent.model_validate(data)
+    run = grounding.GroundingRun.for_texts(texts, "drop", lambda: True)
+    with grounding.checking(run):
+        c = BriefContent.model_validate(data)
+    # One side alone is not a disagreement: the whole entry goes, and the bad quote is counted.
+    assert c.disagreements == [] and run.dropped == 1
