@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     max_input_bytes: int = Field(2_000_000, ge=1, description="Largest article accepted, in bytes.")
     concurrency: int = Field(4, ge=1, le=64, description="Articles briefed at once.")
     prompt: str = Field("brief", description="Prompt template name (see `summarizer prompts`).")
+    store_path: Path | None = Field(
+        None, description="SQLite store; default $XDG_DATA_HOME/summarizer/summarizer.db."
+    )
     record_dir: Path | None = Field(None, description="Record every LLM exchange into this dir.")
     replay_dir: Path | None = Field(None, description="Answer LLM calls from recordings here.")
 

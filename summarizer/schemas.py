@@ -75,7 +75,9 @@ class SourceClaim(_Strict):
     source_id: str = Field(description="The source making this claim, e.g. S2.")
     claim: str = Field(description="What this source says, in one sentence.")
     quote: str = Field(
-        description="A verbatim excerpt from that source that shows the claim (same rules as evidence)."
+        description=(
+            "A verbatim excerpt from that source that shows the claim (same rules as evidence)."
+        )
     )
 
 
