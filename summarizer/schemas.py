@@ -137,6 +137,13 @@ class Source(_Strict):
     path: str | None = Field(default=None, description="The local file it was read from, if any.")
     published: datetime | None = Field(default=None, description="When it was published.")
     sha256: str = Field(description="SHA-256 of the article text the brief was made from.")
+    duplicate_of: str | None = Field(
+        default=None,
+        description=(
+            "Set when this source is a near-copy (e.g. a wire story) of the source with this id; "
+            "its text was not sent to the model again."
+        ),
+    )
 
 
 class Provenance(_Strict):

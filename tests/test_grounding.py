@@ -100,7 +100,10 @@ def test_last_attempt_still_fails_in_fail_policy() -> None:
 
 
 def test_disagreement_claims_are_checked_and_dropped_as_a_whole() -> None:
-    texts = {"S1": "The ministry said 40 people were hurt.", "S2": "Hospital staff counted 65 injured."}
+    texts = {
+        "S1": "The ministry said 40 people were hurt.",
+        "S2": "Hospital staff counted 65 injured.",
+    }
     data = content()
     data["disagreements"] = [
         {

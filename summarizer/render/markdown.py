@@ -1,8 +1,8 @@
-"""A brief as Markdown: readable as plain text, and rendered with rich on a terminal."""
+"""Briefs as Markdown: readable as plain text, and rendered with rich on a terminal."""
 
 from __future__ import annotations
 
-from summarizer.schemas import Brief
+from summarizer.schemas import Brief, DailyBrief, Provenance
 
 FIXTURE_NOTICE = (
     "> **Not model output.** This brief was replayed from recordings that were written by "
@@ -16,17 +16,20 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
-def to_markdown(brief: Brief) -> str:
-    p = brief.provenance
-    out: list[str] = [f"# {brief.title}", ""]
-    if p.fixture:
-        out += [FIXTURE_NOTICE, ""]
-    elif p.replayed:
-        out += [REPLAY_NOTICE, ""]
-    out += [brief.summary, ""]
+def _notice(fixture: bool, replayed: bool) -> list[str]:
+    if fixture:
+        return [FIXTURE_NOTICE, ""]
+    if replayed:
+        return [REPLAY_NOTICE, ""]
+    return []
+
+
+def _body(brief: Brief, h: str) -> list[str]:
+    """Everything but the title: `h` is the heading prefix ('##' alone, '###' in a daily)."""
+    out: list[str] = [brief.summary, ""]
     if brief.key_points:
-        out += ["## Key points", ""] + [f"- {k}" for k in brief.key_points] + [""]
-    out += ["## Stances", ""]
+        out += [f"{h} Key points", ""] + [f"- {k}" for k in brief.key_points] + [""]
+    out += [f"{h} Stances", ""]
     if brief.stances:
         out += ["| Actor | Issue | Position | Stance | Evidence |", "|---|---|---|---|---|"]
         for row in brief.stances:
@@ -38,8 +41,14 @@ def to_markdown(brief: Brief) -> str:
     else:
         out.append("_No attributable positions with verbatim evidence._")
     out.append("")
+    if brief.disagreements:
+        out += [f"{h} Where sources disagree", ""]
+        for d in brief.disagreements:
+            out.append(f"- **{d.topic}** ({d.kind})")
+            out += [f"  - {c.source_id}: {c.claim} — “{_cell(c.quote)}”" for c in d.claims]
+        out.append("")
     if brief.open_questions:
-        out += ["## Open questions", ""]
+        out += [f"{h} Open questions", ""]
         for q in brief.open_questions:
             out += [
                 f"- **{q.question}**",
@@ -47,23 +56,60 @@ def to_markdown(brief: Brief) -> str:
                 f"  - What would resolve it: {q.what_would_resolve_it}",
             ]
         out.append("")
-    out += ["## Sources", ""]
+    out += [f"{h} Sources", ""]
     for s in brief.sources:
         name = s.title or s.url or s.path or s.id
         where = s.url or s.path
         line = f"- **{s.id}**: {name}"
         if where and where != name:
             line += f" ({where})"
+        if s.duplicate_of:
+            line += f" — near-copy of {s.duplicate_of}"
         out.append(line)
     out.append("")
+    return out
+
+
+def _footer(p: Provenance) -> str:
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
-    dropped = (
-        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
-    )
+    dropped = f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
-    out.append(
+    return (
         f"<sub>{p.model} · prompt {p.prompt_name} v{p.prompt_version} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
         f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}</sub>"
+    )
+
+
+def to_markdown(brief: Brief) -> str:
+    p = brief.provenance
+    out = [f"# {brief.title}", "", *_notice(p.fixture, p.replayed), *_body(brief, "##")]
+    out.append(_footer(p))
+    return "\n".join(out) + "\n"
+
+
+def daily_to_markdown(daily: DailyBrief) -> str:
+    p = daily.provenance
+    out = [f"# Daily brief — {daily.date}", "", *_notice(p.fixture, p.replayed)]
+    out.append(
+        f"{len(daily.stories)} stories from {p.articles_briefed} of {p.articles_found} articles "
+        f"published {daily.window_start:%Y-%m-%d %H:%M} to {daily.window_end:%Y-%m-%d %H:%M} UTC."
+    )
+    out.append("")
+    if p.stopped_by_budget:
+        out += ["> **Stopped early:** the run reached its cost or token budget.", ""]
+    if daily.failures:
+        out += [f"> **{len(daily.failures)} source(s) could not be briefed** (listed at the end).", ""]
+    for i, story in enumerate(daily.stories, 1):
+        out += [f"## {i}. {story.title}", "", *_body(story, "###")]
+    if daily.failures:
+        out += ["## Not included", ""]
+        out += [f"- {f.source}: {f.error}" for f in daily.failures]
+        out.append("")
+    cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
+    origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
+    out.append(
+        f"<sub>{', '.join(p.models)} · {p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
+        f"{p.tokens_in}+{p.tokens_out} tokens{cost} · {origin}</sub>"
     )
     return "\n".join(out) + "\n"
