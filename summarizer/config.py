@@ -58,7 +58,18 @@ class Settings(BaseSettings):
         description="Ungrounded quotes after all reasks: drop them (counted) or fail the run.",
     )
     max_input_bytes: int = Field(2_000_000, ge=1, description="Largest article accepted, in bytes.")
-    concurrency: int = Field(4, ge=1, le=64, description="Articles briefed at once.")
+    concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once.")
+    rpm: int | None = Field(None, ge=1, description="Requests-per-minute limit of the endpoint.")
+    tpm: int | None = Field(None, ge=1, description="Tokens-per-minute limit of the endpoint.")
+    rate_window: float = Field(
+        60.0, gt=0, description="Window of the rpm/tpm limits, in seconds (60 for real APIs)."
+    )
+    language: str | None = Field(
+        None, description="Write briefs in this language (quotes stay in the original)."
+    )
+    max_article_tokens: int = Field(
+        12_000, ge=500, description="Longer articles are split into chunks of this size."
+    )
     prompt: str = Field("brief", description="Prompt template name (see `summarizer prompts`).")
     store_path: Path | None = Field(
         None, description="SQLite store; default $XDG_DATA_HOME/summarizer/summarizer.db."

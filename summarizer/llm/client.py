@@ -52,6 +52,7 @@ class LLM:
         import instructor
         import openai
 
+        from summarizer.llm.limiter import RateLimiter
         from summarizer.llm.transport import HarnessTransport
 
         self.settings = settings
@@ -67,12 +68,17 @@ class LLM:
         else:
             if not settings.has_endpoint:
                 raise ConfigError(NO_ENDPOINT)
+            limiter = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
+            # One pool for the whole run: connections are reused across articles, and it is
+            # sized to the concurrency so no call waits for a connection.
+            pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
+            inner_transport = inner_transport or httpx2.AsyncHTTPTransport(limits=pool)
             if settings.record_dir is not None:
                 transport = HarnessTransport(
-                    "record", directory=settings.record_dir, inner=inner_transport
+                    "record", directory=settings.record_dir, inner=inner_transport, limiter=limiter
                 )
             else:
-                transport = HarnessTransport("live", inner=inner_transport)
+                transport = HarnessTransport("live", inner=inner_transport, limiter=limiter)
             base_url = settings.base_url
             http_retries = settings.http_retries
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None

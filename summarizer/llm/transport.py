@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 import httpx2
 
+from summarizer import tokens
 from summarizer.errors import ReplayMissError
 from summarizer.llm import calls, recordings
+from summarizer.llm.limiter import RateLimiter
 
 TransportMode = Literal["live", "record", "replay"]
 
@@ -42,12 +44,14 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         *,
         directory: Path | None = None,
         inner: httpx2.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if mode != "live" and directory is None:
             raise ValueError(f"{mode} mode needs a recordings directory")
         self.mode = mode
         self.directory = directory
         self._inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+        self._limiter = limiter
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = recordings.canonical_body(await request.aread())
@@ -84,6 +88,9 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
     async def _forward(
         self, request: httpx2.Request, body: Any, key: str, model: str
     ) -> httpx2.Response:
+        if self._limiter is not None:
+            # Every attempt counts against the provider's limits: retries and reasks too.
+            await self._limiter.acquire(tokens.estimate(json.dumps(body)))
         started = time.perf_counter()
         try:
             upstream = await self._inner.handle_async_request(request)
@@ -108,6 +115,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             except ValueError:
                 parsed = None
         tin, tout = _usage(parsed)
+        if self._limiter is not None:
+            self._limiter.charge(tout)
         calls.record(
             calls.CallRecord(
                 key=key, model=model, status=upstream.status_code, tokens_in=tin,
