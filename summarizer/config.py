@@ -30,6 +30,27 @@ Mode = Literal["tools", "json_schema", "md_json"]
 
 _config_file: ContextVar[Path | None] = ContextVar("summarizer_config_file", default=None)
 
+# Tables of the same config file that belong to other parts ([daily] for cron runs,
+# [service] for the HTTP API and bot); the model settings are the top-level keys.
+SECTIONS = ("daily", "service")
+
+
+class _TomlSettings(TomlConfigSettingsSource):
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        return {k: v for k, v in data.items() if k not in SECTIONS}
+
+
+def config_section(name: str, config_file: Path | None = None) -> dict[str, Any]:
+    """A table of the config file (e.g. 'daily'), or {} when there is none."""
+    path = _resolve_config_path(config_file)
+    if path is None:
+        return {}
+    section = _read_toml(path).get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table; fix the file")
+    return section
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -89,7 +110,7 @@ class Settings(BaseSettings):
         path = _config_file.get()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            sources.append(_TomlSettings(settings_cls, toml_file=path))
         return tuple(sources)
 
     @property
@@ -117,14 +138,18 @@ def _resolve_config_path(explicit: Path | None) -> Path | None:
     return p if p.is_file() else None
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Build Settings from flags (None means 'not given'), environment and config file."""
     path = _resolve_config_path(config_file)
     if path is not None:
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        _read_toml(path)  # a syntax error is reported as such, before any field errors
     token = _config_file.set(path)
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})

@@ -12,6 +12,8 @@ import typer
 
 from summarizer import __version__
 from summarizer.cli import brief as _brief
+from summarizer.cli import daily as _daily
+from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 
 app = typer.Typer(
@@ -40,6 +42,9 @@ def _root(
 
 
 app.command("brief")(_brief.brief)
+app.command("daily")(_daily.daily)
+app.command("history")(_history.history)
+app.command("show")(_history.show)
 app.command("schema")(_info.schema)
 app.command("prompts")(_info.prompts)
 

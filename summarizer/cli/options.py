@@ -53,6 +53,27 @@ MaxBytes = Annotated[
     int | None, typer.Option("--max-bytes", help="Largest article accepted.", show_default=False)
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
+LogJson = Annotated[bool, typer.Option("--log-json", help="Log to stderr as JSON lines.")]
+StorePath = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="SQLite store (default ~/.local/share/summarizer).", show_default=False
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option("--concurrency", help="LLM calls in flight at once.", show_default=False),
+]
+Rpm = Annotated[
+    int | None,
+    typer.Option("--rpm", help="Requests-per-minute limit of the endpoint.", show_default=False),
+]
+
+
+def store_path(settings: Any) -> Path:
+    from summarizer.store import default_store_path
+
+    return settings.store_path or default_store_path()
 
 
 def settings_from_flags(config: Path | None, *, strict: bool, **flags: Any) -> Any:

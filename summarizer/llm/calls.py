@@ -29,6 +29,8 @@ class CallRecord:
 @dataclass
 class CallLog:
     records: list[CallRecord] = field(default_factory=list)
+    # Logs nest (a daily run holds each article's log): a call counts in every open one.
+    parent: CallLog | None = None
 
     @property
     def answered(self) -> int:
@@ -57,7 +59,7 @@ _current: ContextVar[CallLog | None] = ContextVar("summarizer_call_log", default
 
 @contextmanager
 def collecting() -> Iterator[CallLog]:
-    log = CallLog()
+    log = CallLog(parent=_current.get())
     token = _current.set(log)
     try:
         yield log
@@ -67,5 +69,6 @@ def collecting() -> Iterator[CallLog]:
 
 def record(entry: CallRecord) -> None:
     log = _current.get()
-    if log is not None:
+    while log is not None:
         log.records.append(entry)
+        log = log.parent

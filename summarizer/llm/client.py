@@ -10,9 +10,10 @@ wraps every final failure in InstructorRetryException, so the cause is dug out o
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -96,6 +97,8 @@ class LLM:
             "md_json": instructor.Mode.MD_JSON,
         }
         self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
+        # The one bound on calls in flight, however they are nested (articles, chunks, stories).
+        self._slots = asyncio.Semaphore(settings.concurrency)
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
         kwargs: dict[str, Any] = {
@@ -104,7 +107,7 @@ class LLM:
         }
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
-        with self.translate_errors():
+        async with self._slots, self._translated():
             # No context= on purpose: it would render the article through Jinja (prompting.py).
             result: T = await self._client.chat.completions.create(
                 response_model=response_model,
@@ -122,8 +125,8 @@ class LLM:
             text = text.replace(self._secret, "[REDACTED]")
         return text
 
-    @contextmanager
-    def translate_errors(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def _translated(self) -> AsyncIterator[None]:
         try:
             yield
         except SummarizerError:

@@ -1,25 +1,38 @@
-"""Renderers: one function per output format, all from the same Brief."""
+"""Renderers: one function per output format, all from the same Brief or DailyBrief.
+
+md and json are cheap and imported here; html (Jinja2) and slack (Block Kit) are imported
+when asked for.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
 
-from summarizer.render.markdown import to_markdown
-from summarizer.schemas import Brief
+from summarizer.render.markdown import daily_to_markdown, to_markdown
+from summarizer.schemas import Brief, DailyBrief
 
-Format = Literal["md", "json"]
-FORMATS: tuple[str, ...] = ("md", "json")
+FORMATS: tuple[str, ...] = ("md", "json", "html", "slack")
 
 
 def to_json(briefs: Sequence[Brief]) -> str:
     """One brief as an object; several as an array, in input order."""
     if len(briefs) == 1:
         return briefs[0].model_dump_json(indent=2) + "\n"
-    return (
-        json.dumps([b.model_dump(mode="json") for b in briefs], indent=2, ensure_ascii=False) + "\n"
-    )
+    data = [b.model_dump(mode="json") for b in briefs]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _html(obj: Brief | DailyBrief) -> str:
+    from summarizer.render.html import to_html
+
+    return to_html(obj)
+
+
+def _slack(obj: Brief | DailyBrief) -> list[dict[str, object]]:
+    from summarizer.render.slack import to_slack_messages
+
+    return to_slack_messages(obj)
 
 
 def render(briefs: Sequence[Brief], fmt: str) -> str:
@@ -27,7 +40,25 @@ def render(briefs: Sequence[Brief], fmt: str) -> str:
         return "\n---\n\n".join(to_markdown(b) for b in briefs)
     if fmt == "json":
         return to_json(briefs)
+    if fmt == "html":
+        # Several briefs are several pages: one self-contained page each, in order.
+        return "\n".join(_html(b) for b in briefs)
+    if fmt == "slack":
+        messages = [m for b in briefs for m in _slack(b)]
+        return json.dumps(messages, indent=2, ensure_ascii=False) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 
-__all__ = ["FORMATS", "Format", "render", "to_json", "to_markdown"]
+def render_daily(daily: DailyBrief, fmt: str) -> str:
+    if fmt == "md":
+        return daily_to_markdown(daily)
+    if fmt == "json":
+        return daily.model_dump_json(indent=2) + "\n"
+    if fmt == "html":
+        return _html(daily)
+    if fmt == "slack":
+        return json.dumps(_slack(daily), indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+__all__ = ["FORMATS", "render", "render_daily", "to_json", "to_markdown"]

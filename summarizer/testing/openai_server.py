@@ -54,15 +54,67 @@ def articles_in(request: dict[str, Any]) -> dict[str, str]:
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
-    para = next((p.strip() for p in text.split("\n") if len(p.strip()) > 20), text.strip())
+    # The first real paragraph: a short first line is usually the headline.
+    para = next((p.strip() for p in text.split("\n") if len(p.strip()) > 60), text.strip())
     end = para.find(". ")
     sentence = para[: end + 1] if 0 < end < limit else para[:limit]
     return sentence.strip()
 
 
+def _notes(docs: dict[str, str]) -> dict[str, dict[str, Any]] | None:
+    """The story prompt sends each article's brief as JSON notes; the brief prompt, text."""
+    try:
+        return {sid: json.loads(text) for sid, text in docs.items()}
+    except ValueError:
+        return None
+
+
+def _story_brief(notes: dict[str, dict[str, Any]]) -> Reply:
+    quotes = {
+        sid: next((ev["quote"] for row in n.get("stances", []) for ev in row["evidence"]), None)
+        for sid, n in notes.items()
+    }
+    rows = [
+        {
+            "actor": f"Outlet {sid}",
+            "issue": "Main claim",
+            "position": "Reports the opening claim.",
+            "stance": "neutral",
+            "evidence": [{"quote": q, "source_id": sid}],
+        }
+        for sid, q in quotes.items()
+        if q
+    ]
+    claims = [
+        {
+            "source_id": r["evidence"][0]["source_id"],
+            "claim": "Says so.",
+            "quote": r["evidence"][0]["quote"],
+        }
+        for r in rows
+    ]
+    first = next(iter(notes.values()))
+    return Reply(
+        {
+            "title": f"Story: {first.get('title', '')}"[:120],
+            "summary": " ".join(n.get("summary", "") for n in notes.values())[:500],
+            "key_points": [kp for n in notes.values() for kp in n.get("key_points", [])][:6],
+            "stances": rows,
+            "open_questions": [q for n in notes.values() for q in n.get("open_questions", [])][:3],
+            "disagreements": [{"topic": "What happened", "kind": "fact", "claims": claims[:2]}]
+            if len(claims) >= 2
+            else [],
+        }
+    )
+
+
 def grounded_brief(request: dict[str, Any]) -> Reply:
-    """A valid brief built from the request's own article: its quotes are grounded."""
+    """A valid brief built from the request itself, so its quotes are grounded: from the
+    article's first sentence, or for a story, from the notes' own quotes."""
     docs = articles_in(request)
+    notes = _notes(docs) if docs else None
+    if notes:
+        return _story_brief(notes)
     sid, text = next(iter(docs.items()), ("S1", "No article text was found in the request."))
     quote = first_sentence(text)
     return Reply(

@@ -1,0 +1,120 @@
+"""`summarizer daily`: the day's brief from many sources, for cron and systemd timers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from summarizer.cli import edge, options
+
+
+def daily(
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", "-s", help="Feed, URL, directory or file (repeatable).", show_default=False
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Where DATE.{md,json,html} go.", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Window: 24h, 90m, 2d or an ISO time. Default 24h.", show_default=False
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="File the brief under YYYY-MM-DD.", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help="md, json, html (repeatable). Default all.", show_default=False
+        ),
+    ] = None,
+    max_articles: Annotated[
+        int | None,
+        typer.Option("--max-articles", help="Most articles per run.", show_default=False),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", help="Stop spending past this many USD.", show_default=False),
+    ] = None,
+    max_run_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-run-tokens", help="Stop past this many tokens in the run.", show_default=False
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="Write the brief in this language.", show_default=False),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Deliver again even if already sent.")
+    ] = False,
+    store: options.StorePath = None,
+    config: options.Config = None,
+    model: options.Model = None,
+    base_url: options.BaseUrl = None,
+    mode: options.Mode = None,
+    record: options.Record = None,
+    replay: options.Replay = None,
+    strict: options.Strict = False,
+    concurrency: options.Concurrency = None,
+    rpm: options.Rpm = None,
+    timeout: options.Timeout = None,
+    retries: options.Retries = None,
+    max_bytes: options.MaxBytes = None,
+    log_json: options.LogJson = False,
+    verbose: options.Verbose = False,
+) -> None:
+    """Brief the day's articles, grouped into stories, to DIR/DATE.{md,json,html}.
+
+    Exit 0 when everything was briefed, 9 when some sources or articles failed (they are
+    listed in the brief), 10 when another run holds the lock, 11 when nothing could be
+    briefed.
+    """
+    edge.setup_logging(verbose, json_logs=log_json)
+    with edge.guarded():
+        import asyncio
+
+        from summarizer.daily import load_daily_config, run_daily
+        from summarizer.store import Store
+
+        settings = options.settings_from_flags(
+            config, strict=strict, model=model, base_url=base_url, mode=mode,
+            record_dir=record, replay_dir=replay, timeout=timeout, http_retries=retries,
+            max_input_bytes=max_bytes, concurrency=concurrency, rpm=rpm, language=language,
+            store_path=store,
+        )  # fmt: skip
+        cfg = load_daily_config(
+            config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
+            max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
+        )  # fmt: skip
+        db = Store(options.store_path(settings))
+        with edge.progress("Briefing articles") as tick:
+            result = asyncio.run(run_daily(cfg, settings, store=db, force=force, on_article=tick))
+        log = edge.logger()
+        for f in result.daily.failures:
+            log.warning("not included: %s: %s", f.source, f.error)
+        for w in result.warnings:
+            log.warning("%s", w)
+        if result.delivery:
+            log.info("%s", result.delivery)
+        p = result.daily.provenance
+        log.info(
+            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens, brief %s",
+            result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
+            p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
+        )  # fmt: skip
+        for path in result.paths:
+            sys.stdout.write(f"{path}\n")
+        if result.exit_code:
+            raise typer.Exit(code=result.exit_code)

@@ -1,0 +1,73 @@
+"""What a daily run reads: sources, window, limits, outputs and delivery.
+
+From the `[daily]` table of the config file, overridden by flags, so a one-off run needs
+no file. The Slack webhook may also come from SUMMARIZER_SLACK_WEBHOOK (it is a secret:
+keep it out of files that are committed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from summarizer.config import config_section
+from summarizer.errors import ConfigError
+
+OutFormat = Literal["md", "json", "html"]
+ALL_FORMATS: tuple[OutFormat, ...] = ("md", "json", "html")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+class DailyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: list[str] = Field(default_factory=list, description="Feeds, URLs, directories, files.")
+    since: str = Field("24h", description="Window: a duration (90m, 24h, 2d) or an ISO time.")
+    date: str | None = Field(None, description="Day the brief is filed under; default today (UTC).")
+    max_articles: int = Field(50, ge=1, description="Most articles briefed in one run.")
+    feed_entries: int = Field(20, ge=1, description="Most entries taken from one feed.")
+    max_cost: float | None = Field(None, gt=0, description="Stop spending past this many USD.")
+    max_tokens: int | None = Field(None, gt=0, description="Stop past this many tokens in a run.")
+    out_dir: Path = Field(Path("briefs"), description="Where YYYY-MM-DD.{md,json,html} go.")
+    formats: list[OutFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
+    slack_webhook: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+
+    def day(self, now: datetime) -> str:
+        if self.date is None:
+            return now.astimezone(UTC).date().isoformat()
+        try:
+            return date.fromisoformat(self.date).isoformat()
+        except ValueError:
+            raise ConfigError(f"--date {self.date}: not a date; use YYYY-MM-DD") from None
+
+    def window_start(self, now: datetime) -> datetime:
+        m = _DURATION.match(self.since)
+        if m:
+            unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+            return now - timedelta(**{unit: float(m.group(1))})
+        try:
+            start = datetime.fromisoformat(self.since)
+        except ValueError:
+            raise ConfigError(
+                f"--since {self.since}: not a duration or time; use e.g. 24h, 2d or 2026-11-24T06:00"
+            ) from None
+        return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def load_daily_config(config_file: Path | None = None, **flags: Any) -> DailyConfig:
+    """The [daily] table, then SUMMARIZER_SLACK_WEBHOOK, then flags (None = not given)."""
+    data: dict[str, Any] = dict(config_section("daily", config_file))
+    if os.environ.get("SUMMARIZER_SLACK_WEBHOOK"):
+        data["slack_webhook"] = os.environ["SUMMARIZER_SLACK_WEBHOOK"]
+    data.update({k: v for k, v in flags.items() if v is not None and v != []})
+    try:
+        return DailyConfig(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "daily"
+        raise ConfigError(f"daily setting {where}: {err['msg']}; fix the value") from None
