@@ -72,7 +72,9 @@ def _body(brief: Brief, h: str) -> list[str]:
 
 def _footer(p: Provenance) -> str:
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
-    dropped = f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    dropped = (
+        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    )
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     return (
         f"<sub>{p.model} · prompt {p.prompt_name} v{p.prompt_version} · "
@@ -99,7 +101,10 @@ def daily_to_markdown(daily: DailyBrief) -> str:
     if p.stopped_by_budget:
         out += ["> **Stopped early:** the run reached its cost or token budget.", ""]
     if daily.failures:
-        out += [f"> **{len(daily.failures)} source(s) could not be briefed** (listed at the end).", ""]
+        out += [
+            f"> **{len(daily.failures)} source(s) could not be briefed** (listed at the end).",
+            "",
+        ]
     for i, story in enumerate(daily.stories, 1):
         out += [f"## {i}. {story.title}", "", *_body(story, "###")]
     if daily.failures:

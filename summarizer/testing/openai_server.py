@@ -85,14 +85,7 @@ def _story_brief(notes: dict[str, dict[str, Any]]) -> Reply:
         for sid, q in quotes.items()
         if q
     ]
-    claims = [
-        {
-            "source_id": r["evidence"][0]["source_id"],
-            "claim": "Says so.",
-            "quote": r["evidence"][0]["quote"],
-        }
-        for r in rows
-    ]
+    claims = [{"source_id": sid, "claim": "Says so.", "quote": q} for sid, q in quotes.items() if q]
     first = next(iter(notes.values()))
     return Reply(
         {
