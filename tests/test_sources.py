@@ -1,0 +1,253 @@
+"""sources.py: the high-level loaders, end to end against the loopback server and tmp dirs."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import httpx2
+import pytest
+
+from summarizer.errors import InputError
+from summarizer.fetch import FetchLimits, new_client
+from summarizer.ingest import Document
+from summarizer.sources import Loaded, load_directory, load_feed, load_url, load_urls
+from tests.web_server import FIXTURES, Route, WebServer, closed_port_url, page
+
+T = TypeVar("T")
+LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
+MARCH = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def web() -> Iterator[WebServer]:
+    with WebServer() as server:
+        yield server
+
+
+def run(call: Callable[[httpx2.AsyncClient], Awaitable[T]]) -> T:
+    async def go() -> T:
+        async with new_client(LIMITS, trust_env=False) as client:
+            return await call(client)
+
+    return asyncio.run(go())
+
+
+def serve_feed(web: WebServer, name: str, path: str) -> str:
+    body = (FIXTURES / name).read_text(encoding="utf-8").replace("{base}", web.base)
+    return web.add(path, Route(headers={"Content-Type": "application/xml"}, body=body.encode()))
+
+
+def news_site(web: WebServer) -> str:
+    """The RSS fixture's articles: two fine, one German, one broken, one only navigation."""
+    web.add("/news/flood-barrier", page("article.html"))
+    web.add("/news/cafe-terraces", page("article_cp1252.html", "text/html"))
+    web.add("/news/tram", page("article_de.html"))
+    web.add("/news/budget", Route(status=500, body=b"<html>oops</html>"))
+    web.add("/news/letters", page("nav_only.html"))
+    return serve_feed(web, "rss.xml", "/feeds/local.rss")
+
+
+def test_load_url(web: WebServer) -> None:
+    url = web.add("/news/flood", page("article.html"))
+    doc = run(lambda c: load_url(url, client=c, limits=LIMITS))
+    assert doc.url == url
+    assert doc.title == "Harbor City approves $40m flood barrier after heated vote"
+    assert "said Mayor Lucia Ferreira" in doc.text
+
+
+def test_load_url_failure_names_the_url(web: WebServer) -> None:
+    url = web.url("/nowhere")
+    with pytest.raises(InputError, match=rf"^{url}: not found \(HTTP 404"):
+        run(lambda c: load_url(url, client=c, limits=LIMITS))
+
+
+def test_feed_since_window(web: WebServer) -> None:
+    feed = news_site(web)
+    docs, failures = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    assert failures == []
+    assert [d.url for d in docs] == [web.url("/news/flood-barrier"), web.url("/news/cafe-terraces")]
+    flood, cafe = docs
+    # Title and date come from the feed, the text from the page.
+    assert flood.title == "Harbor City approves $40m flood barrier after heated vote"
+    assert flood.published == datetime(2025, 3, 14, 8, 30, tzinfo=UTC)
+    assert "Harbor City council voted seven to four" in flood.text
+    assert cafe.published == datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    assert "“We’re not asking for a favour, we’re asking for fairness,”" in cafe.text
+    # Only the feed and the two pages in the window were fetched.
+    assert sorted(p for p, _ in web.requests) == [
+        "/feeds/local.rss",
+        "/news/cafe-terraces",
+        "/news/flood-barrier",
+    ]
+
+
+def test_feed_entry_failures_are_reported_not_fatal(web: WebServer) -> None:
+    feed = news_site(web)
+    docs, failures = run(lambda c: load_feed(feed, client=c, max_entries=None, limits=LIMITS))
+    assert [d.title for d in docs] == [
+        "Harbor City approves $40m flood barrier after heated vote",
+        "Café owners fight the “terrace tax”",
+        "Tram line to Südstadt approved",
+    ]
+    assert "Oberbürgermeisterin Sabine Krüger" in docs[2].text
+    budget, letters = web.url("/news/budget"), web.url("/news/letters")
+    assert [url for url, _ in failures] == [budget, letters]
+    assert failures[0][1].startswith(f"{budget}: server error (HTTP 500")
+    assert failures[1][1].startswith(f"no article text found at {letters};")
+
+
+def test_feed_cap(web: WebServer) -> None:
+    feed = news_site(web)
+    loaded = run(lambda c: load_feed(feed, client=c, max_entries=2, limits=LIMITS))
+    assert isinstance(loaded, Loaded)
+    assert len(loaded.documents) == 2
+    assert loaded.failures == []
+
+
+def test_atom_feed(web: WebServer) -> None:
+    web.add("/artikel/strassenbahn", page("article_de.html"))
+    web.add("/artikel/haushalt", Route(status=404))
+    feed = serve_feed(web, "atom.xml", "/feeds/politik.atom")
+    docs, failures = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    assert [d.title for d in docs] == ["Stadtrat beschließt neue Straßenbahnlinie nach Südstadt"]
+    assert docs[0].published == datetime(2025, 3, 10, 17, 5, tzinfo=UTC)
+    assert failures == [
+        (
+            web.url("/artikel/haushalt"),
+            f"{web.url('/artikel/haushalt')}: not found (HTTP 404 Not Found); check the address",
+        )
+    ]
+
+
+def test_entries_without_links_and_duplicates(web: WebServer) -> None:
+    web.add("/a", page("article.html"))
+    a = web.url("/a")
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>First</title><link>{a}</link></item>"
+        f"<item><title>Again</title><link>{a}</link></item>"
+        "<item><title>Linkless</title><description>no link</description></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = web.add("/f.xml", Route(headers={"Content-Type": "application/rss+xml"}, body=body))
+    docs, failures = run(lambda c: load_feed(feed, client=c, limits=LIMITS))
+    assert [d.title for d in docs] == ["First"]
+    assert failures == [(feed, f"{feed}: entry 'Linkless' has no link; nothing to fetch, skipped")]
+    assert [p for p, _ in web.requests].count("/a") == 1
+
+
+def test_feed_url_returning_html_is_refused(web: WebServer) -> None:
+    url = web.add("/news/flood", page("article.html"))
+    with pytest.raises(InputError, match=rf"^{url}: is not an RSS or Atom feed"):
+        run(lambda c: load_feed(url, client=c, limits=LIMITS))
+
+
+def test_unreachable_feed_is_refused() -> None:
+    url = closed_port_url("/rss")
+    with pytest.raises(InputError, match=rf"^{url}: could not connect"):
+        run(lambda c: load_feed(url, client=c, limits=LIMITS))
+
+
+def test_feed_pages_load_concurrently(web: WebServer) -> None:
+    links = [web.add(f"/slow/{i}", page("article.html", delay=0.4)) for i in range(4)]
+    items = "".join(f"<item><title>S</title><link>{u}</link></item>" for u in links)
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    feed = web.add("/slow.xml", Route(headers={"Content-Type": "text/xml"}, body=body))
+    started = time.monotonic()
+    docs, _ = run(lambda c: load_feed(feed, client=c, limits=LIMITS, concurrency=4))
+    assert len(docs) == 4
+    assert time.monotonic() - started < 1.2  # one after another would take 1.6 s
+
+
+def test_load_urls_keeps_order_and_reports_failures(web: WebServer) -> None:
+    first = web.add("/one", page("article.html"))
+    second = web.add("/two", page("article_de.html"))
+    broken = web.add("/img", Route(headers={"Content-Type": "image/png"}, body=b"\x89PNG"))
+    docs, failures = run(lambda c: load_urls([first, broken, second], client=c, limits=LIMITS))
+    assert [d.url for d in docs] == [first, second]
+    assert failures == [
+        (
+            broken,
+            f"{broken}: is image/png, not a web page or text; "
+            "give the URL of an HTML article (PDFs and images are not read)",
+        )
+    ]
+
+
+def test_load_directory(tmp_path: Path) -> None:
+    (tmp_path / "b-notes.txt").write_text("Ferry fares\n\nFares rise 12 per cent.\n")
+    (tmp_path / "a-brief.md").write_text("# Budget\n\nThe council set its budget.\n")
+    shutil.copy(FIXTURES / "article.html", tmp_path / "c-flood.html")
+    shutil.copy(FIXTURES / "article_cp1252.html", tmp_path / "d-cafe.HTM")
+    shutil.copy(FIXTURES / "nav_only.html", tmp_path / "e-sections.html")
+    (tmp_path / "f-empty.txt").write_bytes(b"")
+    (tmp_path / "g-latin1.txt").write_bytes("Café".encode("latin-1"))
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / ".hidden.txt").write_text("not an article")
+    (tmp_path / "sub.txt").mkdir()
+
+    docs, failures = load_directory(tmp_path)
+    assert [Path(d.path or "").name for d in docs] == [
+        "a-brief.md",
+        "b-notes.txt",
+        "c-flood.html",
+        "d-cafe.HTM",
+    ]
+    assert docs[1].text == "Ferry fares\n\nFares rise 12 per cent.\n"
+    flood = docs[2]
+    assert flood.title == "Harbor City approves $40m flood barrier after heated vote"
+    assert flood.url == "https://chronicle.example/news/2025/03/14/flood-barrier-vote"
+    assert "Most read" not in flood.text
+    assert "a new levy of €1,200 per table" in docs[3].text
+    assert [Path(p).name for p, _ in failures] == ["e-sections.html", "f-empty.txt", "g-latin1.txt"]
+    for path, message in failures:
+        assert path in message
+    assert "no article text found" in failures[0][1]
+    assert "is empty" in failures[1][1]
+    assert "not UTF-8" in failures[2][1]
+
+
+def test_load_directory_size_limit(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "article.html", tmp_path / "big.html")
+    (tmp_path / "big.txt").write_text("x" * 5000)
+    docs, failures = load_directory(tmp_path, max_bytes=1000)
+    assert docs == []
+    assert all("over the 1,000-byte limit" in message for _, message in failures)
+
+
+def test_load_directory_bad_paths(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such directory"):
+        load_directory(tmp_path / "missing")
+    (tmp_path / "file.txt").write_text("hello")
+    with pytest.raises(InputError, match="is not a directory"):
+        load_directory(tmp_path / "file.txt")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "photo.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(InputError, match=r"has no \.txt, \.md or \.html files"):
+        load_directory(empty)
+
+
+def test_documents_are_plain_ingest_documents(web: WebServer) -> None:
+    url = web.add("/news/flood", page("article.html"))
+    doc = run(lambda c: load_url(url, client=c, limits=LIMITS))
+    assert type(doc) is Document
+    assert len(doc.sha256) == 64
+
+
+def test_cli_startup_does_not_import_the_web_stack() -> None:
+    code = (
+        "import sys, summarizer.cli; "
+        "heavy = ('httpx2', 'trafilatura', 'feedparser', 'lxml'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
