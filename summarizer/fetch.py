@@ -30,7 +30,7 @@ from summarizer.errors import InputError
 if TYPE_CHECKING:
     from summarizer.config import Settings
 
-USER_AGENT = f"summarizer/{__version__} (+https://github.com/summarizer/summarizer)"
+USER_AGENT = f"summarizer/{__version__} (news briefing tool; python-httpx2)"
 
 #: Media types accepted for an article page. A missing Content-Type is let through and left
 #: to extraction, since some servers send none for perfectly good HTML.

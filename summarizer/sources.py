@@ -146,7 +146,6 @@ async def load_entries(
 
 
 # The name summarizer.daily.collect first imported; keep it until that import moves.
-_load_entries = load_entries
 
 
 def load_directory(path: str | Path, *, max_bytes: int = 2_000_000) -> Loaded:

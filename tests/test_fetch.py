@@ -58,7 +58,7 @@ def test_article_page_bytes_type_charset_and_user_agent(web: WebServer) -> None:
     assert (got.content_type, got.charset) == ("text/html", "utf-8")
     _, headers = web.requests[-1]
     assert headers["User-Agent"] == USER_AGENT
-    assert USER_AGENT.startswith(f"summarizer/{__version__} (+https://")
+    assert USER_AGENT.startswith(f"summarizer/{__version__} (")
     assert headers["Accept"].startswith("text/html")
 
 

@@ -17,13 +17,13 @@ from summarizer.extract import extract
 from summarizer.feeds import parse_feed
 from summarizer.fetch import FEED_TYPES, PAGE_TYPES, FetchLimits, fetch, new_client
 from summarizer.ingest import Document, read_path
-from summarizer.sources import Loaded, load_directory
-from summarizer.sources import _load_entries as load_entries
+from summarizer.sources import Loaded, load_directory, load_entries
 
 if TYPE_CHECKING:
     import httpx2
 
-_FEED_MEDIA = {t for t in FEED_TYPES if "xml" in t}
+# XHTML is a page, not a feed, though its type says xml.
+_FEED_MEDIA = {t for t in FEED_TYPES if "xml" in t and "html" not in t}
 _FEED_START = (b"<?xml", b"<rss", b"<feed", b"<rdf:rdf")
 
 
