@@ -37,7 +37,7 @@ import httpx2
 from summarizer.errors import InputError
 from summarizer.extract import document_from_html, extract
 from summarizer.feeds import FeedEntry, parse_feed
-from summarizer.fetch import FEED_TYPES, FetchLimits, fetch
+from summarizer.fetch import FEED_TYPES, FetchLimits, fetch, new_client
 from summarizer.ingest import Document, read_path
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -145,9 +145,6 @@ async def load_entries(
     return Loaded(documents, failures)
 
 
-# The name summarizer.daily.collect first imported; keep it until that import moves.
-
-
 def load_directory(path: str | Path, *, max_bytes: int = 2_000_000) -> Loaded:
     """Documents from the .txt, .md and .html files directly in `path`, sorted by name.
 
@@ -200,3 +197,39 @@ def _read_html(file: Path, *, max_bytes: int) -> Document:
             f"{file}: cannot be read ({exc.strerror}); check its permissions"
         ) from None
     return document_from_html(data, name=str(file), path=str(file))
+
+
+def is_url(arg: str) -> bool:
+    return arg.startswith(("http://", "https://"))
+
+
+async def load_inputs(
+    args: Iterable[str], *, max_bytes: int, feed: bool = False, feed_entries: int = 20
+) -> Loaded:
+    """What `summarizer brief` reads: files, '-', article URLs, or (feed=True) feed URLs.
+
+    A bad file, an unreachable page or a feed that is not a feed raises InputError, so a
+    bad input costs nothing and writes nothing; a feed entry whose page fails is reported
+    in `failures` and the feed's other entries are still briefed.
+    """
+    args = list(args)
+    if feed:
+        bad = [a for a in args if not is_url(a)]
+        if bad:
+            raise InputError(f"{bad[0]}: --feed takes feed URLs (http:// or https://)")
+    limits = FetchLimits(max_bytes=max_bytes)
+    documents: list[Document] = []
+    failures: list[tuple[str, str]] = []
+    async with new_client(limits) as client:
+        for arg in args:
+            if feed:
+                loaded = await load_feed(
+                    arg, client=client, max_entries=feed_entries, limits=limits
+                )
+                documents += loaded.documents
+                failures += loaded.failures
+            elif is_url(arg):
+                documents.append(await load_url(arg, client=client, limits=limits))
+            else:
+                documents.append(read_path(arg, max_bytes=max_bytes))
+    return Loaded(documents, failures)

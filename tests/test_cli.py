@@ -159,3 +159,42 @@ def test_readme_offline_command_in_a_real_process() -> None:
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "Haftar" in r.stdout and r.stderr == ""
+
+
+PAGE = (
+    "<html><head><title>Port strike ends</title></head><body><nav>Menu Login Subscribe</nav>"
+    "<article><h1>Port strike ends</h1><p>Dock workers in the port of Valdera returned to work on "
+    "Friday after a nine-day strike over pay, the union said in a statement.</p><p>The agreement "
+    "raises wages by six percent over two years, according to the port authority.</p></article>"
+    "<footer>Contact us</footer></body></html>"
+)
+
+
+def test_brief_a_url_and_a_feed() -> None:
+    from tests.web_server import Route, WebServer
+
+    with WebServer() as web, FakeOpenAI() as server:
+        web.add("/port", Route(body=PAGE.encode()))
+        rss = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
+            f"<item><title>Port strike ends</title><link>{web.url('/port')}</link></item>"
+            f"<item><title>Gone</title><link>{web.url('/gone')}</link></item></channel></rss>"
+        )
+        web.add("/feed", Route(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
+        r = invoke("brief", web.url("/port"), "--base-url", server.base_url, "-f", "json")
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.stdout)
+        assert data["sources"][0]["url"] == web.url("/port")
+        assert data["sources"][0]["title"] == "Port strike ends"
+        assert "Menu Login" not in json.dumps(server.requests)
+        # A feed with one broken entry: the good one is briefed, the bad one reported, exit 9.
+        r = invoke("brief", web.url("/feed"), "--feed", "--base-url", server.base_url, "-f", "json")
+        assert r.exit_code == 9, r.output
+        assert json.loads(r.stdout)["sources"][0]["url"] == web.url("/port")
+        assert "/gone" in r.stderr and "404" in r.stderr
+        # A page that is not there: refused by name before any model call.
+        calls = len(server.requests)
+        r = invoke("brief", web.url("/missing"), "--base-url", server.base_url)
+        assert r.exit_code == 4 and web.url("/missing") in r.stderr and len(server.requests) == calls
+        r = invoke("brief", "notaurl.txt", "--feed", "--base-url", server.base_url)
+        assert r.exit_code == 4 and "--feed takes feed URLs" in r.stderr

@@ -14,11 +14,19 @@ from summarizer.cli import edge, options
 def brief(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Article text files; - reads standard input.", show_default=False),
+        typer.Argument(help="Article files, URLs, or - for standard input.", show_default=False),
     ],
+    feed: Annotated[
+        bool, typer.Option("--feed", help="The URLs are RSS/Atom feeds: brief their entries.")
+    ] = False,
+    feed_entries: Annotated[
+        int, typer.Option("--feed-entries", help="Most entries briefed per feed.")
+    ] = 20,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="md or json. Default md.", show_default=False),
+        typer.Option(
+            "--format", "-f", help="md, json, html or slack. Default md.", show_default=False
+        ),
     ] = None,
     output: Annotated[
         Path | None,
@@ -48,10 +56,12 @@ def brief(
     with edge.guarded():
         import asyncio
 
-        from summarizer.errors import ConfigError
+        from summarizer.daily import EXIT_PARTIAL
+        from summarizer.errors import ConfigError, InputError
         from summarizer.ingest import read_path
         from summarizer.pipeline import brief_documents
         from summarizer.render import FORMATS, render
+        from summarizer.sources import is_url, load_inputs
 
         chosen = fmt or "md"
         if chosen not in FORMATS:
@@ -70,8 +80,22 @@ def brief(
             max_tokens=max_tokens,
             max_input_bytes=max_bytes,
         )
-        # Every input is checked before the first model call: a bad file costs nothing.
-        docs = [read_path(arg, max_bytes=settings.max_input_bytes) for arg in inputs]
+        # Every input is read and checked before the first model call: a bad one costs nothing.
+        if feed or any(is_url(a) for a in inputs):
+            loaded = asyncio.run(
+                load_inputs(
+                    inputs, max_bytes=settings.max_input_bytes, feed=feed, feed_entries=feed_entries
+                )
+            )
+            docs, failures = loaded.documents, loaded.failures
+        else:
+            docs, failures = [read_path(a, max_bytes=settings.max_input_bytes) for a in inputs], []
+        for source, error in failures:
+            edge.logger().warning(
+                "skipped: %s", error if error.startswith(source) else f"{source}: {error}"
+            )
+        if not docs:
+            raise InputError("nothing to brief: every feed entry failed (see above)")
         briefs = asyncio.run(brief_documents(docs, settings))
         text = render(briefs, chosen)
         if output is not None:
@@ -85,3 +109,5 @@ def brief(
             Console().print(Markdown(text))
         else:
             sys.stdout.write(text)
+        if failures:
+            raise typer.Exit(code=EXIT_PARTIAL)
