@@ -1,8 +1,9 @@
 """Re-make seeds/recordings from the hand-written answers in seeds/fixtures/.
 
-No model is involved: the loopback test server serves each fixture, and the recorder
-marks every file it writes origin=fixture, so a brief replayed from them says it is not
-model output. Run after changing a prompt, the schema or a default setting:
+No model is involved: the loopback test server serves each fixture (or, for an article
+without one, a brief it builds from the article's own sentences), and the recorder marks
+every file it writes origin=fixture, so a brief replayed from them says it is not model
+output. Run after changing a prompt, the schema or a default setting:
 
     python seeds/record_fixtures.py
 """
@@ -12,36 +13,79 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from summarizer.config import load_settings
+from summarizer.daily import DailyConfig, run_daily
 from summarizer.ingest import read_path
 from summarizer.pipeline import brief_documents
-from summarizer.testing.openai_server import FakeOpenAI, Reply
+from summarizer.store import Store
+from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, grounded_brief
 
 SEEDS = Path(__file__).resolve().parent
+FIXTURES = SEEDS / "fixtures"
 
 
-def fixture_for(article: Path) -> dict:
-    data = json.loads((SEEDS / "fixtures" / f"{article.stem}.json").read_text(encoding="utf-8"))
-    data.pop("_comment", None)
-    return data
+def _load(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+    """Article text -> its hand-written brief; and (match, answer) for story fixtures."""
+    by_text: dict[str, dict[str, Any]] = {}
+    for fixture in FIXTURES.glob("*.json"):
+        if fixture.stem.startswith("story-"):
+            continue
+        for article in [
+            *SEEDS.glob(f"{fixture.stem}.txt"),
+            *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+        ]:
+            by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
+    stories = [
+        (json.loads(f.read_text(encoding="utf-8"))["_match"], _load(f))
+        for f in FIXTURES.glob("story-*.json")
+    ]
+    return by_text, stories
+
+
+def responder(request: dict[str, Any]) -> Reply:
+    by_text, stories = _answers()
+    docs = articles_in(request)
+    system = request["messages"][0]["content"]
+    if "notes extracted from" in system:
+        user = request["messages"][-1]["content"]
+        for match, answer in stories:
+            if match in user:
+                return Reply(answer)
+        return grounded_brief(request)
+    text = next(iter(docs.values()), "")
+    # The same article, copied into daily/, has the same text: it needs one answer.
+    for known, answer in by_text.items():
+        if known.strip() == text.strip():
+            return Reply(answer)
+    return grounded_brief(request)
 
 
 def main() -> None:
     out = SEEDS / "recordings"
     shutil.rmtree(out, ignore_errors=True)
-    articles = sorted(
-        p for p in SEEDS.glob("*.txt") if (SEEDS / "fixtures" / f"{p.stem}.json").exists()
-    )
-    for article in articles:
-        payload = fixture_for(article)
-        with FakeOpenAI(lambda _req, payload=payload: Reply(payload)) as server:
-            # Only the endpoint differs from a default run; the recording key ignores it.
-            settings = load_settings(base_url=server.base_url, record_dir=out)
+    with FakeOpenAI(responder) as server, tempfile.TemporaryDirectory() as tmp:
+        # Only the endpoint differs from a default run; the recording key ignores it.
+        settings = load_settings(base_url=server.base_url, record_dir=out)
+        for article in sorted(SEEDS.glob("*.txt")):
             doc = read_path(str(article), max_bytes=settings.max_input_bytes)
             asyncio.run(brief_documents([doc], settings))
-        print(f"recorded {article.name}")
+            print(f"recorded brief {article.name}")
+        cfg = DailyConfig(
+            sources=[str(SEEDS / "daily")], out_dir=Path(tmp) / "out", date="2026-11-25"
+        )
+        result = asyncio.run(run_daily(cfg, settings, store=Store(Path(tmp) / "s.db")))
+        print(
+            f"recorded daily: {len(result.daily.stories)} stories, {result.daily.provenance.llm_calls} calls"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,10 @@ def _vectors(texts: Sequence[str]) -> list[dict[str, float]]:
     n = len(texts)
     vectors = []
     for c in counts:
+        # Smoothed IDF (+1, as scikit-learn does): with few texts, a plain IDF all but
+        # zeroes the very terms that two articles on one story share.
         weights = {
-            t: (1 + math.log(f)) * math.log((1 + n) / (1 + df[t])) + 1e-9 for t, f in c.items()
+            t: (1 + math.log(f)) * (math.log((1 + n) / (1 + df[t])) + 1) for t, f in c.items()
         }
         top = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:TOP_TERMS])
         norm = math.sqrt(sum(w * w for w in top.values())) or 1.0

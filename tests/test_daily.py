@@ -355,3 +355,20 @@ def test_a_run_killed_half_way_resumes_without_paying_twice(
     assert [r.status for r in store.list_runs()] == ["ok", "running"]  # the killed run is visible
     assert len(load(tmp_path)["stories"]) == 2
     assert posts == len(webhook.posts)
+
+
+def test_readme_daily_demo_runs_offline(tmp_path: Path) -> None:
+    from tests.conftest import ROOT, SEEDS
+
+    r = runner.invoke(
+        app,
+        ["daily", "-s", str(SEEDS / "daily"), "--replay", str(SEEDS / "recordings"),
+         "--out-dir", str(tmp_path / "out"), "--store", str(tmp_path / "s.db"), "--date", "2026-11-25"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data = load(tmp_path)
+    assert [len(s["sources"]) for s in data["stories"]] == [2, 2]
+    haftar = data["stories"][0]
+    assert haftar["disagreements"][0]["kind"] == "fact"
+    assert data["provenance"]["fixture"] is True and data["provenance"]["replayed"] is True
+    assert ROOT.exists()
