@@ -358,7 +358,7 @@ def test_a_run_killed_half_way_resumes_without_paying_twice(
 
 
 def test_readme_daily_demo_runs_offline(tmp_path: Path) -> None:
-    from tests.conftest import ROOT, SEEDS
+    from tests.conftest import SEEDS
 
     r = runner.invoke(
         app,
@@ -371,4 +371,3 @@ def test_readme_daily_demo_runs_offline(tmp_path: Path) -> None:
     haftar = data["stories"][0]
     assert haftar["disagreements"][0]["kind"] == "fact"
     assert data["provenance"]["fixture"] is True and data["provenance"]["replayed"] is True
-    assert ROOT.exists()
