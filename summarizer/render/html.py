@@ -1,0 +1,57 @@
+"""Briefs as one self-contained HTML page: inline CSS, no scripts, no external assets.
+
+Article-derived text (quotes, titles, positions) is untrusted, so the Jinja2 environment
+escapes every value by default; the template never marks model or article text `|safe`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from summarizer.schemas import Brief, DailyBrief
+
+FIXTURE_NOTICE = (
+    "This brief was replayed from recordings that were written by hand or served by a "
+    "test server, not produced by a live model."
+)
+REPLAY_NOTICE = "Replayed from recorded model responses; no model was called for this run."
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("summarizer.render", "templates"),
+        # On for every template whatever its file name: select_autoescape() would not
+        # recognise the .j2 suffix and leave it off.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _origin(fixture: bool, replayed: bool) -> str:
+    return "replayed fixture" if fixture else "replayed" if replayed else "live"
+
+
+def to_html(obj: Brief | DailyBrief) -> str:
+    """A full HTML page for one Brief or one DailyBrief."""
+    from summarizer.schemas import DailyBrief
+
+    template = _environment().get_template("brief.html.j2")
+    daily = isinstance(obj, DailyBrief)
+    p = obj.provenance
+    return template.render(
+        daily=obj if daily else None,
+        brief=None if daily else obj,
+        page_title=f"Daily brief — {obj.date}" if isinstance(obj, DailyBrief) else obj.title,
+        notice=FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE if p.replayed else None,
+        fixture=p.fixture,
+        origin=_origin(p.fixture, p.replayed),
+    )
