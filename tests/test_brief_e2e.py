@@ -188,3 +188,22 @@ def test_concurrent_briefs_keep_their_own_provenance(fake_openai: FakeOpenAI) ->
     briefs = asyncio.run(brief_documents(docs, s))
     assert [b.summary.split(".")[0] for b in briefs] == [f"Article number {i}" for i in range(6)]
     assert all(b.provenance.llm_calls == 1 for b in briefs)
+
+
+def test_long_article_is_chunked_and_merged(fake_openai: FakeOpenAI) -> None:
+    paragraphs = [
+        f"Paragraph {i}: the committee heard evidence from witness number {i} about the budget for the new hospital wing."
+        for i in range(60)
+    ]
+    text = "\n\n".join(paragraphs)
+    brief = run(fake_openai, text=text, max_article_tokens=500)
+    chunk_calls = [r for r in fake_openai.requests if "notes extracted" not in r["messages"][0]["content"]]
+    merge_calls = [r for r in fake_openai.requests if "parts of ONE long article" in r["messages"][0]["content"]]
+    assert len(chunk_calls) >= 3 and len(merge_calls) == 1
+    for r in chunk_calls:  # no chunk exceeds the budget it was cut for
+        assert len(r["messages"][-1]["content"].encode()) < 500 * 4 + 400
+    assert [s.id for s in brief.sources] == ["S1"]
+    assert brief.provenance.llm_calls == len(fake_openai.requests)
+    for row in brief.stances:
+        for ev in row.evidence:
+            assert ev.quote in text

@@ -97,7 +97,7 @@ class _Budget:
         ):
             raise ConfigError(
                 f"--max-cost: no price is known for model {settings.model!r}; "
-                "use --max-tokens instead"
+                "use --max-run-tokens (or [daily] max_tokens) instead"
             )
         self.cfg, self.settings, self.log = cfg, settings, run_log
         self.hit = False
