@@ -150,15 +150,16 @@ def test_schema_and_prompts_commands() -> None:
     assert invoke("prompts", "nope").exit_code == 3
 
 
-def test_readme_offline_command_in_a_real_process() -> None:
+def test_readme_offline_command_in_a_real_process(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "summarizer", "brief", "seeds/haftar-turkiye-visit.txt",
          "--replay", "seeds/recordings"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "Haftar" in r.stdout and r.stderr == ""
+    assert (tmp_path / ".local" / "share" / "summarizer" / "summarizer.db").exists()
 
 
 PAGE = (
@@ -195,6 +196,28 @@ def test_brief_a_url_and_a_feed() -> None:
         # A page that is not there: refused by name before any model call.
         calls = len(server.requests)
         r = invoke("brief", web.url("/missing"), "--base-url", server.base_url)
-        assert r.exit_code == 4 and web.url("/missing") in r.stderr and len(server.requests) == calls
+        assert (
+            r.exit_code == 4 and web.url("/missing") in r.stderr and len(server.requests) == calls
+        )
         r = invoke("brief", "notaurl.txt", "--feed", "--base-url", server.base_url)
         assert r.exit_code == 4 and "--feed takes feed URLs" in r.stderr
+
+
+def test_briefs_are_kept_for_history_and_show(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--store", str(db), "-f", "json")
+    assert r.exit_code == 0
+    hist = invoke("history", "--store", str(db))
+    line = next(ln for ln in hist.stdout.splitlines() if "article" in ln)
+    brief_id = line.split()[0]
+    shown = invoke("show", brief_id, "--store", str(db), "-f", "json")
+    assert json.loads(shown.stdout)["title"] == json.loads(r.stdout)["title"]
+    assert invoke("show", "nope", "--store", str(db)).exit_code == 4
+
+
+def test_an_unusable_store_costs_a_warning_not_the_brief(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db"
+    bad.write_bytes(b"garbage" * 1000)
+    r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--store", str(bad))
+    assert r.exit_code == 0 and "# " in r.stdout
+    assert "not kept in the store" in r.stderr

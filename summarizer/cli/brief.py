@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -49,6 +49,7 @@ def brief(
     max_reasks: options.MaxReasks = None,
     max_tokens: options.MaxTokens = None,
     max_bytes: options.MaxBytes = None,
+    store: options.StorePath = None,
     verbose: options.Verbose = False,
 ) -> None:
     """Brief each article: summary, key points, stance table with quotes, open questions."""
@@ -79,6 +80,7 @@ def brief(
             max_reasks=max_reasks,
             max_tokens=max_tokens,
             max_input_bytes=max_bytes,
+            store_path=store,
         )
         # Every input is read and checked before the first model call: a bad one costs nothing.
         if feed or any(is_url(a) for a in inputs):
@@ -98,6 +100,7 @@ def brief(
             raise InputError("nothing to brief: every feed entry failed (see above)")
         briefs = asyncio.run(brief_documents(docs, settings))
         text = render(briefs, chosen)
+        _remember(briefs, settings)
         if output is not None:
             from summarizer.atomic import write_text
 
@@ -111,3 +114,18 @@ def brief(
             sys.stdout.write(text)
         if failures:
             raise typer.Exit(code=EXIT_PARTIAL)
+
+
+def _remember(briefs: list[Any], settings: Any) -> None:
+    """Keep each brief in the store for `summarizer history`/`show`. A store that cannot be
+    opened costs the user a warning, never the brief they asked for."""
+    from summarizer.errors import SummarizerError
+    from summarizer.store import Store
+
+    try:
+        db = Store(options.store_path(settings))
+        for b in briefs:
+            db.put_brief("article", b.model_dump_json(), title=b.title)
+        db.close()
+    except SummarizerError as exc:
+        edge.logger().warning("brief not kept in the store: %s", exc)
