@@ -1,0 +1,103 @@
+"""Bearer API keys: who is calling, checked in constant time, never logged.
+
+A caller is known by a key id (a short hash of its key): that id, never the key, is what
+rate limits, job ownership and logs use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from summarizer.service.limits import ApiError, RateLimiter, error_body
+
+#: Where the caller's key id is kept in the request state for the handlers.
+KEY_ID = "key_id"
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="summarizer"'}
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:12]
+
+
+class KeyRing:
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        # (key, id) pairs; ids are computed once so a lookup hashes nothing secret twice.
+        self._keys = [(k, key_id(k)) for k in keys if k]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def identify(self, token: str | None) -> str:
+        """The key id for a bearer token, or ApiError 401. `token` is the credentials part
+        of `Authorization: Bearer <token>`, None when the header is missing."""
+        if not token:
+            raise ApiError(
+                401,
+                "Unauthorized",
+                "missing API key; send the header 'Authorization: Bearer <key>'",
+                headers=_CHALLENGE,
+            )
+        candidate = token.encode("utf-8", errors="replace")
+        found: str | None = None
+        # Compare against every key, without stopping at a match: the time taken must not
+        # tell which key (or how much of one) was right.
+        for key, kid in self._keys:
+            if hmac.compare_digest(candidate, key):
+                found = kid
+        if found is None:
+            raise ApiError(
+                401, "Unauthorized", "API key not recognised; check the key", headers=_CHALLENGE
+            )
+        return found
+
+
+class AuthMiddleware:
+    """Checks the key and the caller's rate before anything else happens to a /v1/ request,
+    so an anonymous caller learns nothing from body parsing, and spends nothing."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        keys: KeyRing,
+        limiter: RateLimiter,
+        on_error: Callable[[str], None],
+        prefix: str = "/v1/",
+    ) -> None:
+        self.app = app
+        self.keys = keys
+        self.limiter = limiter
+        self.on_error = on_error
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        try:
+            kid = self.keys.identify(_bearer(scope))
+            self.limiter.check(kid)
+        except ApiError as exc:
+            self.on_error(exc.type)
+            response = JSONResponse(
+                error_body(exc.type, exc.message), status_code=exc.status, headers=exc.headers
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[KEY_ID] = kid
+        await self.app(scope, receive, send)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return credentials.strip() or None
+            return None
+    return None

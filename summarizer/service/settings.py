@@ -1,0 +1,140 @@
+"""Settings of the two network front doors: the HTTP API and the Slack bot.
+
+One typed model, with the same precedence as the core settings (config.py):
+
+    command-line flag  >  environment  >  service config file (TOML)  >  default
+
+Environment variables are `SUMMARIZER_<FIELD>` (SUMMARIZER_API_KEYS is comma-separated),
+plus Slack's usual SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APP_TOKEN. The file is
+`--service-config FILE`, else $SUMMARIZER_SERVICE_CONFIG. It is a file of its own because
+the core settings refuse keys they do not know, so these cannot share that file.
+Every secret is a SecretStr: it never shows in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from summarizer.errors import ConfigError
+
+_service_file: ContextVar[Path | None] = ContextVar("summarizer_service_file", default=None)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SUMMARIZER_", extra="forbid", populate_by_name=True, frozen=True
+    )
+
+    # NoDecode: the environment gives "k1,k2", not the JSON list pydantic-settings expects.
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), description="Bearer keys accepted by the HTTP API (SUMMARIZER_API_KEYS=k1,k2)."
+    )
+    rate_limit_per_minute: int = Field(
+        60, ge=0, description="Requests per API key per minute; 0 turns the limit off."
+    )
+    max_body_bytes: int = Field(2_500_000, ge=1024, description="Largest request body accepted.")
+    max_documents: int = Field(20, ge=1, description="Most documents plus URLs in one request.")
+    max_document_chars: int = Field(
+        200_000, ge=1, description="Longest document text accepted, in characters."
+    )
+    sync_threshold_chars: int = Field(
+        20_000,
+        ge=0,
+        description="One document up to this length is briefed in the request; else a job.",
+    )
+    allow_private_urls: bool = Field(
+        False,
+        description=(
+            "Let requests fetch URLs on loopback or private networks. Off by default: the "
+            "service would otherwise fetch internal addresses on a caller's behalf."
+        ),
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
+        description="The bot's xoxb- token.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+        description="Verifies that HTTP requests come from Slack.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN"),
+        description="The xapp- token for Socket Mode.",
+    )
+    slack_api_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("slack_api_url", "SUMMARIZER_SLACK_API_URL"),
+        description="Base URL of the Slack Web API, for tests and proxies.",
+    )
+    slack_command: str = Field("/brief", description="The slash command the bot answers.")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str | SecretStr):
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            return tuple(k.strip() for k in raw.split(",") if k.strip())
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str | None) -> str | None:
+        # slack_sdk joins method names onto the base URL: it must end in a slash.
+        if value and not value.endswith("/"):
+            return value + "/"
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _service_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def key_values(self) -> list[bytes]:
+        return [k.get_secret_value().encode("utf-8") for k in self.api_keys]
+
+
+def load_service_settings(config_file: Path | None = None, **flags: Any) -> ServiceSettings:
+    """Build ServiceSettings from flags (None means 'not given'), environment and file."""
+    path = config_file
+    if path is None and os.environ.get("SUMMARIZER_SERVICE_CONFIG"):
+        path = Path(os.environ["SUMMARIZER_SERVICE_CONFIG"])
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{path}: service config file not found; check --service-config")
+    token = _service_file.set(path)
+    try:
+        return ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "settings"
+        origin = f" (service config {path})" if path else ""
+        # The value is left out on purpose: it may be a key or a token.
+        raise ConfigError(f"setting {where}: {err['msg']}{origin}; fix the value") from None
+    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    finally:
+        _service_file.reset(token)
