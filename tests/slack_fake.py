@@ -167,7 +167,7 @@ class FakeSlack:
                     fake._record("response_url", payload, headers)
                     self._send(200, b"ok", "text/plain")
                     return
-                method = self.path.removeprefix("/api/")
+                method = self.path.removeprefix("/api/").split("?")[0]
                 answer = fake._answer(method, payload)
                 fake._record(method, payload, headers)
                 self._send(200, json.dumps(answer).encode(), "application/json")

@@ -15,6 +15,8 @@ from summarizer.cli import brief as _brief
 from summarizer.cli import daily as _daily
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
+from summarizer.cli import serve as _serve
+from summarizer.cli import slack as _slack
 
 app = typer.Typer(
     name="summarizer",
@@ -47,6 +49,8 @@ app.command("history")(_history.history)
 app.command("show")(_history.show)
 app.command("schema")(_info.schema)
 app.command("prompts")(_info.prompts)
+app.command("serve")(_serve.serve)
+app.command("slack")(_slack.slack)
 
 
 def main() -> None:

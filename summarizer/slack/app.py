@@ -1,0 +1,273 @@
+"""The Slack bot: `/brief <url or text>` and @-mentions with a URL, over HTTP or Socket Mode.
+
+Handlers ack at once (Slack wants an answer within 3 seconds), then brief in the
+background through the same `Briefer` as the HTTP API, which calls the library function
+the CLI calls, and post the result as Block Kit (render/slack.py): a header message, then
+one threaded reply per part. Requests are signature-checked by bolt; repeats are dropped
+by dedupe.py. A failure reaches the user as one short line, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from summarizer.config import Settings
+from summarizer.errors import ConfigError, SummarizerError
+from summarizer.render.slack import escape, to_slack_messages
+from summarizer.service.jobs import Briefer
+from summarizer.service.limits import ApiError, to_document
+from summarizer.service.metrics import Metrics
+from summarizer.service.settings import ServiceSettings
+from summarizer.slack.dedupe import dedupe_middleware
+from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("summarizer.slack")
+
+EVENTS_PATH = "/slack/events"  # bolt's default path for Events API and slash commands
+_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
+_BARE_URL = re.compile(r"^https?://\S+$")
+INTERNAL = "something went wrong on our side; the operator's log has the details"
+
+Say = Callable[[str], Awaitable[None]]
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def find_url(text: str) -> str | None:
+    """The first link in a message as Slack sends it (<https://a.b/c|a.b/c>), or None."""
+    m = _LINK.search(text)
+    return _unescape(m.group(1)) if m else None
+
+
+def only_url(text: str) -> str | None:
+    """The URL when the whole text is one link (escaped by Slack or bare), else None: a
+    pasted article that happens to contain a link is briefed as text."""
+    text = text.strip()
+    m = _LINK.fullmatch(text)
+    if m:
+        return _unescape(m.group(1))
+    return text if _BARE_URL.match(text) else None
+
+
+class SlackBot:
+    """The bolt app and what its handlers need: one Briefer, one Web API client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service_settings: ServiceSettings,
+        store: Store,
+        *,
+        socket_mode: bool = False,
+    ) -> None:
+        s = service_settings
+        if s.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is not set; give the bot's xoxb- token")
+        if not socket_mode and s.slack_signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set; copy it from the Slack app's Basic Information"
+            )
+        if socket_mode and s.slack_app_token is None:
+            raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
+        self.service_settings = s
+        self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
+        client = AsyncWebClient(
+            token=s.slack_bot_token.get_secret_value(),
+            base_url=s.slack_api_url or AsyncWebClient.BASE_URL,
+            # Slack answers 429 with Retry-After when a channel gets messages too fast.
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+        )
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=s.slack_signing_secret.get_secret_value()
+            if s.slack_signing_secret
+            else "",
+            # Socket Mode requests come over an authenticated websocket, not signed HTTP.
+            request_verification_enabled=not socket_mode,
+            name="summarizer",
+        )
+        self.app.middleware(dedupe_middleware(store))
+        self.app.command(s.slack_command)(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+
+    # handlers: ack, then work in the background -----------------------------------------
+
+    async def _on_command(
+        self, ack: Any, command: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        text = (command.get("text") or "").strip()
+        name = self.service_settings.slack_command
+        if not text:
+            await ack(
+                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`.",
+                response_type="ephemeral",
+            )
+            return
+        await ack(
+            text="Working on a brief; it will be posted in this channel.",
+            response_type="ephemeral",
+        )
+
+        async def tell(message: str) -> None:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
+
+        self.briefer.spawn(
+            self._brief_and_post(
+                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell
+            )
+        )
+
+    async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        # Events are acked by bolt before this runs.
+        channel = event["channel"]
+        thread_ts = event.get("thread_ts") or event["ts"]
+
+        async def tell(message: str) -> None:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
+
+        url = find_url(event.get("text", ""))
+        if url is None:
+            await tell("Mention me with a link to an article and I will brief it here.")
+            return
+        self.briefer.spawn(
+            self._brief_and_post(
+                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+            )
+        )
+
+    # the work -------------------------------------------------------------------------
+
+    async def _brief_and_post(
+        self,
+        text: str,
+        *,
+        client: AsyncWebClient,
+        channel: str,
+        thread_ts: str | None,
+        tell: Say,
+    ) -> None:
+        try:
+            url = only_url(text)
+            if url is not None:
+                doc = await self.briefer.load_url(url)
+            else:
+                doc = to_document(
+                    text,
+                    index=0,
+                    title=None,
+                    url=None,
+                    max_chars=self.service_settings.max_document_chars,
+                    max_bytes=self.briefer.settings.max_input_bytes,
+                )
+            _, brief = await self.briefer.brief(doc, "slack")
+        except (SummarizerError, ApiError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            await self._safely(tell, f":warning: Could not brief that: {escape(message)}")
+            return
+        except Exception:
+            log.exception("Slack brief failed")
+            await self._safely(tell, f":warning: Could not brief that: {INTERNAL}")
+            return
+        try:
+            await post_messages(client, channel, thread_ts, to_slack_messages(brief))
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            log.warning("posting a brief to %s failed: %s", channel, error)
+            hint = " Invite me to the channel first." if error == "not_in_channel" else ""
+            await self._safely(tell, f":warning: Could not post the brief ({error}).{hint}")
+
+    @staticmethod
+    async def _safely(tell: Say, message: str) -> None:
+        try:
+            await tell(message)
+        except Exception:  # the user cannot be told; the log is the last resort
+            log.exception("could not tell the Slack user: %s", message)
+
+    async def aclose(self) -> None:
+        await self.briefer.aclose()
+
+
+async def post_messages(
+    client: AsyncWebClient, channel: str, thread_ts: str | None, messages: list[dict[str, Any]]
+) -> str:
+    """Post the header message, then the rest in its thread. Returns the thread's ts."""
+    first, *rest = messages
+    answer = await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **first
+    )
+    root = thread_ts or str(answer["ts"])
+    for message in rest:
+        await client.chat_postMessage(
+            channel=channel, thread_ts=root, unfurl_links=False, unfurl_media=False, **message
+        )
+    return root
+
+
+def create_slack_http_app(
+    settings: Settings, service_settings: ServiceSettings, store: Store
+) -> FastAPI:
+    """An ASGI app serving the bot on bolt's default path, plus /healthz."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import Response
+    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+    bot = SlackBot(settings, service_settings, store)
+    handler = AsyncSlackRequestHandler(bot.app)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await bot.aclose()
+
+    api = FastAPI(title="summarizer Slack bot", lifespan=lifespan, openapi_url=None, docs_url=None)
+    api.state.bot = bot
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    # A plain Starlette route: bolt reads the raw body itself (the signature covers it),
+    # so FastAPI must not parse or validate anything here.
+    api.router.add_route(EVENTS_PATH, events, methods=["POST"])
+
+    @api.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        from summarizer.service.metrics import CONTENT_TYPE
+
+        return Response(bot.briefer.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return api
+
+
+async def run_socket_mode(
+    settings: Settings, service_settings: ServiceSettings, store: Store
+) -> None:
+    """Connect to Slack over a websocket (no public URL needed) and serve until stopped."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    bot = SlackBot(settings, service_settings, store, socket_mode=True)
+    assert service_settings.slack_app_token is not None  # checked by SlackBot
+    handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
+    try:
+        await handler.start_async()
+    finally:
+        await bot.aclose()
