@@ -21,13 +21,14 @@ from typer.testing import CliRunner
 from summarizer.cli import app as cli
 from summarizer.config import load_settings
 from summarizer.errors import ConfigError
-from summarizer.schemas import Brief
+from summarizer.schemas import Brief, DailyBrief
 from summarizer.service.app import create_app
 from summarizer.service.jobs import RESTARTED
 from summarizer.service.settings import ServiceSettings, load_service_settings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
 from tests.slack_fake import FakeSlack, LiveServer
+from tests.test_render_html_slack import make_brief, make_daily
 
 KEY = "key-alpha-0123456789SECRET"
 OTHER_KEY = "key-beta-9876543210SECRET"
@@ -151,6 +152,8 @@ def test_stored_brief_in_every_format(api: Api) -> None:
     r = api.post({"documents": [doc()]})
     brief_id = r.headers["x-brief-id"]
     assert api.get(f"/v1/briefs/{brief_id}").json() == r.json()
+    stored = api.store.get_brief(brief_id)
+    assert stored is not None and stored[0] == "article"  # as `summarizer brief` stores it
     md = api.get(f"/v1/briefs/{brief_id}", params={"format": "md"})
     assert md.headers["content-type"].startswith("text/markdown")
     assert md.text.startswith(f"# {r.json()['title']}")
@@ -163,6 +166,16 @@ def test_stored_brief_in_every_format(api: Api) -> None:
     # The synchronous answer renders the same way.
     md_now = api.post({"documents": [doc()]}, params={"format": "md"})
     assert md_now.status_code == 200 and md_now.text.startswith("# ")
+
+
+def test_daily_briefs_in_the_store_are_served_too(api: Api) -> None:
+    daily = make_daily([make_brief()])
+    brief_id = api.store.put_brief("daily", daily.model_dump_json(), title="Daily")
+    assert DailyBrief.model_validate(api.get(f"/v1/briefs/{brief_id}").json()) == daily
+    md = api.get(f"/v1/briefs/{brief_id}", params={"format": "md"}).text
+    assert md.startswith("# Daily brief — 2025-03-04")
+    html = api.get(f"/v1/briefs/{brief_id}", params={"format": "html"}).text
+    assert "<h2>Not included</h2>" in html
 
 
 def test_several_documents_become_a_job_with_one_brief_each(api: Api) -> None:

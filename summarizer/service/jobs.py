@@ -130,6 +130,7 @@ class Briefer:
         self._sem: asyncio.Semaphore | None = None
         self._http: httpx2.AsyncClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs: dict[str, asyncio.Task[Any]] = {}
 
     # one brief, one URL --------------------------------------------------------------
 
@@ -141,7 +142,8 @@ class Briefer:
             brief = await brief_document(doc, self.settings, llm=self.llm)
         self.metrics.observe_brief(brief, origin)
         self.store.put_document(doc)
-        brief_id = self.store.put_brief("brief", brief.model_dump_json(), title=brief.title)
+        # "article": the kind `summarizer brief` stores, so history and show see both alike.
+        brief_id = self.store.put_brief("article", brief.model_dump_json(), title=brief.title)
         return brief_id, brief
 
     async def load_url(self, url: str) -> Document:
@@ -168,7 +170,9 @@ class Briefer:
     def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
         job_id = self.store.create_job(request.model_dump_json(), owner=owner)
         self.metrics.jobs_running.inc()
-        self.spawn(self._run_job(job_id, list(docs), list(request.urls)))
+        task = self.spawn(self._run_job(job_id, list(docs), list(request.urls)))
+        self._jobs[job_id] = task
+        task.add_done_callback(lambda _t: self._jobs.pop(job_id, None))
         return job_id
 
     async def _run_job(self, job_id: str, docs: list[Document], urls: list[str]) -> None:
@@ -249,9 +253,15 @@ class Briefer:
         """Stop: unfinished jobs are marked failed (the caller may resubmit), then the
         LLM and fetch clients close."""
         tasks = list(self._tasks)
+        jobs = list(self._jobs)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A job cancelled before it ever ran had no chance to record that itself.
+        for job_id in jobs:
+            row = self.store.get_job(job_id)
+            if row is not None and row["status"] in ("queued", "running"):
+                self.store.update_job(job_id, "failed", error=STOPPED)
         if self._http is not None:
             await self._http.aclose()
         await self.llm.aclose()
