@@ -52,6 +52,8 @@ class FakeSlack:
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (type, body)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    throttle: int = 0  # answer this many chat.postMessage calls with 429 + Retry-After
+    throttled: int = 0
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -168,6 +170,17 @@ class FakeSlack:
                     self._send(200, b"ok", "text/plain")
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
+                if method == "chat.postMessage" and fake.throttle > 0:
+                    fake.throttle -= 1
+                    fake.throttled += 1
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    body = b'{"ok": false, "error": "ratelimited"}'
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 answer = fake._answer(method, payload)
                 fake._record(method, payload, headers)
                 self._send(200, json.dumps(answer).encode(), "application/json")

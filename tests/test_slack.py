@@ -160,6 +160,14 @@ def test_slash_command_acks_at_once_then_posts_a_threaded_brief(bot: Bot) -> Non
     assert len(bot.fake.requests) == 1
 
 
+def test_slack_rate_limits_are_waited_out(bot: Bot) -> None:
+    bot.slack.throttle = 1
+    bot.command(ARTICLE)
+    posts = bot.slack.wait_for(lambda: len(bot.slack.posts) >= 4 and bot.slack.posts)
+    assert bot.slack.throttled == 1
+    assert len(headers_of(posts)) == 1 and bot.slack.responses == []
+
+
 def test_empty_command_explains_itself(bot: Bot) -> None:
     r, _ = bot.command("   ")
     assert r.status_code == 200 and "/brief <url>" in r.json()["text"]

@@ -85,14 +85,8 @@ class SlackBot:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
         self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
-        client = AsyncWebClient(
-            token=s.slack_bot_token.get_secret_value(),
-            base_url=s.slack_api_url or AsyncWebClient.BASE_URL,
-            # Slack answers 429 with Retry-After when a channel gets messages too fast.
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
-        )
         self.app = AsyncApp(
-            client=client,
+            token=s.slack_bot_token.get_secret_value(),
             signing_secret=s.slack_signing_secret.get_secret_value()
             if s.slack_signing_secret
             else "",
@@ -100,6 +94,11 @@ class SlackBot:
             request_verification_enabled=not socket_mode,
             name="summarizer",
         )
+        # Bolt builds its Web API client from the token (handing it one instead makes it
+        # warn whenever SLACK_BOT_TOKEN is set); each request's client copies these two.
+        self.app.client.base_url = s.slack_api_url or AsyncWebClient.BASE_URL
+        # Slack answers 429 with Retry-After when a channel gets messages too fast.
+        self.app.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
         self.app.middleware(dedupe_middleware(store))
         self.app.command(s.slack_command)(self._on_command)
         self.app.event("app_mention")(self._on_mention)
