@@ -197,8 +197,14 @@ def test_long_article_is_chunked_and_merged(fake_openai: FakeOpenAI) -> None:
     ]
     text = "\n\n".join(paragraphs)
     brief = run(fake_openai, text=text, max_article_tokens=500)
-    chunk_calls = [r for r in fake_openai.requests if "notes extracted" not in r["messages"][0]["content"]]
-    merge_calls = [r for r in fake_openai.requests if "parts of ONE long article" in r["messages"][0]["content"]]
+    chunk_calls = [
+        r for r in fake_openai.requests if "notes extracted" not in r["messages"][0]["content"]
+    ]
+    merge_calls = [
+        r
+        for r in fake_openai.requests
+        if "parts of ONE long article" in r["messages"][0]["content"]
+    ]
     assert len(chunk_calls) >= 3 and len(merge_calls) == 1
     for r in chunk_calls:  # no chunk exceeds the budget it was cut for
         assert len(r["messages"][-1]["content"].encode()) < 500 * 4 + 400

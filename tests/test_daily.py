@@ -374,12 +374,18 @@ def test_readme_daily_demo_runs_offline(tmp_path: Path) -> None:
 
 
 def test_max_cost_stops_the_run(tmp_path: Path, articles: Path, fake_openai: FakeOpenAI) -> None:
-    r = daily(tmp_path, fake_openai, "-s", str(articles), "--max-cost", "0.0000001", "--concurrency", "1")
+    r = daily(
+        tmp_path, fake_openai, "-s", str(articles), "--max-cost", "0.0000001", "--concurrency", "1"
+    )
     assert r.exit_code == 9
     assert load(tmp_path)["provenance"]["stopped_by_budget"] is True
     assert len(fake_openai.requests) == 1
 
 
-def test_max_cost_needs_a_known_price(tmp_path: Path, articles: Path, fake_openai: FakeOpenAI) -> None:
-    r = daily(tmp_path, fake_openai, "-s", str(articles), "--max-cost", "1", "--model", "my-local-llama")
+def test_max_cost_needs_a_known_price(
+    tmp_path: Path, articles: Path, fake_openai: FakeOpenAI
+) -> None:
+    r = daily(
+        tmp_path, fake_openai, "-s", str(articles), "--max-cost", "1", "--model", "my-local-llama"
+    )
     assert r.exit_code == 3 and "--max-run-tokens" in r.stderr

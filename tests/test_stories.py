@@ -9,7 +9,9 @@ WIRE = (
     "main Dutch hub. Germany and the Netherlands had pushed for an earlier end, while Spain "
     "and Italy argued that households still needed protection before the heating season."
 )
-WIRE_COPY = "Published by the Daily Courier. " + WIRE.replace("late into the night", "into the night")
+WIRE_COPY = "Published by the Daily Courier. " + WIRE.replace(
+    "late into the night", "into the night"
+)
 SAME_STORY = (
     "EU ministers extend gas price cap. Finance ministers from the European Union decided to keep "
     "the emergency cap on gas prices for six more months. Spain and Italy wanted protection for "
