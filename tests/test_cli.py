@@ -221,3 +221,12 @@ def test_an_unusable_store_costs_a_warning_not_the_brief(tmp_path: Path) -> None
     r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--store", str(bad))
     assert r.exit_code == 0 and "# " in r.stdout
     assert "not kept in the store" in r.stderr
+
+
+def test_html_and_slack_formats() -> None:
+    html = invoke("brief", str(SEED_ARTICLE), *REPLAY, "-f", "html")
+    assert html.exit_code == 0 and html.stdout.lstrip().lower().startswith("<!doctype html")
+    assert "Not model output" in html.stdout
+    slack = invoke("brief", str(SEED_ARTICLE), *REPLAY, "-f", "slack")
+    messages = json.loads(slack.stdout)
+    assert messages and all(len(m["blocks"]) <= 50 for m in messages)
