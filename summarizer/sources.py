@@ -37,7 +37,7 @@ import httpx2
 from summarizer.errors import InputError
 from summarizer.extract import document_from_html, extract
 from summarizer.feeds import FeedEntry, parse_feed
-from summarizer.fetch import FEED_TYPES, FetchLimits, fetch, new_client
+from summarizer.fetch import FEED_TYPES, Fetched, FetchLimits, fetch, new_client
 from summarizer.ingest import Document, read_path
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -87,6 +87,22 @@ async def load_feed(
     title and date come from the feed when it has them (they are cleaner than the page's).
     """
     fetched = await fetch(url, client=client, limits=limits, accept=FEED_TYPES)
+    return await load_fetched_feed(
+        fetched, client=client, since=since, max_entries=max_entries, limits=limits,
+        concurrency=concurrency,
+    )  # fmt: skip
+
+
+async def load_fetched_feed(
+    fetched: Fetched,
+    *,
+    client: httpx2.AsyncClient,
+    since: datetime | None = None,
+    max_entries: int | None = 20,
+    limits: FetchLimits | None = None,
+    concurrency: int = 4,
+) -> Loaded:
+    """The entries of a feed already fetched (e.g. by a caller that sniffed it first)."""
     feed = parse_feed(
         fetched.content,
         url=fetched.url,
@@ -96,8 +112,9 @@ async def load_feed(
         max_entries=max_entries,
     )
     return await load_entries(
-        feed.entries, origin=url, client=client, limits=limits, concurrency=concurrency
-    )
+        feed.entries, origin=fetched.requested_url, client=client, limits=limits,
+        concurrency=concurrency,
+    )  # fmt: skip
 
 
 async def load_entries(

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from summarizer.errors import InputError
 from summarizer.extract import extract
-from summarizer.feeds import parse_feed
 from summarizer.fetch import FEED_TYPES, PAGE_TYPES, FetchLimits, fetch, new_client
 from summarizer.ingest import Document, read_path
-from summarizer.sources import Loaded, load_directory, load_entries
+from summarizer.sources import Loaded, load_directory, load_fetched_feed
 
 if TYPE_CHECKING:
     import httpx2
@@ -37,17 +36,9 @@ async def _load_remote(
     fetched = await fetch(url, client=client, limits=limits, accept=FEED_TYPES | PAGE_TYPES)
     head = fetched.content[:200].lstrip().lower()
     if fetched.content_type in _FEED_MEDIA or head.startswith(_FEED_START):
-        feed = parse_feed(
-            fetched.content,
-            url=fetched.url,
-            content_type=fetched.content_type,
-            charset=fetched.charset,
-            since=since,
-            max_entries=feed_entries,
+        return await load_fetched_feed(
+            fetched, client=client, since=since, max_entries=feed_entries, limits=limits
         )
-        return await load_entries(
-            feed.entries, origin=url, client=client, limits=limits, concurrency=4
-        )  # type: ignore[arg-type]
     return Loaded([await asyncio.to_thread(extract, fetched)], [])
 
 
