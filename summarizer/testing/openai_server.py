@@ -162,6 +162,14 @@ def completion_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when a client opens many at once
+    # (a run at concurrency 16): the dropped SYN is retried a second later, which reads as
+    # a slow or failed call. A real endpoint accepts them.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeOpenAI:
     """Run with `with FakeOpenAI() as server: server.base_url`."""
 
@@ -183,8 +191,7 @@ class FakeOpenAI:
         self.status_counts: dict[int, int] = {}
         self._accepted: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server((host, 0), self._handler_class())
         # A short poll interval: shutdown() waits up to one interval, and tests start many servers.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -233,6 +240,10 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body waits
+            # for the client's delayed ACK of the headers, ~40 ms a call on loopback. Real
+            # servers (uvicorn, nginx) set TCP_NODELAY too.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
