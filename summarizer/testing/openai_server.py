@@ -3,7 +3,10 @@
 It speaks `POST /v1/chat/completions` over real HTTP, so the real SDK, the real instructor
 and the real transport are exercised. Answers come from a script (a queue of `Reply`s)
 and, when the script is empty, from a responder function. It can add fixed latency,
-enforce a requests-per-minute limit with 429 + Retry-After, and inject failures.
+enforce a requests-per-window limit with 429 + Retry-After (`rpm_limit` per `window`
+seconds, 60 by default), and inject 429 and 500 answers at random (`fail_rates`, from a
+seeded RNG so a run is repeatable). Counters say what it saw: requests and their arrival
+times, answers by status, injected failures, calls in flight at once, and what it wrote.
 
 Every answer carries the `x-summarizer-fixture` header: a recording made against this
 server is marked as fixture output, never as a live model's.
@@ -12,6 +15,7 @@ server is marked as fixture output, never as a live model's.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -162,6 +166,13 @@ def completion_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
+def _written(completion: dict[str, Any]) -> str:
+    """The text the model wrote in a completion: tool-call arguments or content."""
+    message = completion["choices"][0]["message"]
+    calls = message.get("tool_calls") or []
+    return str(calls[0]["function"]["arguments"]) if calls else str(message.get("content") or "")
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) drops connections when a client opens many at once
     # (a run at concurrency 16): the dropped SYN is retried a second later, which reads as
@@ -180,10 +191,21 @@ class FakeOpenAI:
         latency: float = 0.0,
         rpm_limit: int | None = None,
         host: str = "127.0.0.1",
+        window: float = 60.0,
+        fail_rates: dict[int, float] | None = None,
+        seed: int = 0,
     ) -> None:
         self.responder = responder
         self.latency = latency
         self.rpm_limit = rpm_limit
+        self.window = window
+        # status -> probability, e.g. {429: 0.03, 500: 0.03}: injected before the script.
+        self.fail_rates = dict(fail_rates or {})
+        self._rng = random.Random(seed)
+        self.injected: dict[int, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.completions: list[str] = []  # what the "model" wrote, in 200 answers
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.request_times: list[float] = []
@@ -219,10 +241,10 @@ class FakeOpenAI:
             self.requests.append(request)
             self.request_times.append(now)
             if self.rpm_limit is not None:
-                while self._accepted and now - self._accepted[0] >= 60:
+                while self._accepted and now - self._accepted[0] >= self.window:
                     self._accepted.popleft()
                 if len(self._accepted) >= self.rpm_limit:
-                    wait = 60 - (now - self._accepted[0])
+                    wait = self.window - (now - self._accepted[0])
                     return Reply(
                         status=429,
                         raw_body=json.dumps(
@@ -231,6 +253,13 @@ class FakeOpenAI:
                         headers={"retry-after": f"{max(wait, 0.01):.2f}"},
                     )
                 self._accepted.append(now)
+            roll = self._rng.random() if self.fail_rates else 1.0
+            for status, rate in self.fail_rates.items():
+                if roll < rate:
+                    self.injected[status] = self.injected.get(status, 0) + 1
+                    headers = {"retry-after": "0.05"} if status == 429 else {}
+                    return Reply(status=status, headers=headers)
+                roll -= rate
             if self.script:
                 return self.script.popleft()
         return self.responder(request)
@@ -256,12 +285,22 @@ class FakeOpenAI:
                     request = json.loads(raw)
                 except ValueError:
                     request = {}
-                reply = server._next(request)
-                time.sleep(server.latency + reply.delay)
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    reply = server._next(request)
+                    time.sleep(server.latency + reply.delay)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
                 if reply.raw_body is not None:
                     body = reply.raw_body
                 elif reply.status == 200:
-                    body = json.dumps(completion_body(request, reply))
+                    completion = completion_body(request, reply)
+                    body = json.dumps(completion)
+                    with server._lock:
+                        server.completions.append(_written(completion))
                 else:
                     body = json.dumps(
                         {"error": {"message": f"HTTP {reply.status}", "type": "fixture"}}
