@@ -48,9 +48,39 @@ _REPLAY_BASE_URL = "http://replay.invalid/v1"
 
 
 class LLM:
+    """The model behind one run or one service. `lazy=True` defers loading openai and
+    instructor (~0.7 s) and building the client to the first call, so a run that finds
+    everything in its cache never pays for them; configuration errors are raised at once
+    either way."""
+
     def __init__(
-        self, settings: Settings, *, inner_transport: httpx2.AsyncBaseTransport | None = None
+        self,
+        settings: Settings,
+        *,
+        inner_transport: httpx2.AsyncBaseTransport | None = None,
+        lazy: bool = False,
     ) -> None:
+        self.settings = settings
+        if settings.replay_dir is not None:
+            if not settings.replay_dir.is_dir():
+                raise ConfigError(
+                    f"{settings.replay_dir}: recordings directory not found; check --replay"
+                )
+        elif not settings.has_endpoint:
+            raise ConfigError(NO_ENDPOINT)
+        self._inner_transport = inner_transport
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+        self._openai: Any = None
+        self._client: Any = None
+        # The one bound on calls in flight, however they are nested (articles, chunks, stories).
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        if not lazy:
+            self._connect()
+
+    def _connect(self) -> Any:
+        """The instructor client over the SDK over the harness transport, built once."""
+        if self._client is not None:
+            return self._client
         # Heavy imports live here, not at module import, so `summarizer --help` stays fast.
         import httpx2
         import instructor
@@ -60,38 +90,31 @@ class LLM:
         from summarizer.llm.transport import HarnessTransport
 
         _skip_final_collection()
-        self.settings = settings
+        settings = self.settings
         if settings.replay_dir is not None:
-            if not settings.replay_dir.is_dir():
-                raise ConfigError(
-                    f"{settings.replay_dir}: recordings directory not found; check --replay"
-                )
             transport = HarnessTransport("replay", directory=settings.replay_dir)
             base_url: str | None = settings.base_url or _REPLAY_BASE_URL
             # Replay is deterministic: a retry would get the same answer.
             http_retries = 0
         else:
-            if not settings.has_endpoint:
-                raise ConfigError(NO_ENDPOINT)
             limiter = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
             # One pool for the whole run: connections are reused across articles, and it is
             # sized to the concurrency so no call waits for a connection.
             pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
-            inner_transport = inner_transport or httpx2.AsyncHTTPTransport(limits=pool)
+            inner = self._inner_transport or httpx2.AsyncHTTPTransport(limits=pool)
             if settings.record_dir is not None:
                 transport = HarnessTransport(
-                    "record", directory=settings.record_dir, inner=inner_transport, limiter=limiter
+                    "record", directory=settings.record_dir, inner=inner, limiter=limiter
                 )
             else:
-                transport = HarnessTransport("live", inner=inner_transport, limiter=limiter)
+                transport = HarnessTransport("live", inner=inner, limiter=limiter)
             base_url = settings.base_url
             http_retries = settings.http_retries
-        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
-        self._http = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
+        http = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
         self._openai = openai.AsyncOpenAI(
             api_key=self._secret or _NO_KEY,
             base_url=base_url,
-            http_client=self._http,
+            http_client=http,
             max_retries=http_retries,
             timeout=settings.timeout,
         )
@@ -101,8 +124,7 @@ class LLM:
             "md_json": instructor.Mode.MD_JSON,
         }
         self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
-        # The one bound on calls in flight, however they are nested (articles, chunks, stories).
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        return self._client
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
         kwargs: dict[str, Any] = {
@@ -113,7 +135,8 @@ class LLM:
             kwargs["temperature"] = self.settings.temperature
         async with self._slots, self._translated():
             # No context= on purpose: it would render the article through Jinja (prompting.py).
-            result: T = await self._client.chat.completions.create(
+            client = self._connect()
+            result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
                 messages=messages,  # type: ignore[arg-type]
                 max_retries=self.settings.max_reasks,
@@ -122,7 +145,8 @@ class LLM:
         return result
 
     async def aclose(self) -> None:
-        await self._openai.close()
+        if self._openai is not None:
+            await self._openai.close()
 
     def _redact(self, text: str) -> str:
         if self._secret and len(self._secret) >= 4:
