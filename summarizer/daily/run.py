@@ -175,7 +175,8 @@ async def _run(
         canon = [chosen[g[0]] for g in groups]
         copies = {chosen[g[0]].sha256: [chosen[i] for i in g[1:]] for g in groups}
 
-        llm = LLM(settings)
+        # Lazy: a run answered entirely from the store never pays for importing openai.
+        llm = LLM(settings, lazy=True)
         try:
             briefs, hits = await _map(
                 canon, settings, store, key, llm, budget, failures, on_article
