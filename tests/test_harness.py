@@ -68,7 +68,7 @@ def test_replay_miss_names_key_model_and_prompt(tmp_path: Path) -> None:
         )
     msg = str(err.value)
     assert err.value.key in msg and "'some-model'" in msg
-    assert "Quarterly wheat exports rose sharply" in msg
+    assert "'Quarterly wheat exports rose sharply.'..." in msg  # the article's words, not the fence
     assert "--record" in msg and err.value.exit_code == 5
 
 

@@ -55,7 +55,8 @@ def prompt_start(body: Any, words: int = 12) -> str:
         return ""
     # Skip the instruction line and the data fence, so the words name the article itself.
     _, fence, rest = text.partition(">>>\n")
-    return " ".join((rest if fence else text).split()[:words])
+    article = rest.partition("\n<<<END ")[0] if fence else text
+    return " ".join(article.split()[:words])
 
 
 @dataclass(frozen=True)
