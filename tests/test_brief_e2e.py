@@ -213,3 +213,28 @@ def test_long_article_is_chunked_and_merged(fake_openai: FakeOpenAI) -> None:
     for row in brief.stances:
         for ev in row.evidence:
             assert ev.quote in text
+
+
+def test_refusal_is_a_model_error(fake_openai: FakeOpenAI) -> None:
+    refusal = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "refusal": "I can't help with that.",
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+    fake_openai.responder = lambda _req: Reply(raw_body=json.dumps(refusal))
+    with pytest.raises(ModelOutputError) as err:
+        run(fake_openai, mode="json_schema", max_reasks=0)
+    assert err.value.exit_code == 7 and "\n" not in str(err.value)

@@ -389,3 +389,14 @@ def test_max_cost_needs_a_known_price(
         tmp_path, fake_openai, "-s", str(articles), "--max-cost", "1", "--model", "my-local-llama"
     )
     assert r.exit_code == 3 and "--max-run-tokens" in r.stderr
+
+
+def test_log_json_is_one_object_per_line(
+    tmp_path: Path, articles: Path, fake_openai: FakeOpenAI
+) -> None:
+    (articles / "bad.txt").write_bytes(b"\x00")
+    r = daily(tmp_path, fake_openai, "-s", str(articles), "--log-json")
+    assert r.exit_code == 9
+    records = [json.loads(line) for line in r.stderr.strip().splitlines()]
+    assert {rec["level"] for rec in records} >= {"warning", "info"}
+    assert any("bad.txt" in rec["message"] for rec in records)
