@@ -49,6 +49,7 @@ def brief(
     max_reasks: options.MaxReasks = None,
     max_tokens: options.MaxTokens = None,
     max_bytes: options.MaxBytes = None,
+    language: options.Language = None,
     store: options.StorePath = None,
     verbose: options.Verbose = False,
 ) -> None:
@@ -81,6 +82,7 @@ def brief(
             max_tokens=max_tokens,
             max_input_bytes=max_bytes,
             store_path=store,
+            language=language,
         )
         # Every input is read and checked before the first model call: a bad one costs nothing.
         if feed or any(is_url(a) for a in inputs):

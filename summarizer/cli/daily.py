@@ -52,10 +52,7 @@ def daily(
             "--max-run-tokens", help="Stop past this many tokens in the run.", show_default=False
         ),
     ] = None,
-    language: Annotated[
-        str | None,
-        typer.Option("--language", help="Write the brief in this language.", show_default=False),
-    ] = None,
+    language: options.Language = None,
     force: Annotated[
         bool, typer.Option("--force", help="Deliver again even if already sent.")
     ] = False,

@@ -53,6 +53,14 @@ MaxBytes = Annotated[
     int | None, typer.Option("--max-bytes", help="Largest article accepted.", show_default=False)
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
+Language = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="Write briefs in this language; quotes stay in the original.",
+        show_default=False,
+    ),
+]
 LogJson = Annotated[bool, typer.Option("--log-json", help="Log to stderr as JSON lines.")]
 StorePath = Annotated[
     Path | None,
