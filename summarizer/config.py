@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         description="Ungrounded quotes after all reasks: drop them (counted) or fail the run.",
     )
     max_input_bytes: int = Field(2_000_000, ge=1, description="Largest article accepted, in bytes.")
+    max_page_bytes: int = Field(
+        10_000_000,
+        ge=1,
+        description="Largest web page or feed downloaded (pages carry far more markup than text).",
+    )
     concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once.")
     rpm: int | None = Field(None, ge=1, description="Requests-per-minute limit of the endpoint.")
     tpm: int | None = Field(None, ge=1, description="Tokens-per-minute limit of the endpoint.")

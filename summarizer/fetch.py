@@ -71,9 +71,9 @@ class FetchLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> FetchLimits:
-        # One size knob for the user: --max-bytes / max_input_bytes bounds a page as it
-        # bounds a file.
-        return cls(**{"max_bytes": settings.max_input_bytes, **overrides})
+        # A page is mostly markup and scripts: it gets its own, larger bound than the
+        # article text (max_input_bytes), which files and extracted text keep.
+        return cls(**{"max_bytes": settings.max_page_bytes, **overrides})
 
     def timeout(self) -> httpx2.Timeout:
         return httpx2.Timeout(

@@ -5,7 +5,7 @@ The high-level API the CLI, cron, HTTP API and Slack bot share:
     from summarizer.fetch import FetchLimits, new_client
     from summarizer.sources import load_directory, load_entries, load_feed, load_url, load_urls
 
-    limits = FetchLimits.from_settings(settings)         # --max-bytes bounds pages too
+    limits = FetchLimits.from_settings(settings)         # max_page_bytes bounds a page
     async with new_client(limits) as client:               # one client: connections reused
         doc = await load_url(url, client=client, limits=limits)      # raises InputError
         docs, failures = await load_feed(
@@ -221,7 +221,12 @@ def is_url(arg: str) -> bool:
 
 
 async def load_inputs(
-    args: Iterable[str], *, max_bytes: int, feed: bool = False, feed_entries: int = 20
+    args: Iterable[str],
+    *,
+    max_bytes: int,
+    page_bytes: int | None = None,
+    feed: bool = False,
+    feed_entries: int = 20,
 ) -> Loaded:
     """What `summarizer brief` reads: files, '-', article URLs, or (feed=True) feed URLs.
 
@@ -234,7 +239,7 @@ async def load_inputs(
         bad = [a for a in args if not is_url(a)]
         if bad:
             raise InputError(f"{bad[0]}: --feed takes feed URLs (http:// or https://)")
-    limits = FetchLimits(max_bytes=max_bytes)
+    limits = FetchLimits(max_bytes=page_bytes or max_bytes)
     documents: list[Document] = []
     failures: list[tuple[str, str]] = []
     async with new_client(limits) as client:

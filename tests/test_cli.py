@@ -237,3 +237,15 @@ def test_language_flag_reaches_the_prompt() -> None:
         r = invoke("brief", str(SEED_ARTICLE), "--base-url", server.base_url, "--language", "Deutsch")
         assert r.exit_code == 0, r.output
         assert "in Deutsch" in server.requests[0]["messages"][0]["content"]
+
+
+def test_pages_have_their_own_size_limit() -> None:
+    from tests.web_server import Route, WebServer
+
+    # The page (markup and all) is larger than --max-bytes; its article text is not.
+    padded = PAGE.replace("<footer>", "<script>" + "var x = 1;" * 100 + "</script><footer>")
+    with WebServer() as web, FakeOpenAI() as server:
+        web.add("/port", Route(body=padded.encode()))
+        r = invoke("brief", web.url("/port"), "--base-url", server.base_url, "--max-bytes", "1000")
+        assert r.exit_code == 0, r.output
+        assert len(padded) > 1000

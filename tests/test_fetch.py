@@ -232,6 +232,6 @@ def test_parse_content_type(header: str | None, expected: tuple[str, str | None]
 
 
 def test_limits_from_settings() -> None:
-    settings = load_settings(max_input_bytes=12345)
+    settings = load_settings(max_page_bytes=12345)
     assert FetchLimits.from_settings(settings).max_bytes == 12345
     assert FetchLimits.from_settings(settings, read_timeout=3.0).read_timeout == 3.0

@@ -88,7 +88,11 @@ def brief(
         if feed or any(is_url(a) for a in inputs):
             loaded = asyncio.run(
                 load_inputs(
-                    inputs, max_bytes=settings.max_input_bytes, feed=feed, feed_entries=feed_entries
+                    inputs,
+                    max_bytes=settings.max_input_bytes,
+                    page_bytes=settings.max_page_bytes,
+                    feed=feed,
+                    feed_entries=feed_entries,
                 )
             )
             docs, failures = loaded.documents, loaded.failures

@@ -43,10 +43,15 @@ async def _load_remote(
 
 
 async def collect(
-    sources: list[str], *, since: datetime, feed_entries: int, max_bytes: int
+    sources: list[str],
+    *,
+    since: datetime,
+    feed_entries: int,
+    max_bytes: int,
+    page_bytes: int | None = None,
 ) -> Loaded:
     """Every document the sources give, and (source, message) for each one that failed."""
-    limits = FetchLimits(max_bytes=max_bytes)
+    limits = FetchLimits(max_bytes=page_bytes or max_bytes)
     documents: list[Document] = []
     failures: list[tuple[str, str]] = []
 

@@ -165,6 +165,7 @@ async def _run(
             since=since,
             feed_entries=cfg.feed_entries,
             max_bytes=settings.max_input_bytes,
+            page_bytes=settings.max_page_bytes,
         )
         failures = [_failure(s, e) for s, e in loaded.failures]
         unique = list({d.sha256: d for d in _newest_first(loaded.documents)}.values())
