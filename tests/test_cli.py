@@ -234,7 +234,9 @@ def test_html_and_slack_formats() -> None:
 
 def test_language_flag_reaches_the_prompt() -> None:
     with FakeOpenAI() as server:
-        r = invoke("brief", str(SEED_ARTICLE), "--base-url", server.base_url, "--language", "Deutsch")
+        r = invoke(
+            "brief", str(SEED_ARTICLE), "--base-url", server.base_url, "--language", "Deutsch"
+        )
         assert r.exit_code == 0, r.output
         assert "in Deutsch" in server.requests[0]["messages"][0]["content"]
 
