@@ -493,3 +493,25 @@ def _wait(predicate: Callable[[], Any], timeout: float = 10) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_one_config_file_holds_model_daily_and_service_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer.config import load_settings
+    from summarizer.daily import load_daily_config
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        'model = "gpt-4.1-mini"\n\n[daily]\nsources = ["feeds/"]\n\n'
+        '[service]\napi_keys = ["k9"]\nmax_documents = 3\n'
+    )
+    assert load_settings(cfg).model == "gpt-4.1-mini"
+    assert load_daily_config(cfg).sources == ["feeds/"]
+    s = load_service_settings(main_config=cfg)
+    assert (s.key_values(), s.max_documents) == ([b"k9"], 3)
+    monkeypatch.setenv("SUMMARIZER_MAX_DOCUMENTS", "5")  # the environment beats the file
+    assert load_service_settings(main_config=cfg).max_documents == 5
+    cfg.write_text("[service]\nmax_documentz = 1\n")
+    with pytest.raises(ConfigError, match="max_documentz"):
+        load_service_settings(main_config=cfg)

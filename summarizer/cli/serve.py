@@ -65,7 +65,7 @@ def serve(
             concurrency=concurrency,
             store_path=store,
         )
-        service_settings = load_service_settings(service_config)
+        service_settings = load_service_settings(service_config, main_config=config)
         app = create_app(settings, service_settings, Store(options.store_path(settings)))
         typer.echo(f"summarizer API on http://{host}:{port} (OpenAPI at /openapi.json)", err=True)
         # uvicorn logs the request line only (never headers), so API keys stay out of logs.

@@ -54,7 +54,7 @@ def slack(
             concurrency=concurrency,
             store_path=store,
         )
-        service_settings = load_service_settings(service_config)
+        service_settings = load_service_settings(service_config, main_config=config)
         db = Store(options.store_path(settings))
         if socket_mode:
             import asyncio

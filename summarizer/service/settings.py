@@ -6,8 +6,8 @@ One typed model, with the same precedence as the core settings (config.py):
 
 Environment variables are `SUMMARIZER_<FIELD>` (SUMMARIZER_API_KEYS is comma-separated),
 plus Slack's usual SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APP_TOKEN. The file is
-`--service-config FILE`, else $SUMMARIZER_SERVICE_CONFIG. It is a file of its own because
-the core settings refuse keys they do not know, so these cannot share that file.
+`--service-config FILE`, else $SUMMARIZER_SERVICE_CONFIG, else the `[service]` table of the
+main config file (`--config`, see config.py), so one file can hold everything.
 Every secret is a SecretStr: it never shows in a repr, a log line or an error.
 """
 
@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -30,6 +31,9 @@ from pydantic_settings import (
 from summarizer.errors import ConfigError
 
 _service_file: ContextVar[Path | None] = ContextVar("summarizer_service_file", default=None)
+_service_table: ContextVar[dict[str, Any] | None] = ContextVar(
+    "summarizer_service_table", default=None
+)
 
 
 class ServiceSettings(BaseSettings):
@@ -112,19 +116,28 @@ class ServiceSettings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        elif table := _service_table.get():
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
         return tuple(sources)
 
     def key_values(self) -> list[bytes]:
         return [k.get_secret_value().encode("utf-8") for k in self.api_keys]
 
 
-def load_service_settings(config_file: Path | None = None, **flags: Any) -> ServiceSettings:
-    """Build ServiceSettings from flags (None means 'not given'), environment and file."""
+def load_service_settings(
+    config_file: Path | None = None, *, main_config: Path | None = None, **flags: Any
+) -> ServiceSettings:
+    """Build ServiceSettings from flags (None means 'not given'), environment and file: the
+    service config file if one is given, else the main config file's [service] table."""
+    from summarizer.config import config_section
+
     path = config_file
     if path is None and os.environ.get("SUMMARIZER_SERVICE_CONFIG"):
         path = Path(os.environ["SUMMARIZER_SERVICE_CONFIG"])
     if path is not None and not path.is_file():
         raise ConfigError(f"{path}: service config file not found; check --service-config")
+    table = {} if path is not None else config_section("service", main_config)
+    table_token = _service_table.set(table)
     token = _service_file.set(path)
     try:
         return ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
@@ -138,3 +151,4 @@ def load_service_settings(config_file: Path | None = None, **flags: Any) -> Serv
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
     finally:
         _service_file.reset(token)
+        _service_table.reset(table_token)
