@@ -185,7 +185,6 @@ async def _run(
             story_briefs = await _reduce(briefs, copies, settings, store, key, llm, failures)
         finally:
             await llm.aclose()
-        models = sorted({settings.model})
         daily = DailyBrief(
             date=day,
             window_start=since,
@@ -194,7 +193,7 @@ async def _run(
             failures=failures,
             provenance=DailyProvenance(
                 created_at=datetime.now(UTC),
-                models=models,
+                models=[settings.model],
                 articles_found=found,
                 articles_briefed=len(briefs) + sum(len(copies[d.sha256]) for d, _ in briefs),
                 tokens_in=run_log.tokens_in,
@@ -208,15 +207,15 @@ async def _run(
                 stopped_by_budget=budget.hit,
             ),
         )
+    # The calls were paid for whether or not anything came of them.
+    store.record_calls(run_id, run_log.records, cost_usd)
     if briefs == [] and (failures or found):
-        store.record_calls(run_id, run_log.records, cost_usd)
         raise NothingBriefedError(
             f"no article could be briefed ({len(failures)} failure(s), first: "
             f"{failures[0].source}: {failures[0].error})"
             if failures
             else "no article could be briefed"
         )
-    store.record_calls(run_id, run_log.records, cost_usd)
     brief_id = store.put_brief(
         "daily", daily.model_dump_json(), title=f"Daily brief {day}", day=day, run_id=run_id
     )

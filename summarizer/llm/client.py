@@ -97,7 +97,9 @@ class LLM:
             # Replay is deterministic: a retry would get the same answer.
             http_retries = 0
         else:
-            limiter = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
+            # No limits configured, no limiter: the transport then skips the per-call estimate.
+            limits = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
+            limiter = limits if limits.active else None
             # One pool for the whole run: connections are reused across articles, and it is
             # sized to the concurrency so no call waits for a connection.
             pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
