@@ -6,6 +6,8 @@
     │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
     │   └── ReplayMissError          (exit 5)  --replay found no recording for a request
     └── RunError                               the run failed; carries what the provider said
+        ├── StorageError             (exit 12) the store failed: disk full, I/O error,
+        │                                      read-only, locked, unreachable, a failed migration
         ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
         │   └── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
         ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
@@ -79,6 +81,16 @@ class ModelOutputError(RunError):
 
 class GroundingError(ModelOutputError):
     exit_code = 8
+
+
+class StorageError(RunError):
+    """The store could not do its work although the input was fine: the disk is full, the
+    file or database answered with an I/O error, it is read-only or locked, the database
+    server cannot be reached, or a schema migration failed (and was rolled back whole).
+    The message names the store (a URL only with its credentials redacted) and the cause;
+    it never suggests moving a healthy store aside, which would lose its delivery records."""
+
+    exit_code = 12
 
 
 EXIT_OK = 0

@@ -258,7 +258,7 @@ async def _map(
             i, doc = queue.pop(0)
             name = doc.url or doc.path or doc.title or doc.sha256[:12]
             try:
-                cached = store.get_extraction(doc.sha256, key)
+                cached = await asyncio.to_thread(store.get_extraction, doc.sha256, key)
                 if cached is not None:
                     results[i] = (doc, Brief.model_validate_json(cached))
                     hits += 1
@@ -271,8 +271,10 @@ async def _map(
                 else:
                     brief = await brief_document(doc, settings, llm=llm)
                     # Stored at once: a run killed after this line never pays for it again.
-                    store.put_document(doc)
-                    store.put_extraction(doc.sha256, key, brief.model_dump_json())
+                    await asyncio.to_thread(store.put_document, doc)
+                    await asyncio.to_thread(
+                        store.put_extraction, doc.sha256, key, brief.model_dump_json()
+                    )
                     results[i] = (doc, brief)
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
@@ -303,7 +305,7 @@ async def _reduce(
         if len(items) == 1:
             return [await synthesize(items, settings, llm=llm, copies=extra)]
         story_sha = hashlib.sha256("".join(sorted(d.sha256 for d, _ in items)).encode()).hexdigest()
-        cached = store.get_extraction(story_sha, key)
+        cached = await asyncio.to_thread(store.get_extraction, story_sha, key)
         if cached is not None:
             return [Brief.model_validate_json(cached)]
         try:
@@ -315,7 +317,7 @@ async def _reduce(
                 SourceFailure(source=f"story of {names}", error=f"not synthesized: {exc}")
             )
             return [b for _, b in items]
-        store.put_extraction(story_sha, key, brief.model_dump_json())
+        await asyncio.to_thread(store.put_extraction, story_sha, key, brief.model_dump_json())
         return [brief]
 
     out: list[Brief] = []
