@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from summarizer import redact
+
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRED = os.environ.get("TEST_POSTGRES_REQUIRED") == "1"
 _unavailable: list[str] = []  # the reason, once known, so a missing server is probed once
@@ -38,7 +40,8 @@ def _reason_unavailable() -> str | None:
             _unavailable.append("psycopg is not installed (pip install -e '.[dev]')")
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _unavailable.append(f"no PostgreSQL at {ADMIN_URL} ({first}); run scripts/check")
+            where = redact.url(ADMIN_URL)
+            _unavailable.append(f"no PostgreSQL at {where} ({first}); run scripts/check")
     return _unavailable[0] or None
 
 
