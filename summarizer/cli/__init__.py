@@ -17,6 +17,7 @@ from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
 from summarizer.cli import slack as _slack
+from summarizer.cli import store as _store
 
 app = typer.Typer(
     name="summarizer",
@@ -51,6 +52,7 @@ app.command("schema")(_info.schema)
 app.command("prompts")(_info.prompts)
 app.command("serve")(_serve.serve)
 app.command("slack")(_slack.slack)
+app.add_typer(_store.app, name="store")
 
 
 def main() -> None:
