@@ -43,7 +43,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "error",
             "brief_id",
         ),
-    ),  # fmt: skip
+    ),
     "briefs": (
         ("id",),
         ("rowid", "id", "kind", "created_at", "title", "day", "run_id", "body_json"),
@@ -63,7 +63,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "replayed",
             "created_at",
         ),
-    ),  # fmt: skip
+    ),
     "deliveries": (("day", "target"), ("day", "target", "status", "brief_id", "updated_at")),
     "jobs": (
         ("id",),
