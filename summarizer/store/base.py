@@ -117,6 +117,15 @@ class Store:
         """One explicit transaction that no other process's migration runs beside."""
         raise NotImplementedError
 
+    def exclusive_tx(
+        self, name: str, *, durable: bool = True
+    ) -> AbstractContextManager[Connection]:
+        """One write transaction that no other process's `exclusive_tx(name)` runs beside
+        (on any machine sharing the store): for read-decide-write steps such as a shared
+        rate-limit window. `durable=False` may lose the transaction in a server crash, in
+        exchange for a commit that does not wait for the disk."""
+        raise NotImplementedError
+
     def _storage_error(self, exc: BaseException) -> StorageError | None:
         """The engine's failure as a StorageError, or None when it is a bug (keep it)."""
         raise NotImplementedError

@@ -27,6 +27,11 @@ CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x5355_4D4D_0001
 
 
+def lock_key(name: str) -> int:
+    """An advisory lock key (a signed 64-bit number) for a lock name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 class _Row:
     """A result row read by name or by position, as sqlite3.Row is, so the shared SQL code
     is the same on both backends (`r["id"]`, `r[0]`, `dict(r)`)."""
@@ -165,7 +170,7 @@ class PostgresStore(Store):
         # A session-level advisory lock on a connection kept for the block. Advisory locks
         # are per database, so the key needs only the name; a killed holder's connection
         # closes and the server releases its lock.
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        key = lock_key(name)
         with self._errors(), self._pool.connection() as conn:
             row: Any = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             held = bool(row[0])
@@ -199,6 +204,14 @@ class PostgresStore(Store):
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._errors(), self._pool.connection() as conn:
+            yield _Conn(conn)
+
+    @contextmanager
+    def exclusive_tx(self, name: str, *, durable: bool = True) -> Iterator[Connection]:
+        with self._errors(), self._pool.connection() as conn:
+            if not durable:  # commit without waiting for the WAL flush (ms, not tens of ms)
+                conn.execute("SET LOCAL synchronous_commit TO OFF")
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
             yield _Conn(conn)
 
     @contextmanager

@@ -142,6 +142,12 @@ class SQLiteStore(Store):
             yield self._db
 
     @contextmanager
+    def exclusive_tx(self, name: str, *, durable: bool = True) -> Iterator[Connection]:
+        # BEGIN IMMEDIATE takes SQLite's one write lock: exclusive for every name at once.
+        with self._errors(), self._migration_tx() as db:
+            yield db
+
+    @contextmanager
     def _migration_tx(self) -> Iterator[Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
