@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from summarizer.ingest import Document
 from summarizer.llm.calls import CallRecord
 from summarizer.store import MIGRATIONS, Store
 from summarizer.store import migrations as migrations_module
+from summarizer.testing.openai_server import FakeOpenAI
 
 
 @pytest.fixture
@@ -194,3 +196,25 @@ def test_a_killed_holder_releases_its_lock(store: Store, store_target: str) -> N
     # PostgreSQL notices the closed connection at once; the OS frees a file lock at exit.
     with store.hold_lock("daily:2026-11-25") as held:
         assert held is True
+
+
+def test_two_daily_runs_of_one_day_on_one_store_run_once(
+    store_target: str, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    # Two hosts (here: two output folders) running the same day on one shared store.
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from tests.conftest import SEED_ARTICLE
+
+    with Store(store_target) as holder, holder.hold_lock("daily:2026-11-25") as held:
+        assert held
+        r = CliRunner().invoke(
+            app,
+            ["daily", "--out-dir", str(tmp_path / "other-host"), "--store", store_target,
+             "--base-url", fake_openai.base_url, "--date", "2026-11-25",
+             "-s", str(SEED_ARTICLE)],
+        )  # fmt: skip
+    assert r.exit_code == 10, r.output
+    assert "another daily run holds the lock for 2026-11-25" in r.output
+    assert fake_openai.requests == []

@@ -139,12 +139,25 @@ async def run_daily(
         raise LockedError(
             f"another daily run holds {cfg.out_dir}/.summarizer-daily.lock; wait for it to finish"
         ) from None
-    run_id = store.start_run("daily", day, {"sources": cfg.sources, "since": since.isoformat()})
     try:
-        result = await _run(cfg, settings, store, run_id, day, since, now, force, on_article)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
-        raise
+        with store.hold_lock(f"daily:{day}") as held:
+            # The store's own lock for the day: a run on another folder, or on another
+            # machine sharing a PostgreSQL store (an advisory lock there), cannot run it too.
+            if not held:
+                raise LockedError(
+                    f"another daily run holds the lock for {day} on {store.label}; "
+                    "wait for it to finish"
+                )
+            run_id = store.start_run(
+                "daily", day, {"sources": cfg.sources, "since": since.isoformat()}
+            )
+            try:
+                result = await _run(
+                    cfg, settings, store, run_id, day, since, now, force, on_article
+                )
+            except BaseException as exc:
+                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                raise
     finally:
         lock.release()
     status = "partial" if result.exit_code == EXIT_PARTIAL else "ok"
