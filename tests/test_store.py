@@ -218,3 +218,23 @@ def test_two_daily_runs_of_one_day_on_one_store_run_once(
     assert r.exit_code == 10, r.output
     assert "another daily run holds the lock for 2026-11-25" in r.output
     assert fake_openai.requests == []
+
+
+def test_an_event_claimed_by_two_replicas_at_once_is_handled_once(store_target: str) -> None:
+    # Slack retries a request; two replicas (two stores on one database) get a copy each.
+    stores = [Store(store_target) for _ in range(2)]
+    results: list[bool] = []
+    barrier = threading.Barrier(len(stores))
+
+    def claim(s: Store) -> None:
+        barrier.wait()
+        results.append(s.claim_event("slack", "Ev-retried"))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert sorted(results) == [False, True]
