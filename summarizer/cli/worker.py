@@ -1,0 +1,78 @@
+"""`summarizer worker`: run API jobs from the queue (the store must be PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from summarizer.cli import edge, options
+
+
+def worker(
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Jobs run at once by this worker.", min=1)
+    ] = 2,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            "--stalled-after",
+            help="Seconds of silence after which a worker's jobs are given to another.",
+            min=1.0,
+        ),
+    ] = 30.0,
+    store: options.StorePath = None,
+    config: options.Config = None,
+    model: options.Model = None,
+    base_url: options.BaseUrl = None,
+    mode: options.Mode = None,
+    replay: options.Replay = None,
+    strict: options.Strict = False,
+    timeout: options.Timeout = None,
+    retries: options.Retries = None,
+    max_reasks: options.MaxReasks = None,
+    max_tokens: options.MaxTokens = None,
+    concurrency: options.Concurrency = None,
+    verbose: options.Verbose = False,
+) -> None:
+    """Run queued API jobs until stopped (Ctrl-C or SIGTERM finish the jobs in hand).
+
+    Start as many as you like, on any machine that reaches the database."""
+    edge.setup_logging(verbose)
+    with edge.guarded():
+        import asyncio
+
+        from summarizer import redact
+        from summarizer.errors import ConfigError
+        from summarizer.queue import QueueBriefer, run_worker
+        from summarizer.service.metrics import Metrics
+        from summarizer.store import Store, is_database_url
+
+        settings = options.settings_from_flags(
+            config,
+            strict=strict,
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            replay_dir=replay,
+            timeout=timeout,
+            http_retries=retries,
+            max_reasks=max_reasks,
+            max_tokens=max_tokens,
+            concurrency=concurrency,
+            store_path=store,
+        )
+        target = options.store_path(settings)
+        if not is_database_url(target):
+            raise ConfigError(
+                "summarizer worker needs a PostgreSQL store: set SUMMARIZER_DATABASE_URL "
+                "or --store postgresql://...; on SQLite, `serve` runs its jobs itself"
+            )
+        url = str(target)
+        db = Store(url)
+        briefer = QueueBriefer(settings, db, Metrics())
+        typer.echo(f"summarizer worker on {redact.url(url)} ({jobs} jobs at once)", err=True)
+        try:
+            asyncio.run(run_worker(url, briefer, concurrency=jobs, stalled_after=stalled_after))
+        finally:
+            db.close()

@@ -1,0 +1,100 @@
+"""API jobs through the queue on PostgreSQL: replicas, workers, a killed worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from summarizer.store import Store
+from summarizer.testing.openai_server import FakeOpenAI
+from tests.test_service import ARTICLE, serving
+
+
+def _docs(n: int) -> list[dict[str, str]]:
+    return [{"text": f"Dispatch {i}: {ARTICLE}"} for i in range(n)]
+
+
+def _asked(fake: FakeOpenAI, i: int) -> int:
+    """How many model calls briefed document i."""
+    return sum(f"Dispatch {i}:" in str(r) for r in fake.requests)
+
+
+@contextmanager
+def worker(pg_url: str, fake: FakeOpenAI, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    env.update(OPENAI_API_KEY="sk-test-LLMKEY-0123456789", SUMMARIZER_DATABASE_URL=pg_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "worker", "--base-url", fake.base_url, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=None if os.environ.get("DEBUG_WORKER") else subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_a_job_submitted_to_one_replica_is_run_by_a_worker_and_seen_by_another(
+    tmp_path: Path, pg_url: str, fake_openai: FakeOpenAI
+) -> None:
+    with Store(pg_url) as store_a, Store(pg_url) as store_b:
+        with serving(
+            tmp_path, fake_openai, store=store_a, rate_limit_per_minute=100_000
+        ) as replica_a:
+            accepted = replica_a.post({"documents": _docs(3)})
+            assert accepted.status_code == 202, accepted.text
+            job_id = accepted.json()["job_id"]
+        # Replica A has stopped (a restart, a deploy): its job is the queue's, not failed.
+        assert store_b.get_job(job_id)["status"] == "queued"  # type: ignore[index]
+        with (
+            serving(
+                tmp_path, fake_openai, store=store_b, rate_limit_per_minute=100_000
+            ) as replica_b,
+            worker(pg_url, fake_openai),
+        ):
+            job = replica_b.wait_job(job_id, timeout=60)
+            assert job["status"] == "succeeded", job
+            assert len(job["brief_ids"]) == 3
+            assert replica_b.get(job["brief_urls"][0]).status_code == 200
+    assert [_asked(fake_openai, i) for i in range(3)] == [1, 1, 1]
+
+
+def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
+    with (
+        FakeOpenAI(latency=0.3) as fake,
+        Store(pg_url) as store,
+        serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000) as api,
+    ):
+        job_id = api.post({"documents": _docs(4)}).json()["job_id"]
+        one_at_a_time = ("--concurrency", "1", "--stalled-after", "2")
+        with worker(pg_url, fake, *one_at_a_time) as first:
+            deadline = time.monotonic() + 60
+            # Killed once one article is briefed and stored, and the next is in flight.
+            while (
+                len(fake.requests) < 2 or store.query("SELECT COUNT(*) FROM extractions")[0][0] < 1
+            ):
+                assert time.monotonic() < deadline and first.poll() is None
+                time.sleep(0.01)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        assert api.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
+        with worker(pg_url, fake, *one_at_a_time):
+            job = api.wait_job(job_id, timeout=60)
+    assert job["status"] == "succeeded", job
+    assert len(job["brief_ids"]) == 4
+    asked = [_asked(fake, i) for i in range(4)]
+    # Each article was asked of the model once, but the one in flight at the kill (twice).
+    assert sorted(asked) == [1, 1, 1, 2], asked
