@@ -13,7 +13,7 @@ from pathlib import Path
 
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
-from tests.test_service import ARTICLE, serving
+from tests.test_service import ARTICLE, KEY, serving
 
 
 def _docs(n: int) -> list[dict[str, str]]:
@@ -98,3 +98,72 @@ def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg
     asked = [_asked(fake, i) for i in range(4)]
     # Each article was asked of the model once, but the one in flight at the kill (twice).
     assert sorted(asked) == [1, 1, 1, 2], asked
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_with_two_processes_answers_jobs_run_by_a_worker(
+    pg_url: str, fake_openai: FakeOpenAI
+) -> None:
+    import httpx2
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    env.update(
+        OPENAI_API_KEY="sk-test-LLMKEY-0123456789",
+        SUMMARIZER_DATABASE_URL=pg_url,
+        SUMMARIZER_API_KEYS=KEY,
+    )
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "serve", "--workers", "2", "--port", str(port),
+         "--base-url", fake_openai.base_url],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                assert time.monotonic() < deadline and serve.poll() is None
+                time.sleep(0.1)
+            headers = {"Authorization": f"Bearer {KEY}"}
+            job_id = http.post("/v1/briefs", json={"documents": _docs(2)}, headers=headers).json()[
+                "job_id"
+            ]
+            with worker(pg_url, fake_openai):
+                while True:
+                    job = http.get(f"/v1/jobs/{job_id}", headers=headers).json()
+                    if job["status"] not in ("queued", "running"):
+                        break
+                    assert time.monotonic() < deadline + 60
+                    time.sleep(0.1)
+        assert job["status"] == "succeeded", job
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        _, err = serve.communicate(timeout=30)
+    assert "2 processes" in err
+    assert "LLMKEY" not in err
+
+
+def test_serve_with_two_processes_needs_postgres(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        ["serve", "--workers", "2", "--store", str(tmp_path / "s.db"), "--base-url", "http://127.0.0.1:9/v1"],
+        env={"SUMMARIZER_API_KEYS": KEY},
+    )  # fmt: skip
+    assert r.exit_code == 3
+    assert "needs a PostgreSQL store" in r.output
