@@ -58,7 +58,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         # Provider rate limits shared by every process on this store (llm/shared_window.py):
         # one row per send (requests=1) or late token charge (requests=0), at server time.
-        "0002_rate_events",
+        "0004_rate_events",
         """
         CREATE TABLE rate_events (
             id {autoincrement_key}, scope TEXT NOT NULL, at {real} NOT NULL,
