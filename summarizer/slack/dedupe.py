@@ -10,7 +10,6 @@ the store (`claim_event`, shared across restarts); every later copy is acked and
 from __future__ import annotations
 
 import asyncio
-
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
