@@ -162,8 +162,13 @@ async def _retry_stalled(app: Any, stalled_after: float) -> None:
             stalled = await app.job_manager.get_stalled_jobs(
                 queue=QUEUE, seconds_since_heartbeat=stalled_after
             )
-            for job in stalled:
-                log.warning("job %s: its worker stopped answering; queued again", job.id)
-                await app.job_manager.retry_job(job)
         except Exception:  # a database hiccup must not end the sweeping
             log.exception("could not sweep for stalled jobs")
+            continue
+        for job in stalled:
+            try:
+                await app.job_manager.retry_job(job)
+            except Exception:  # another worker's sweep queued it first
+                log.debug("job %s: already queued again by another worker", job.id)
+            else:
+                log.warning("job %s: its worker stopped answering; queued again", job.id)

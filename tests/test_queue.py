@@ -47,29 +47,31 @@ def worker(pg_url: str, fake: FakeOpenAI, *args: str) -> Iterator[subprocess.Pop
                 proc.wait()
 
 
-def test_a_job_submitted_to_one_replica_is_run_by_a_worker_and_seen_by_another(
+def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_another(
     tmp_path: Path, pg_url: str, fake_openai: FakeOpenAI
 ) -> None:
+    limits = {"rate_limit_per_minute": 100_000}
     with Store(pg_url) as store_a, Store(pg_url) as store_b:
-        with serving(
-            tmp_path, fake_openai, store=store_a, rate_limit_per_minute=100_000
-        ) as replica_a:
-            accepted = replica_a.post({"documents": _docs(3)})
-            assert accepted.status_code == 202, accepted.text
-            job_id = accepted.json()["job_id"]
-        # Replica A has stopped (a restart, a deploy): its job is the queue's, not failed.
-        assert store_b.get_job(job_id)["status"] == "queued"  # type: ignore[index]
+        with serving(tmp_path, fake_openai, store=store_a, **limits) as replica_a:
+            jobs = []
+            for n in range(3):
+                accepted = replica_a.post({"documents": _docs(2 * n + 2)[2 * n :]})
+                assert accepted.status_code == 202, accepted.text
+                jobs.append(accepted.json()["job_id"])
+        # Replica A has stopped (a restart, a deploy): its jobs are the queue's, not failed.
+        assert [store_b.get_job(j)["status"] for j in jobs] == ["queued"] * 3  # type: ignore[index]
         with (
-            serving(
-                tmp_path, fake_openai, store=store_b, rate_limit_per_minute=100_000
-            ) as replica_b,
+            serving(tmp_path, fake_openai, store=store_b, **limits) as replica_b,
+            worker(pg_url, fake_openai),
             worker(pg_url, fake_openai),
         ):
-            job = replica_b.wait_job(job_id, timeout=60)
-            assert job["status"] == "succeeded", job
-            assert len(job["brief_ids"]) == 3
+            for job_id in jobs:
+                job = replica_b.wait_job(job_id, timeout=60)
+                assert job["status"] == "succeeded", job
+                assert len(job["brief_ids"]) == 2
             assert replica_b.get(job["brief_urls"][0]).status_code == 200
-    assert [_asked(fake_openai, i) for i in range(3)] == [1, 1, 1]
+    # Two workers, six articles: each asked of the model exactly once.
+    assert [_asked(fake_openai, i) for i in range(6)] == [1] * 6
 
 
 def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
