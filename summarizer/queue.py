@@ -145,6 +145,9 @@ async def run_worker(
                 concurrency=concurrency,
                 additional_context={"briefer": briefer},
                 update_heartbeat_interval=max(stalled_after / 5, 0.5),
+                # New jobs wake a worker at once (LISTEN/NOTIFY); a job put back by the
+                # stalled sweep sends no notification, so it waits for this poll.
+                fetch_job_polling_interval=1.0,
                 stalled_worker_timeout=stalled_after,
             )
         finally:

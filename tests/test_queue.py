@@ -76,12 +76,12 @@ def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_anoth
 
 def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
     with (
-        FakeOpenAI(latency=0.3) as fake,
+        FakeOpenAI(latency=0.2) as fake,
         Store(pg_url) as store,
         serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000) as api,
     ):
         job_id = api.post({"documents": _docs(4)}).json()["job_id"]
-        one_at_a_time = ("--concurrency", "1", "--stalled-after", "2")
+        one_at_a_time = ("--concurrency", "1", "--stalled-after", "1")
         with worker(pg_url, fake, *one_at_a_time) as first:
             deadline = time.monotonic() + 60
             # Killed once one article is briefed and stored, and the next is in flight.
