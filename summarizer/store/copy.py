@@ -19,58 +19,21 @@ from summarizer.store.base import Store
 
 BATCH = 500
 
-# table -> (key columns, all columns copied); `rowid` keeps listings' insertion order.
-TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "documents": (
-        ("sha256",),
-        ("sha256", "url", "path", "title", "published", "text", "first_seen"),
-    ),
-    "extractions": (
-        ("doc_sha256", "cache_key"),
-        ("doc_sha256", "cache_key", "brief_json", "created_at"),
-    ),
-    "runs": (
-        ("id",),
-        (
-            "rowid",
-            "id",
-            "kind",
-            "day",
-            "started_at",
-            "finished_at",
-            "status",
-            "detail_json",
-            "error",
-            "brief_id",
-        ),
-    ),
-    "briefs": (
-        ("id",),
-        ("rowid", "id", "kind", "created_at", "title", "day", "run_id", "body_json"),
-    ),
-    "llm_calls": (
-        ("id",),
-        (
-            "id",
-            "run_id",
-            "key",
-            "model",
-            "status",
-            "tokens_in",
-            "tokens_out",
-            "cost_usd",
-            "latency_ms",
-            "replayed",
-            "created_at",
-        ),
-    ),
-    "deliveries": (("day", "target"), ("day", "target", "status", "brief_id", "updated_at")),
-    "jobs": (
-        ("id",),
-        ("id", "status", "created_at", "updated_at", "request_json", "brief_id", "error", "owner"),
-    ),
-    "seen_events": (("source", "event_id"), ("source", "event_id", "seen_at")),
+# Every table worth keeping, with its key. Every column is copied (both stores are
+# migrated to the same schema on opening), and `rowid` too, which keeps listings in
+# insertion order. Left out: `_migrations` (each store keeps its
+# own) and `rate_events` (a minute of rate-limit history, worthless elsewhere).
+TABLES: dict[str, tuple[str, ...]] = {
+    "documents": ("sha256",),
+    "extractions": ("doc_sha256", "cache_key"),
+    "runs": ("id",),
+    "briefs": ("id",),
+    "llm_calls": ("id",),
+    "deliveries": ("day", "target"),
+    "jobs": ("id",),
+    "seen_events": ("source", "event_id"),
 }
+ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.
 IDENTITY = [("runs", "rowid"), ("briefs", "rowid"), ("llm_calls", "id")]
 
@@ -86,7 +49,16 @@ class TableCopy:
 def copy_store(source: Store, target: Store) -> list[TableCopy]:
     """Copy every row of `source` missing from `target`; verify; return per-table counts."""
     report = []
-    for table, (keys, columns) in TABLES.items():
+    for table, keys in TABLES.items():
+        columns = _columns(source, table)
+        lacking = sorted(set(columns) - set(_columns(target, table)))
+        if lacking:  # both were migrated on opening, so only a hand-made change gets here
+            raise StorageError(
+                f"{target.label}: table {table} has no column {', '.join(lacking)}; "
+                "nothing of it was copied"
+            )
+        if table in ORDERED:
+            columns.insert(0, "rowid")
         cols = ", ".join(columns)
         rows = [tuple(r) for r in source.query(f"SELECT {cols} FROM {table} ORDER BY {keys[0]}")]
         before = _count(target, table)
@@ -117,6 +89,10 @@ def copy_store(source: Store, target: Store) -> list[TableCopy]:
                     f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {table}), false)"
                 )
     return report
+
+
+def _columns(store: Store, table: str) -> list[str]:
+    return [str(r[0]) for r in store.query(store.dialect.columns_sql, (table,))]
 
 
 def _count(store: Store, table: str) -> int:
