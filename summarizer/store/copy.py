@@ -55,7 +55,7 @@ def copy_store(source: Store, target: Store) -> list[TableCopy]:
         if lacking:  # both were migrated on opening, so only a hand-made change gets here
             raise StorageError(
                 f"{target.label}: table {table} has no column {', '.join(lacking)}; "
-                "nothing of it was copied"
+                "the copy stopped there (tables before it were copied; run it again once fixed)"
             )
         if table in ORDERED:
             columns.insert(0, "rowid")
