@@ -32,6 +32,7 @@ log = logging.getLogger("summarizer.queue")
 
 QUEUE = "briefs"
 TASK = "summarizer.brief_job"
+SLACK_TASK = "summarizer.slack_brief"
 STALLED_AFTER_S = 30.0
 
 
@@ -47,6 +48,18 @@ def make_app(database_url: str) -> Any:
     async def brief_job(context: Any, job_id: str) -> None:
         briefer: QueueBriefer = context.additional_context["briefer"]
         await briefer.run_stored_job(job_id)
+
+    @app.task(name=SLACK_TASK, queue=QUEUE, pass_context=True)
+    async def slack_brief(
+        context: Any, text: str, channel: str, thread_ts: str | None, response_url: str | None
+    ) -> None:
+        bot = context.additional_context.get("slack")
+        if bot is None:
+            # Failed, not lost: procrastinate keeps it, and the log says what to fix.
+            raise RuntimeError(
+                "a Slack brief reached a worker without SLACK_BOT_TOKEN; give workers the bot's token"
+            )
+        await bot.run_queued(text, channel, thread_ts, response_url)
 
     return app
 
@@ -84,6 +97,19 @@ class JobQueue:
         job_id = await asyncio.to_thread(briefer.store.create_job, request.model_dump_json(), owner)
         await self.app.configure_task(TASK).defer_async(job_id=job_id)
         return job_id
+
+    async def defer_slack(
+        self,
+        *,
+        text: str,
+        channel: str,
+        thread_ts: str | None = None,
+        response_url: str | None = None,
+    ) -> None:
+        """A Slack brief for any worker (the request was acked and de-duplicated first)."""
+        await self.app.configure_task(SLACK_TASK).defer_async(
+            text=text, channel=channel, thread_ts=thread_ts, response_url=response_url
+        )
 
 
 def queue_for(store: Any) -> JobQueue | None:
@@ -133,6 +159,7 @@ async def run_worker(
     *,
     concurrency: int = 4,
     stalled_after: float = STALLED_AFTER_S,
+    slack: Any = None,
 ) -> None:
     """Run queue workers until cancelled (SIGINT/SIGTERM: procrastinate stops gracefully)."""
     await ensure_schema(database_url)
@@ -143,7 +170,7 @@ async def run_worker(
             await app.run_worker_async(
                 queues=[QUEUE],
                 concurrency=concurrency,
-                additional_context={"briefer": briefer},
+                additional_context={"briefer": briefer, "slack": slack},
                 update_heartbeat_interval=max(stalled_after / 5, 0.5),
                 # New jobs wake a worker at once (LISTEN/NOTIFY); a job put back by the
                 # stalled sweep sends no notification, so it waits for this poll.

@@ -26,9 +26,13 @@ def _asked(fake: FakeOpenAI, i: int) -> int:
 
 
 @contextmanager
-def worker(pg_url: str, fake: FakeOpenAI, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    pg_url: str, fake: FakeOpenAI, *args: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
     env.update(OPENAI_API_KEY="sk-test-LLMKEY-0123456789", SUMMARIZER_DATABASE_URL=pg_url)
+    env.update(extra)
     proc = subprocess.Popen(
         [sys.executable, "-m", "summarizer", "worker", "--base-url", fake.base_url, *args],
         env=env,
@@ -169,3 +173,37 @@ def test_serve_with_two_processes_needs_postgres(tmp_path: Path) -> None:
     )  # fmt: skip
     assert r.exit_code == 3
     assert "needs a PostgreSQL store" in r.output
+
+
+def test_slack_briefs_wait_for_a_worker_and_are_posted_by_it(
+    tmp_path: Path, pg_url: str, fake_openai: FakeOpenAI
+) -> None:
+    from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET
+    from tests.test_slack import ARTICLE as SLACK_ARTICLE
+    from tests.test_slack import mention, running_bot
+
+    with Store(pg_url) as store, running_bot(tmp_path, fake_openai, store=store) as bot:
+        r, _ = bot.command(SLACK_ARTICLE)
+        assert r.status_code == 200 and "Working on a brief" in r.json()["text"]
+        r, _ = bot.event(mention("<@UBOT> brief <http://127.0.0.1:9/a|a>"), event_id="Ev9")
+        assert r.status_code == 200
+        time.sleep(0.5)  # queued, not run by the bot process: nothing is asked or posted
+        assert fake_openai.requests == [] and bot.slack.posts == []
+        slack_env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SUMMARIZER_SLACK_API_URL": bot.slack.url,
+        }
+        with worker(pg_url, fake_openai, env=slack_env):
+            posts = bot.slack.wait_for(
+                lambda: len(bot.slack.posts) >= 5 and bot.slack.posts, timeout=60
+            )
+    headers = [
+        p for p in posts if p.payload.get("blocks") and p.payload["blocks"][0]["type"] == "header"
+    ]
+    assert len(headers) == 1 and headers[0].payload["channel"] == "C1"
+    assert len(fake_openai.requests) == 1
+    # The mention's URL is on loopback, which the service never fetches: the user is told in
+    # the thread, by the worker.
+    told = [p for p in posts if p.payload.get("thread_ts") == "1699999999.000100"]
+    assert told and "Could not brief that" in told[0].payload["text"]

@@ -46,6 +46,7 @@ def worker(
         from summarizer.errors import ConfigError
         from summarizer.queue import QueueBriefer, run_worker
         from summarizer.service.metrics import Metrics
+        from summarizer.service.settings import load_service_settings
         from summarizer.store import Store, is_database_url
 
         settings = options.settings_from_flags(
@@ -71,8 +72,19 @@ def worker(
         url = str(target)
         db = Store(url)
         briefer = QueueBriefer(settings, db, Metrics())
-        typer.echo(f"summarizer worker on {redact.url(url)} ({jobs} jobs at once)", err=True)
+        # Slack briefs too, when this worker has the bot's token (the same environment
+        # as the bot: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).
+        service = load_service_settings(None, main_config=config)
+        slack = None
+        if service.slack_bot_token is not None:
+            from summarizer.slack.app import SlackBot
+
+            slack = SlackBot(settings, service, db, briefer=briefer)
+        what = "API jobs and Slack briefs" if slack else "API jobs (no SLACK_BOT_TOKEN)"
+        typer.echo(f"summarizer worker on {redact.url(url)}: {what}, {jobs} at once", err=True)
         try:
-            asyncio.run(run_worker(url, briefer, concurrency=jobs, stalled_after=stalled_after))
+            asyncio.run(
+                run_worker(url, briefer, concurrency=jobs, stalled_after=stalled_after, slack=slack)
+            )
         finally:
             db.close()

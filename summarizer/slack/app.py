@@ -73,6 +73,7 @@ class SlackBot:
         store: Store,
         *,
         socket_mode: bool = False,
+        briefer: Briefer | None = None,
     ) -> None:
         s = service_settings
         if s.slack_bot_token is None:
@@ -84,7 +85,14 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
-        self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
+        self.briefer = briefer or Briefer(
+            settings, store, Metrics(), allow_private_urls=s.allow_private_urls
+        )
+        from summarizer.queue import queue_for
+
+        # PostgreSQL: briefs are run by `summarizer worker`s, so a bot replica that stops
+        # loses none, and any number of replicas share the work.
+        self.queue = queue_for(store)
         self.app = AsyncApp(
             token=s.slack_bot_token.get_secret_value(),
             signing_secret=s.slack_signing_secret.get_secret_value()
@@ -121,6 +129,12 @@ class SlackBot:
             response_type="ephemeral",
         )
 
+        if self.queue is not None:
+            await self.queue.defer_slack(
+                text=text, channel=command["channel_id"], response_url=command.get("response_url")
+            )
+            return
+
         async def tell(message: str) -> None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
@@ -141,6 +155,9 @@ class SlackBot:
         url = find_url(event.get("text", ""))
         if url is None:
             await tell("Mention me with a link to an article and I will brief it here.")
+            return
+        if self.queue is not None:
+            await self.queue.defer_slack(text=url, channel=channel, thread_ts=thread_ts)
             return
         self.briefer.spawn(
             self._brief_and_post(
@@ -189,6 +206,30 @@ class SlackBot:
             hint = " Invite me to the channel first." if error == "not_in_channel" else ""
             await self._safely(tell, f":warning: Could not post the brief ({error}).{hint}")
 
+    async def run_queued(
+        self, text: str, channel: str, thread_ts: str | None, response_url: str | None
+    ) -> None:
+        """A brief taken from the queue by a worker: the same work as in-process, with the
+        user told through the command's response URL or in the mention's thread."""
+        from slack_bolt.context.respond.async_respond import AsyncRespond
+
+        client = self.app.client
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+
+        async def tell(message: str) -> None:
+            if respond is not None:
+                await respond(text=message, response_type="ephemeral", replace_original=False)
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
+
+        await self._brief_and_post(
+            text, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+        )
+
+    async def start(self) -> None:
+        if self.queue is not None:
+            await self.queue.open()
+
     @staticmethod
     async def _safely(tell: Say, message: str) -> None:
         try:
@@ -198,6 +239,8 @@ class SlackBot:
 
     async def aclose(self) -> None:
         await self.briefer.aclose()
+        if self.queue is not None:
+            await self.queue.close()
 
 
 async def post_messages(
@@ -229,6 +272,7 @@ def create_slack_http_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await bot.start()
         try:
             yield
         finally:
@@ -267,6 +311,7 @@ async def run_socket_mode(
     assert service_settings.slack_app_token is not None  # checked by SlackBot
     handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
     try:
+        await bot.start()
         await handler.start_async()
     finally:
         await bot.aclose()
