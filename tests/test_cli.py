@@ -238,7 +238,7 @@ def test_language_flag_reaches_the_prompt() -> None:
             "brief", str(SEED_ARTICLE), "--base-url", server.base_url, "--language", "Deutsch"
         )
         assert r.exit_code == 0, r.output
-        assert "in Deutsch" in server.requests[0]["messages"][0]["content"]
+        assert "in Deutsch" in server.requests[0]["messages"][1]["content"]
 
 
 def test_pages_have_their_own_size_limit() -> None:

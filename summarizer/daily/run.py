@@ -26,7 +26,13 @@ from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.collect import collect
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import ConfigError, RunError, SummarizerError, UserError
+from summarizer.errors import (
+    EXIT_PARTIAL,
+    ConfigError,
+    LockedError,
+    NothingBriefedError,
+    SummarizerError,
+)
 from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
@@ -36,18 +42,6 @@ from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenanc
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.daily")
-
-EXIT_PARTIAL = 9
-
-
-class LockedError(UserError):
-    exit_code = 10
-
-
-class NothingBriefedError(RunError):
-    """Every source or article failed: there is no brief to write."""
-
-    exit_code = 11
 
 
 @dataclass
