@@ -286,6 +286,22 @@ def _cached(
     return load(prompts_dir, kind_files)
 
 
+def load_output(stored_kind: str, body: str, registry: KindRegistry) -> BaseModel:
+    """A stored output back as its model: a daily brief, or any kind's output (the store's
+    kind column; "article" is what briefs were stored as before kinds)."""
+    from summarizer.schemas import DailyBrief
+
+    if stored_kind == "daily":
+        return DailyBrief.model_validate_json(body)
+    name = "brief" if stored_kind == "article" else stored_kind
+    if name not in registry:
+        raise ConfigError(
+            f"stored output is of kind {name!r}, which is not loaded; install its plugin "
+            "or pass its --kind-file"
+        )
+    return registry.get(name).output_model.model_validate_json(body)
+
+
 def clear_cache() -> None:
     """Forget loaded registries and plugins (tests install plugins and edit templates)."""
     _cached.cache_clear()

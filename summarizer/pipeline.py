@@ -89,7 +89,7 @@ def _provenance(
     parts: Sequence[BaseModel] = (),
 ) -> Provenance:
     log = ex.log if ex is not None else calls.CallLog()
-    part_p = [_provenance_of(p) for p in parts]
+    part_p = [provenance_of(p) for p in parts]
     # Replayed answers cost nothing now; the recording's original cost is not this run's.
     own = 0.0 if log.replayed or not log.records else cost_usd(
         settings.model, log.tokens_in, log.tokens_out
@@ -111,7 +111,7 @@ def _provenance(
     )
 
 
-def _provenance_of(output: BaseModel) -> Provenance:
+def provenance_of(output: BaseModel) -> Provenance:
     p = getattr(output, "provenance", None)
     assert isinstance(p, Provenance), "an output model always carries its provenance"
     return p

@@ -106,7 +106,7 @@ def parse(text: str, where: str, origin: str) -> Prompt:
         name=fields["name"],
         version=fields["version"],
         description=fields["description"],
-        kind=fields.get("kind", fields["name"]),
+        kind=str(fields.get("kind", fields["name"])),
         origin=origin,
         where=where,
         source=text,
@@ -137,7 +137,8 @@ def _check(prompt: Prompt) -> None:
                 messages = _render(template, variables, prompt)
                 systems.add(messages[0]["content"])
     except jinja2.TemplateError as exc:
-        line = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        line = f" line {lineno}" if lineno else ""
         raise ConfigError(
             f"prompt {prompt.where}{line}: does not render ({exc.message or exc}); fix the template"
         ) from None

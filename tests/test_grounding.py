@@ -4,7 +4,10 @@ import pytest
 from pydantic import ValidationError
 
 from summarizer import grounding
-from summarizer.schemas import BriefContent
+from summarizer.schemas import BriefContent as _BriefContent
+
+# What the pipeline asks the model for: the content model with the check attached.
+BriefContent = grounding.checked(_BriefContent)
 
 ARTICLE = (
     "Haftar emphasized the “deep historical ties between the Libyan and Turkish naval forces.”\n\n"

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from summarizer import prompting, stories
+from pydantic import BaseModel
+
+from summarizer import stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.collect import collect
@@ -34,6 +36,7 @@ from summarizer.errors import (
     SummarizerError,
 )
 from summarizer.ingest import Document
+from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, synthesize
@@ -64,10 +67,14 @@ def _failure(source: str, error: str) -> SourceFailure:
 
 
 def cache_key(settings: Settings) -> str:
-    """Everything that shapes an article's or story's brief; nothing that does not."""
+    """Everything that shapes an article's or story's brief; nothing that does not. The
+    kind's fingerprint hashes its templates' text, so an edited template is a cache miss
+    even when its declared version stayed the same."""
+    registry = registry_for(settings)
     parts = {
         "schema": SCHEMA_VERSION,
-        "prompts": {p.name: p.version for p in prompting.list_prompts()},
+        "kind": settings.kind,
+        "templates": registry.fingerprint(registry.get(settings.kind)),
         "model": settings.model,
         "mode": settings.mode,
         "language": settings.language,
@@ -75,6 +82,29 @@ def cache_key(settings: Settings) -> str:
         "chunk": settings.max_article_tokens,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _check_kind(settings: Settings) -> None:
+    """A daily brief is made of stories: the kind must have a synthesis that makes briefs."""
+    registry = registry_for(settings)
+    kind = registry.get(settings.kind)
+    synthesis = registry.get(kind.synthesis) if kind.synthesis else None
+    if (
+        kind.takes != "article"
+        or synthesis is None
+        or not issubclass(kind.output_model, Brief)
+        or not issubclass(synthesis.output_model, Brief)
+    ):
+        raise ConfigError(
+            f"daily --kind {kind.name}: a daily brief is built from stories, and kind "
+            f"{kind.name!r} has no synthesis into briefs; use `summarizer brief --kind "
+            f"{kind.name}` per article, or a kind like brief"
+        )
+
+
+def _as_brief(output: BaseModel) -> Brief:
+    assert isinstance(output, Brief), "checked by _check_kind"
+    return output
 
 
 def _newest_first(docs: Sequence[Document]) -> list[Document]:
@@ -120,6 +150,7 @@ async def run_daily(
     from filelock import FileLock, Timeout
 
     now = now or datetime.now(UTC)
+    _check_kind(settings)
     day, since = cfg.day(now), cfg.window_start(now)
     if not cfg.sources:
         raise ConfigError(
@@ -263,7 +294,7 @@ async def _map(
                         )
                     )
                 else:
-                    brief = await brief_document(doc, settings, llm=llm)
+                    brief = _as_brief(await brief_document(doc, settings, llm=llm))
                     # Stored at once: a run killed after this line never pays for it again.
                     store.put_document(doc)
                     store.put_extraction(doc.sha256, key, brief.model_dump_json())
@@ -290,18 +321,19 @@ async def _reduce(
         return f"{b.title}. {b.summary} {' '.join(b.key_points)} {actors}"
 
     groups = stories.group_stories([story_text(b) for _, b in briefs])
+    story_kind = registry_for(settings).get(settings.kind).synthesis or "story"
 
     async def one(group: list[int]) -> list[Brief]:
         items = [briefs[i] for i in group]
         extra = [(c, n) for n, (d, _) in enumerate(items) for c in copies.get(d.sha256, [])]
         if len(items) == 1:
-            return [await synthesize(items, settings, llm=llm, copies=extra)]
+            return [_as_brief(await synthesize(items, settings, llm=llm, copies=extra))]
         story_sha = hashlib.sha256("".join(sorted(d.sha256 for d, _ in items)).encode()).hexdigest()
         cached = store.get_extraction(story_sha, key)
         if cached is not None:
             return [Brief.model_validate_json(cached)]
         try:
-            brief = await synthesize(items, settings, llm=llm, copies=extra)
+            brief = _as_brief(await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind))
         except SummarizerError as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
@@ -322,9 +354,11 @@ async def _reduce(
 def _write(daily: DailyBrief, cfg: DailyConfig) -> list[Path]:
     from summarizer.render import render_daily
 
+    from summarizer.render.formats import get_format
+
     paths = []
     for fmt in cfg.formats:
-        path = cfg.out_dir / f"{daily.date}.{fmt}"
+        path = cfg.out_dir / f"{daily.date}{get_format(fmt).extension}"
         write_text(path, render_daily(daily, fmt))
         paths.append(path)
     return paths

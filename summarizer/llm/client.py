@@ -143,7 +143,7 @@ class LLM:
             client = self._connect()
             result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 max_retries=self.settings.max_reasks,
                 **kwargs,
             )
