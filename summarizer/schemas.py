@@ -254,6 +254,14 @@ class DailyBrief(_Strict):
     stories: list[Brief] = Field(
         description="One brief per story, synthesized across all sources that covered it."
     )
+    outputs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "Articles made into a kind that does not merge into stories (e.g. timeline), one "
+            "output each, in that kind's own contract (`summarizer schema KIND`); "
+            "provenance.kind names it."
+        ),
+    )
     failures: list[SourceFailure] = Field(
         description="Sources or articles that could not be briefed, and why."
     )

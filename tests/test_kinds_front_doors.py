@@ -169,3 +169,79 @@ def test_last_attempt_is_known_without_counting_http_responses(fake_openai: Fake
     assert isinstance(out, Timeline)
     assert out.events[0].evidence.quote == QUOTE  # grounded on the reask, nothing dropped
     assert out.provenance.ungrounded_dropped == 0
+
+
+# daily ----------------------------------------------------------------------------------------
+
+
+def _timeline_or_brief(request: dict[str, Any]) -> Reply:
+    from summarizer.testing.openai_server import articles_in, first_sentence, grounded_brief
+
+    if request["tools"][0]["function"]["name"] != "TimelineContent":
+        return grounded_brief(request)
+    text = next(iter(articles_in(request).values()))
+    quote = first_sentence(text)
+    return Reply(
+        {
+            "title": "When",
+            "events": [
+                {"date": "today", "what_happened": "It happened.",
+                 "evidence": {"quote": quote, "source_id": "S1"}}
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_daily_makes_each_sources_kind(tmp_path: Path) -> None:
+    """[daily.kinds] per source: briefs become stories, timelines stand alone in `outputs`,
+    both cached, both rendered in every file."""
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    briefs, timelines = tmp_path / "briefs-in", tmp_path / "timelines-in"
+    briefs.mkdir()
+    timelines.mkdir()
+    (briefs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (timelines / "b.txt").write_text(
+        "The port strike in Valdera began on Monday and ended on Friday after talks.\n\n"
+        "Union leaders said the deal was fair.",
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[daily]\nsources = ["{briefs}", "{timelines}"]\nformats = ["md", "json", "html", "slack"]\n'
+        f'[daily.kinds]\n"{timelines}" = "timeline"\n',
+        encoding="utf-8",
+    )
+    with FakeOpenAI(_timeline_or_brief) as fake:
+        args = [
+            "daily", "--config", str(config), "--base-url", fake.base_url, "--out-dir",
+            str(tmp_path / "out"), "--store", str(tmp_path / "s.db"), "--date", "2026-11-25",
+        ]  # fmt: skip
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        assert len(fake.requests) == 2
+        data = json.loads((tmp_path / "out" / "2026-11-25.json").read_text(encoding="utf-8"))
+        assert len(data["stories"]) == 1 and data["stories"][0]["provenance"]["kind"] == "brief"
+        assert [o["provenance"]["kind"] for o in data["outputs"]] == ["timeline"]
+        assert data["provenance"]["articles_briefed"] == 2
+        quote = "The port strike in Valdera began on Monday and ended on Friday after talks."
+        for ext in ("md", "html", "slack.json"):
+            text = (tmp_path / "out" / f"2026-11-25.{ext}").read_text(encoding="utf-8")
+            assert "Valdera began on Monday" in text, ext
+        assert quote in (tmp_path / "out" / "2026-11-25.md").read_text(encoding="utf-8")
+        # A second run finds both kinds in its cache: no call at all.
+        again = CliRunner().invoke(app, [*args, "--force"])
+        assert again.exit_code == 0, again.output
+        assert len(fake.requests) == 2
+
+
+def test_daily_kind_must_name_a_source(tmp_path: Path) -> None:
+    from summarizer.daily import load_daily_config
+    from summarizer.errors import ConfigError
+
+    config = tmp_path / "c.toml"
+    config.write_text('[daily]\nsources = ["a"]\n[daily.kinds]\n"b" = "timeline"\n')
+    with pytest.raises(ConfigError, match="kinds names 'b', which is not one of the sources"):
+        load_daily_config(config)

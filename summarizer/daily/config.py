@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from summarizer.config import config_section
 from summarizer.errors import ConfigError
@@ -39,6 +39,11 @@ class DailyConfig(BaseModel):
         description="Files written: md, json, html, slack (render/formats.py).",
     )
     slack_webhook: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per source (as listed in sources): the kind made of its articles "
+        "([daily.kinds]); the others get the run's kind (--kind, or `kind` at the top level).",
+    )
 
     @field_validator("formats")
     @classmethod
@@ -49,6 +54,13 @@ class DailyConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(NAMES)}")
         return value
+
+    @model_validator(mode="after")
+    def _kinds_name_sources(self) -> DailyConfig:
+        stray = [s for s in self.kinds if s not in self.sources]
+        if stray:
+            raise ValueError(f"kinds names {stray[0]!r}, which is not one of the sources")
+        return self
 
     def day(self, now: datetime) -> str:
         if self.date is None:

@@ -3,7 +3,9 @@
 The model's fields become a list of blocks (`layout`), which each format then writes:
 
     str / number / enum field     a paragraph under the field's name
-    Quote                         a quote with its source id
+    Quote                         a quote with its source id (any object with `quote` and
+                                  `source_id`: the layout reads JSON data, so a stored
+                                  output renders the same as a live one)
     list of str                   a bulleted list
     list of Quote                 quotes, one per line
     list of models                a table: one row per item, one column per field (a quote
@@ -21,13 +23,11 @@ the one place each format's escaping is called from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
 
-from summarizer.schemas import Provenance, Quote, Source
+from summarizer.schemas import Provenance, Source
 
 SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
 
@@ -70,13 +70,25 @@ def label(name: str) -> str:
     return name.replace("_", " ").strip().capitalize()
 
 
+def _data(output: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The layout works on JSON data, so a stored output (a daily brief's other kinds)
+    renders the same as a live one, with no model class at hand."""
+    if isinstance(output, BaseModel):
+        data: dict[str, Any] = output.model_dump(mode="json")
+        return data
+    return output
+
+
+def _is_quote(value: Any) -> bool:
+    # schemas.Quote as JSON: every kind's quotes have these two fields.
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("quote"), str)
+        and isinstance(value.get("source_id"), str)
+    )
+
+
 def _scalar(value: Any) -> str:
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
@@ -84,14 +96,20 @@ def _scalar(value: Any) -> str:
 
 def inline(value: Any) -> list[Inline]:
     """A value inside a table cell or a bullet."""
-    if value is None:
+    if value is None or value == "":
         return []
-    if isinstance(value, Quote):
-        return [("quote", value.quote, value.source_id)]
-    if isinstance(value, BaseModel):
+    if _is_quote(value):
+        extra = [
+            part
+            for k, v in value.items()
+            if k not in ("quote", "source_id")
+            for part in inline(v)
+        ]
+        return [*extra, ("quote", value["quote"], value["source_id"])]
+    if isinstance(value, dict):
         out: list[Inline] = []
-        for name in type(value).model_fields:
-            sub = inline(getattr(value, name))
+        for name, item in value.items():
+            sub = inline(item)
             if sub:
                 out += [("text", f"{label(name)}: ", ""), *sub]
         return out
@@ -103,24 +121,21 @@ def inline(value: Any) -> list[Inline]:
     return [("text", _scalar(value), "")]
 
 
-def layout(output: BaseModel) -> list[Block]:
+def layout(output: BaseModel | dict[str, Any]) -> list[Block]:
     blocks: list[Block] = []
-    for name in type(output).model_fields:
-        if name in SKIP:
-            continue
-        value = getattr(output, name)
-        if value is None or value == [] or value == "":
+    for name, value in _data(output).items():
+        if name in SKIP or value is None or value == [] or value == "":
             continue
         blocks.append(Block("heading", label(name)))
-        if isinstance(value, Quote):
+        if _is_quote(value):
             blocks.append(Block("quotes", items=[inline(value)]))
-        elif isinstance(value, BaseModel):
+        elif isinstance(value, dict):
             blocks.append(Block("bullets", items=[inline(value)]))
-        elif isinstance(value, list) and all(isinstance(v, Quote) for v in value):
+        elif isinstance(value, list) and all(_is_quote(v) for v in value):
             blocks.append(Block("quotes", items=[inline(v) for v in value]))
-        elif isinstance(value, list) and all(isinstance(v, BaseModel) for v in value):
-            columns = list(type(value[0]).model_fields)
-            rows = [[inline(getattr(v, c, None)) for c in columns] for v in value]
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            columns = list(dict.fromkeys(k for v in value for k in v))
+            rows = [[inline(v.get(c)) for c in columns] for v in value]
             blocks.append(Block("table", columns=[label(c) for c in columns], rows=rows))
         elif isinstance(value, list):
             blocks.append(Block("bullets", items=[inline(v) for v in value]))
@@ -129,15 +144,18 @@ def layout(output: BaseModel) -> list[Block]:
     return blocks
 
 
-def title_of(output: BaseModel) -> str:
-    title = getattr(output, "title", None)
+def title_of(output: BaseModel | dict[str, Any]) -> str:
+    data = output if isinstance(output, dict) else {"title": getattr(output, "title", None)}
+    title = data.get("title")
     if isinstance(title, str) and title.strip():
         return title
-    p = getattr(output, "provenance", None)
-    return label(p.kind) if isinstance(p, Provenance) else type(output).__name__
+    p = _provenance(output)
+    return label(p.kind) if p is not None else "Output"
 
 
-def _sources(output: BaseModel) -> list[Source]:
+def _sources(output: BaseModel | dict[str, Any]) -> list[Source]:
+    if isinstance(output, dict):
+        return [Source.model_validate(s) for s in output.get("sources", [])]
     sources = getattr(output, "sources", [])
     return [s for s in sources if isinstance(s, Source)]
 
@@ -153,7 +171,10 @@ def footer_text(p: Provenance) -> str:
     )
 
 
-def _provenance(output: BaseModel) -> Provenance | None:
+def _provenance(output: BaseModel | dict[str, Any]) -> Provenance | None:
+    if isinstance(output, dict):
+        raw = output.get("provenance")
+        return Provenance.model_validate(raw) if isinstance(raw, dict) else None
     p = getattr(output, "provenance", None)
     return p if isinstance(p, Provenance) else None
 
@@ -168,16 +189,16 @@ def _md_inline(parts: list[Inline]) -> str:
     return " ".join(o for o in out if o)
 
 
-def to_markdown(output: BaseModel) -> str:
+def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
     from summarizer.render.markdown import _notice
 
     p = _provenance(output)
-    out = [f"# {_md(title_of(output))}", ""]
-    if p is not None:
+    out = [f"{h} {_md(title_of(output))}", ""]
+    if p is not None and h == "#":
         out += _notice(p.fixture, p.replayed)
     for b in layout(output):
         if b.type == "heading":
-            out += [f"## {b.text}", ""]
+            out += [f"{h}# {b.text}", ""]
         elif b.type == "text":
             out += [b.text, ""]
         elif b.type == "bullets":
@@ -189,7 +210,7 @@ def to_markdown(output: BaseModel) -> str:
             out.append("|" + "---|" * len(b.columns))
             out += ["| " + " | ".join(_md_inline(c) for c in row) + " |" for row in b.rows]
             out.append("")
-    out += ["## Sources", ""]
+    out += [f"{h}# Sources", ""]
     for s in _sources(output):
         where = s.url or s.path
         line = f"- **{s.id}**: {_md(s.title or where or s.id)}"
@@ -221,26 +242,14 @@ def _html_inline(parts: list[Inline]) -> str:
     return " ".join(o for o in out if o)
 
 
-def to_html(output: BaseModel) -> str:
-    from summarizer.render.html import FIXTURE_NOTICE, REPLAY_NOTICE
-
+def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
+    """The output as an HTML fragment (no page around it), every value escaped."""
     p = _provenance(output)
-    title = _html(title_of(output))
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        '<head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_CSS}</style></head>",
-        "<body>",
-        f"<h1>{title}</h1>",
-    ]
-    if p is not None and (p.fixture or p.replayed):
-        strong = "<strong>Not model output.</strong> " if p.fixture else ""
-        out.append(f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>')
+    h, sub = f"h{level}", f"h{level + 1}"
+    out = [f"<{h}>{_html(title_of(output))}</{h}>"]
     for b in layout(output):
         if b.type == "heading":
-            out.append(f"<h2>{_html(b.text)}</h2>")
+            out.append(f"<{sub}>{_html(b.text)}</{sub}>")
         elif b.type == "text":
             out.append(f"<p>{_html(b.text)}</p>")
         elif b.type == "bullets":
@@ -254,7 +263,7 @@ def to_html(output: BaseModel) -> str:
                 for row in b.rows
             )
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-    out.append("<h2>Sources</h2><ul>")
+    out.append(f"<{sub}>Sources</{sub}><ul>")
     for s in _sources(output):
         name = _html(s.title or s.url or s.path or s.id)
         if s.url and s.url.startswith(("http://", "https://")):
@@ -263,7 +272,27 @@ def to_html(output: BaseModel) -> str:
     out.append("</ul>")
     if p is not None:
         out.append(f'<footer class="provenance">{_html(footer_text(p))}</footer>')
-    out += ["</body>", "</html>"]
+    return "\n".join(out)
+
+
+def to_html(output: BaseModel | dict[str, Any]) -> str:
+    """One self-contained page: inline CSS, no scripts, no external assets."""
+    from summarizer.render.html import FIXTURE_NOTICE, REPLAY_NOTICE
+
+    p = _provenance(output)
+    title = _html(title_of(output))
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_CSS}</style></head>",
+        "<body>",
+    ]
+    if p is not None and (p.fixture or p.replayed):
+        strong = "<strong>Not model output.</strong> " if p.fixture else ""
+        out.append(f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>')
+    out += [html_fragment(output, level=1), "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
@@ -282,7 +311,7 @@ def _slack_inline(parts: list[Inline], limit: int) -> str:
     return " ".join(o for o in out if o)
 
 
-def to_slack_messages(output: BaseModel) -> list[dict[str, Any]]:
+def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]]:
     """The header message (title, notice, footer), then one threaded part per field."""
     from summarizer.render import slack as s
 
