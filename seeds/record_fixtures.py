@@ -37,7 +37,10 @@ def _kind_answers(kind: str) -> dict[str, dict[str, Any]]:
     """Article text -> its hand-written output of another kind (fixtures/KIND/NAME.json)."""
     found: dict[str, dict[str, Any]] = {}
     for fixture in (FIXTURES / kind).glob("*.json"):
-        for article in [*SEEDS.glob(f"{fixture.stem}.txt"), *SEEDS.glob(f"daily/{fixture.stem}.txt")]:
+        for article in [
+            *SEEDS.glob(f"{fixture.stem}.txt"),
+            *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+        ]:
             found[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
     return found
 

@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     max_article_tokens: int = Field(
         12_000, ge=500, description="Longer articles are split into chunks of this size."
     )
-    kind: str = Field("brief", description="What to make (see `summarizer kinds`): brief, timeline, ...")
+    kind: str = Field(
+        "brief", description="What to make (see `summarizer kinds`): brief, timeline, ..."
+    )
     prompts_dir: Path | None = Field(
         None,
         description="A folder of prompt templates that override or add to the built-in ones.",

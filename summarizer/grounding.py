@@ -98,7 +98,9 @@ def walk(obj: Any, path: str = "") -> Iterator[tuple[str, Quote]]:
 
 def _min_length(model: type[BaseModel], name: str) -> int:
     field = model.model_fields[name]
-    return max([m.min_length for m in field.metadata if isinstance(m, annotated_types.MinLen)] or [0])
+    return max(
+        [m.min_length for m in field.metadata if isinstance(m, annotated_types.MinLen)] or [0]
+    )
 
 
 def _prune(obj: BaseModel, bad: set[int]) -> bool:
@@ -118,7 +120,9 @@ def _prune(obj: BaseModel, bad: set[int]) -> bool:
                 v
                 for v in value
                 if not (isinstance(v, Quote) and id(v) in bad)
-                and not (isinstance(v, BaseModel) and not isinstance(v, Quote) and not _prune(v, bad))
+                and not (
+                    isinstance(v, BaseModel) and not isinstance(v, Quote) and not _prune(v, bad)
+                )
             ]
             if len(kept) != len(value):
                 if len(kept) < _min_length(model, name):
@@ -183,10 +187,11 @@ def enforce(content: BaseModel) -> None:
     problems = run.problems(content)
     if not problems:
         return
-    if run.policy == "drop" and run.is_last_attempt():
-        if _prune(content, {id(q) for _, q, _ in problems}):
-            run.dropped += len(problems)
-            return
+    # A kind whose root cannot stand without a dropped quote fails like the fail policy.
+    last_drop = run.policy == "drop" and run.is_last_attempt()
+    if last_drop and _prune(content, {id(q) for _, q, _ in problems}):
+        run.dropped += len(problems)
+        return
     lines = [f"{path}: {why}" for path, _, why in problems]
     raise UngroundedQuotes(
         "Every quote must be copied exactly from its source. Fix or remove these "

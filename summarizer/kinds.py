@@ -136,7 +136,9 @@ class KindRegistry:
         parts = []
         for k in (kind, *([self.get(kind.synthesis)] if kind.synthesis else [])):
             schema = json.dumps(k.model.model_json_schema(), sort_keys=True)
-            parts.append([k.name, self.prompt(k).sha256, hashlib.sha256(schema.encode()).hexdigest()])
+            parts.append(
+                [k.name, self.prompt(k).sha256, hashlib.sha256(schema.encode()).hexdigest()]
+            )
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
 
     # loading ----------------------------------------------------------------------------
@@ -239,7 +241,9 @@ def _plugins() -> tuple[tuple[str, Callable[[KindRegistry], None]], ...]:
         try:
             hook = ep.load()
         except Exception as exc:
-            raise KindError(f"{origin}: cannot be imported ({_one_line(exc)}); fix or uninstall it") from None
+            raise KindError(
+                f"{origin}: cannot be imported ({_one_line(exc)}); fix or uninstall it"
+            ) from None
         if not callable(hook):
             raise KindError(f"{origin}: is not a register(registry) function")
         found.append((origin, hook))

@@ -243,9 +243,7 @@ async def brief_documents(
     _kind(settings, kind)  # an unknown or broken kind fails before any call
     llm = LLM(settings)
     try:
-        tasks = [
-            asyncio.create_task(brief_document(d, settings, llm=llm, kind=kind)) for d in docs
-        ]
+        tasks = [asyncio.create_task(brief_document(d, settings, llm=llm, kind=kind)) for d in docs]
         try:
             return list(await asyncio.gather(*tasks))
         except BaseException:

@@ -133,7 +133,9 @@ def test_fixed_prefix_is_byte_identical_across_articles(
     a, b = _article_file(tmp_path, ARTICLE, "a.txt"), _article_file(tmp_path, OTHER, "b.txt")
     for path, language in ((a, []), (b, ["--language", "German"])):
         if payload is not None:
-            fake_openai.queue(Reply(payload if path == a else _timeline("walked out on Monday over pay")))
+            fake_openai.queue(
+                Reply(payload if path == a else _timeline("walked out on Monday over pay"))
+            )
         r = invoke(
             "brief", str(path), "--kind", kind, "--base-url", fake_openai.base_url,
             "--store", str(tmp_path / "s.db"), "-f", "json", *language,
@@ -176,7 +178,9 @@ def _house_brief(version: str) -> str:
 
     text = (builtin_dir() / "brief.j2").read_text(encoding="utf-8")
     text = text.replace("version: 2", f"version: {version}", 1)
-    return text.replace("You are a careful news analyst", "You write in the HOUSE STYLE as an analyst")
+    return text.replace(
+        "You are a careful news analyst", "You write in the HOUSE STYLE as an analyst"
+    )
 
 
 @pytest.mark.parametrize("where", ["user", "flag", "env"])
@@ -213,9 +217,14 @@ def test_broken_template_is_refused_by_name(tmp_path: Path) -> None:
         "{% block system %}ok{% endblock %}{% block user %}{{ articles[0].fence {% endblock %}",
         encoding="utf-8",
     )
-    r = invoke("brief", str(SEED_ARTICLE), "--prompts-dir", str(folder), "--replay", "seeds/recordings")
+    r = invoke(
+        "brief", str(SEED_ARTICLE), "--prompts-dir", str(folder), "--replay", "seeds/recordings"
+    )
     assert r.exit_code == 3
-    assert r.output.startswith(f"error: prompt {folder / 'timeline.j2'}") and "does not render" in r.output
+    assert (
+        r.output.startswith(f"error: prompt {folder / 'timeline.j2'}")
+        and "does not render" in r.output
+    )
     assert len(r.output.strip().splitlines()) == 1
 
 
@@ -354,7 +363,9 @@ def _install_plugin(site: Path) -> None:
     entry_points.txt names its register() in the summarizer.kinds group."""
     pkg = site / "claimsplugin"
     pkg.mkdir(parents=True)
-    code = KIND_FILE.replace('name="claims"', 'name="claims2"').replace("name: claims", "name: claims2")
+    code = KIND_FILE.replace('name="claims"', 'name="claims2"').replace(
+        "name: claims", "name: claims2"
+    )
     (pkg / "__init__.py").write_text(code)
     dist = site / "claimsplugin-0.1.dist-info"
     dist.mkdir()
@@ -385,19 +396,36 @@ def test_kind_from_an_entry_point_end_to_end(
         fake_openai.base_url, "-f", fmt, "--store", str(tmp_path / "s.db"),
     )  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert QUOTE in (r.stdout if fmt != "slack" else json.dumps(json.loads(r.stdout), ensure_ascii=False))
+    assert QUOTE in (
+        r.stdout if fmt != "slack" else json.dumps(json.loads(r.stdout), ensure_ascii=False)
+    )
 
 
 def test_unknown_kind_is_refused_before_any_call(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    r = invoke("brief", str(_article_file(tmp_path)), "--kind", "nope", "--base-url", fake_openai.base_url)
-    assert r.exit_code == 3 and "kind 'nope': unknown; use one of brief, story, timeline" in r.output
-    r = invoke("brief", str(_article_file(tmp_path)), "--kind", "story", "--base-url", fake_openai.base_url)
+    r = invoke(
+        "brief", str(_article_file(tmp_path)), "--kind", "nope", "--base-url", fake_openai.base_url
+    )
+    assert (
+        r.exit_code == 3 and "kind 'nope': unknown; use one of brief, story, timeline" in r.output
+    )
+    r = invoke(
+        "brief", str(_article_file(tmp_path)), "--kind", "story", "--base-url", fake_openai.base_url
+    )
     assert r.exit_code == 3 and "merges the outputs of several articles" in r.output
     assert fake_openai.requests == []
 
 
 def test_seed_timeline_replays_offline() -> None:
-    r = invoke("brief", str(SEED_ARTICLE), "--kind", "timeline", "--replay", "seeds/recordings", "-f", "json")
+    r = invoke(
+        "brief",
+        str(SEED_ARTICLE),
+        "--kind",
+        "timeline",
+        "--replay",
+        "seeds/recordings",
+        "-f",
+        "json",
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["provenance"]["fixture"] is True and data["provenance"]["kind"] == "timeline"

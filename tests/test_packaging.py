@@ -50,6 +50,9 @@ def test_installed_wheel_finds_its_prompts(tmp_path: Path) -> None:
     )
     out = subprocess.run(
         [sys.executable, "-I", "-c", code, str(site)],
-        check=True, capture_output=True, text=True, timeout=120,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.stdout.strip() == "['brief', 'story', 'timeline']"

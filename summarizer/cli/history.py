@@ -14,7 +14,9 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many of each.")] = 20,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", "-k", help="Only outputs of this kind (brief, timeline, daily, ...)."),
+        typer.Option(
+            "--kind", "-k", help="Only outputs of this kind (brief, timeline, daily, ...)."
+        ),
     ] = None,
     store: options.StorePath = None,
     config: options.Config = None,

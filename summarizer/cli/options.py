@@ -165,7 +165,10 @@ def model_options(func: F) -> F:
     own = [p for p in sig.parameters.values() if p.name != "flags"]
     shared = [
         inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=_ANNOTATIONS[f.name]
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=_ANNOTATIONS[f.name],
         )
         for f in fields(ModelFlags)
     ]

@@ -364,7 +364,9 @@ async def _reduce(
         if cached is not None:
             return [Brief.model_validate_json(cached)]
         try:
-            brief = _as_brief(await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind))
+            brief = _as_brief(
+                await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind)
+            )
         except SummarizerError as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
@@ -393,7 +395,6 @@ def _with_copies(output: BaseModel, copies: list[Document]) -> BaseModel:
 
 def _write(daily: DailyBrief, cfg: DailyConfig) -> list[Path]:
     from summarizer.render import render_daily
-
     from summarizer.render.formats import get_format
 
     paths = []

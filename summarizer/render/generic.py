@@ -100,10 +100,7 @@ def inline(value: Any) -> list[Inline]:
         return []
     if _is_quote(value):
         extra = [
-            part
-            for k, v in value.items()
-            if k not in ("quote", "source_id")
-            for part in inline(v)
+            part for k, v in value.items() if k not in ("quote", "source_id") for part in inline(v)
         ]
         return [*extra, ("quote", value["quote"], value["source_id"])]
     if isinstance(value, dict):
@@ -162,7 +159,9 @@ def _sources(output: BaseModel | dict[str, Any]) -> list[Source]:
 
 def footer_text(p: Provenance) -> str:
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
-    dropped = f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    dropped = (
+        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    )
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     return (
         f"{p.model} · {p.kind} · prompt {p.prompt_name} v{p.prompt_version} · "
@@ -291,7 +290,9 @@ def to_html(output: BaseModel | dict[str, Any]) -> str:
     ]
     if p is not None and (p.fixture or p.replayed):
         strong = "<strong>Not model output.</strong> " if p.fixture else ""
-        out.append(f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>')
+        out.append(
+            f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>'
+        )
     out += [html_fragment(output, level=1), "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
