@@ -132,6 +132,32 @@ def _kind(settings: Settings, kind: str | None) -> tuple[KindRegistry, Kind]:
     return registry, chosen
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One article's request, before it is sent: what batch submission, eval and the live
+    path all build the same way (so recordings, cache keys and grounding agree)."""
+
+    kind: Kind
+    prompt: prompting.Prompt
+    messages: list[dict[str, str]]
+    texts: dict[str, str]  # source id -> text the quotes are checked against
+
+    @property
+    def response_model(self) -> type[BaseModel]:
+        """The model instructor is given: the kind's, with the grounding check attached."""
+        return grounding.checked(self.kind.model)
+
+
+def prepare(doc: Document, settings: Settings, kind: str | None = None) -> Prepared:
+    """The request for one article (that fits max_article_tokens) as `kind`."""
+    registry, k = _kind(settings, kind)
+    prompt = registry.prompt(k)
+    messages = prompting.render_messages(
+        prompt, articles=[_article(doc, "S1")], language=settings.language
+    )
+    return Prepared(k, prompt, messages, {"S1": doc.text})
+
+
 async def brief_document(
     doc: Document, settings: Settings, *, llm: LLM, kind: str | None = None
 ) -> BaseModel:
@@ -141,15 +167,12 @@ async def brief_document(
     chunks = tokens.split_paragraphs(doc.text, settings.max_article_tokens)
     if len(chunks) > 1:
         return await _long_article(doc, chunks, settings, registry, k, llm)
-    prompt = registry.prompt(k)
-    messages = prompting.render_messages(
-        prompt, articles=[_article(doc, "S1")], language=settings.language
-    )
-    ex = await _extract(llm, settings, k.model, messages, {"S1": doc.text})
+    req = prepare(doc, settings, k.name)
+    ex = await _extract(llm, settings, k.model, req.messages, req.texts)
     return k.output_model(
         **ex.content.model_dump(),
         sources=[make_source(doc, "S1")],
-        provenance=_provenance(settings, k, prompt, ex),
+        provenance=_provenance(settings, k, req.prompt, ex),
     )
 
 

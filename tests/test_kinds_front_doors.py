@@ -245,3 +245,94 @@ def test_daily_kind_must_name_a_source(tmp_path: Path) -> None:
     config.write_text('[daily]\nsources = ["a"]\n[daily.kinds]\n"b" = "timeline"\n')
     with pytest.raises(ConfigError, match="kinds names 'b', which is not one of the sources"):
         load_daily_config(config)
+
+
+def test_daily_kind_per_run_and_template_edit_misses_the_cache(tmp_path: Path) -> None:
+    """`daily --kind timeline` makes timelines; editing the template (same version) makes
+    the next run ask the model again instead of serving the stored answer."""
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from summarizer.prompting import builtin_dir
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    template = (builtin_dir() / "timeline.j2").read_text(encoding="utf-8")
+    (prompts / "timeline.j2").write_text(template, encoding="utf-8")
+    with FakeOpenAI(_timeline_or_brief) as fake:
+        args = [
+            "daily", "-s", str(src), "--kind", "timeline", "--prompts-dir", str(prompts),
+            "--base-url", fake.base_url, "--out-dir", str(tmp_path / "out"),
+            "--store", str(tmp_path / "s.db"), "--date", "2026-11-25", "-f", "json",
+        ]  # fmt: skip
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        data = json.loads((tmp_path / "out" / "2026-11-25.json").read_text(encoding="utf-8"))
+        assert data["stories"] == [] and data["outputs"][0]["provenance"]["kind"] == "timeline"
+        assert len(fake.requests) == 1
+        assert CliRunner().invoke(app, args).exit_code == 0
+        assert len(fake.requests) == 1  # unchanged template: from the store
+        (prompts / "timeline.j2").write_text(
+            template.replace("in the order they happened", "in the order they occurred"),
+            encoding="utf-8",
+        )
+        kinds.clear_cache()
+        assert CliRunner().invoke(app, args).exit_code == 0
+        assert len(fake.requests) == 2  # edited template, same version: asked again
+        assert "in the order they occurred" in fake.requests[1]["messages"][0]["content"]
+
+
+ROOT_QUOTE_KIND = """
+from pydantic import BaseModel, Field
+from summarizer.kinds import Kind
+from summarizer.schemas import Quote
+
+
+class Headline(BaseModel):
+    \"\"\"The one sentence that matters.\"\"\"
+
+    line: Quote = Field(description="The article's key sentence, verbatim.")
+
+
+def register(registry):
+    registry.register(Kind(name="keyline", model=Headline, description="Key sentence.",
+                           template=TEMPLATE))
+
+
+TEMPLATE = '''{#-
+name: keyline
+version: 1
+description: The key sentence.
+-#}
+{% block system %}Quote the key sentence verbatim.{% endblock %}
+{% block user %}{% for a in articles %}<<<{{ a.fence }} id={{ a.id }}>>>
+{{ a.text }}
+<<<END {{ a.fence }}>>>{% endfor %}{% endblock %}'''
+"""
+
+
+def test_an_output_that_cannot_stand_without_its_quote_fails(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    """Under the drop policy a quote the whole output rests on cannot be dropped: the run
+    fails (exit 8) rather than show it."""
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    path = tmp_path / "keyline.py"
+    path.write_text(ROOT_QUOTE_KIND, encoding="utf-8")
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    bad = {"line": {"quote": "the mayor resigned in disgrace yesterday", "source_id": "S1"}}
+    fake_openai.queue(Reply(bad), Reply(bad))
+    r = CliRunner().invoke(
+        app,
+        ["brief", str(tmp_path / "a.txt"), "--kind-file", str(path), "--kind", "keyline",
+         "--base-url", fake_openai.base_url, "--max-reasks", "1", "--store", str(tmp_path / "s.db")],
+    )  # fmt: skip
+    assert r.exit_code == 8, r.output
+    assert "cannot stand without them" in r.output and "line:" in r.output
+    assert "resigned in disgrace" not in r.stdout

@@ -213,9 +213,14 @@ class LLM:
 
         # By type, not by wording: the grounding check raises UngroundedQuotes.
         if (found := ungrounded(exc)) is not None:
+            why = (
+                "(--strict)"
+                if self.settings.grounding == "fail"
+                else "and the output cannot stand without them"
+            )
             return GroundingError(
-                f"quotes still not found in the article after {attempts} attempts "
-                f"(--strict): {_short(self._redact('; '.join(found.problems)), 200)}; "
+                f"quotes still not found in the article after {attempts} attempts {why}: "
+                f"{_short(self._redact('; '.join(found.problems)), 200)}; "
                 "re-run without --strict to drop them, or try a stronger model",
                 raw_output=raw,
             )
