@@ -193,22 +193,17 @@ class Brief(BriefContent):
 
 class TimelineEvent(_Strict):
     date: str = Field(
-        description=(
-            "When it happened, exactly as the article states it ('last week', 'in April', "
-            "'2019', 'later this month'); never a computed or invented calendar date."
-        )
+        description="When, as the article states it ('last week', 'in April'); never computed."
     )
     what_happened: str = Field(description="What happened (or is planned), in one sentence.")
     evidence: Quote = Field(description="A verbatim quote from the article that shows the event.")
 
 
 class TimelineContent(_Strict):
-    """A timeline of one article. Every quote is checked against its source."""
+    """A timeline of one article."""
 
-    title: str = Field(description="A short, factual headline for the timeline.")
-    events: list[TimelineEvent] = Field(
-        description="The dated events the article reports, earliest first, each with its quote."
-    )
+    title: str = Field(description="A short, factual headline.")
+    events: list[TimelineEvent] = Field(description="The dated events, earliest first.")
 
 
 def output_model(content: type[BaseModel], name: str) -> type[BaseModel]:

@@ -430,3 +430,22 @@ def test_seed_timeline_replays_offline() -> None:
     data = json.loads(r.stdout)
     assert data["provenance"]["fixture"] is True and data["provenance"]["kind"] == "timeline"
     assert [e["date"] for e in data["events"]][:2] == ["2011", "2019"]
+
+
+@pytest.mark.parametrize("kind", ["brief", "timeline"])
+def test_fixed_prefix_is_cacheable_or_small(kind: str) -> None:
+    """A provider caches a prefix of 1,024 tokens or more; a fixed part shorter than that
+    is only acceptable while it stays under 600 tokens (issue 14)."""
+    import instructor
+
+    from summarizer import prompting
+    from summarizer.tokens import estimate
+
+    registry = kinds.load()
+    k = registry.get(kind)
+    tool = {"type": "function", "function": instructor.openai_schema(k.model).openai_schema}
+    system = prompting.render_messages(registry.prompt(k), articles=[prompting.Article("S1", "x")])[
+        0
+    ]["content"]
+    fixed = estimate(json.dumps(tool)) + estimate(system)
+    assert fixed >= 1024 or fixed < 600, fixed
