@@ -275,14 +275,13 @@ def test_daily_kind_per_run_and_template_edit_misses_the_cache(tmp_path: Path) -
         assert len(fake.requests) == 1
         assert CliRunner().invoke(app, args).exit_code == 0
         assert len(fake.requests) == 1  # unchanged template: from the store
-        (prompts / "timeline.j2").write_text(
-            template.replace("in the order they happened", "in the order they occurred"),
-            encoding="utf-8",
-        )
+        edited = template.replace("reports, earliest first.", "reports, in date order.")
+        assert edited != template
+        (prompts / "timeline.j2").write_text(edited, encoding="utf-8")
         kinds.clear_cache()
         assert CliRunner().invoke(app, args).exit_code == 0
         assert len(fake.requests) == 2  # edited template, same version: asked again
-        assert "in the order they occurred" in fake.requests[1]["messages"][0]["content"]
+        assert "in date order" in fake.requests[1]["messages"][0]["content"]
 
 
 ROOT_QUOTE_KIND = """
