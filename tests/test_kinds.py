@@ -449,3 +449,21 @@ def test_fixed_prefix_is_cacheable_or_small(kind: str) -> None:
     ]["content"]
     fixed = estimate(json.dumps(tool)) + estimate(system)
     assert fixed >= 1024 or fixed < 600, fixed
+
+
+def test_the_readme_kind_file_works(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """The README's kind-file example, exactly as printed there."""
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n# claims_kind.py\n") + len("```python\n")
+    code = readme[start : readme.index("```", start)]
+    path = tmp_path / "claims_kind.py"
+    path.write_text(code, encoding="utf-8")
+    fake_openai.queue(Reply(CLAIMS))
+    r = invoke(
+        "brief", str(_article_file(tmp_path)), "--kind-file", str(path), "--kind", "claims",
+        "--base-url", fake_openai.base_url, "-f", "json", "--store", str(tmp_path / "s.db"),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["claims"][0]["evidence"][0]["quote"] == QUOTE

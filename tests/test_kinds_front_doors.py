@@ -335,3 +335,17 @@ def test_an_output_that_cannot_stand_without_its_quote_fails(
     assert r.exit_code == 8, r.output
     assert "cannot stand without them" in r.output and "line:" in r.output
     assert "resigned in disgrace" not in r.stdout
+
+
+def test_mention_with_a_kind_and_a_link(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    from tests.test_slack import mention
+
+    with running_bot(tmp_path, fake_openai, allow_private_urls=True) as bot:
+        bot.slack.pages["bridge"] = ("text/plain; charset=utf-8", ARTICLE.encode())
+        link = bot.slack.page_url("bridge")
+        fake_openai.queue(Reply(_timeline()))
+        r, _ = bot.event(mention(f"<@UBOT> timeline <{link}|the bridge story>"))
+        assert r.status_code == 200
+        posts = bot.slack.wait_for(lambda: len(bot.slack.posts) >= 3 and bot.slack.posts)
+    assert fake_openai.requests[0]["tools"][0]["function"]["name"] == "TimelineContent"
+    assert QUOTE in json.dumps([p.payload for p in posts], ensure_ascii=False)

@@ -163,9 +163,12 @@ class SlackBot:
         if url is None:
             await tell("Mention me with a link to an article and I will brief it here.")
             return
+        # "@bot timeline <link>": the word right after the mention may name a kind.
+        after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
+        kind, _ = self._kind_and_text(after)
         self.briefer.spawn(
             self._brief_and_post(
-                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
             )
         )
 
