@@ -36,7 +36,10 @@ def daily(
     fmt: Annotated[
         list[str] | None,
         typer.Option(
-            "--format", "-f", help="md, json, html (repeatable). Default all.", show_default=False
+            "--format",
+            "-f",
+            help="md, json, html, slack (repeatable). Default md, json, html.",
+            show_default=False,
         ),
     ] = None,
     max_articles: Annotated[
