@@ -48,7 +48,8 @@ class Kind:
     model        the content model the LLM fills (every field described: it is prompt text)
     description  one line for `summarizer kinds` and GET /v1/kinds
     prompt       its template's name (default: the kind's name); a user's template of
-                 that name in the prompts folder overrides it
+                 that name in the prompts folder overrides it, and a template of a new
+                 name whose header says `kind: NAME` adds a variant of kind NAME
     template     the kind's own template, for plugins and kind files: Jinja text, or a
                  Path to a .j2 file (a built-in kind's lives in prompts/)
     output       the output model (content + sources + provenance); default: made from model
@@ -164,6 +165,7 @@ class KindRegistry:
             if kind.template is not None:
                 kind_prompts.append(_kind_prompt(kind))
         self.prompts = PromptLibrary(prompts_dir, kind_prompts)
+        self._add_variants()
         for kind in self._kinds.values():
             if kind.prompt_name not in self.prompts.by_name:
                 raise KindError(
@@ -175,6 +177,24 @@ class KindRegistry:
                     f"{kind.origin}: kind {kind.name!r} names synthesis {kind.synthesis!r}, "
                     "which is not a registered kind"
                 )
+
+    def _add_variants(self) -> None:
+        """A template with a new name whose header says `kind: brief` (say) is a variant:
+        a kind of its own name, with the brief's model, output and synthesis. This is how
+        a prompts folder adds a house brief without any Python."""
+        for p in list(self.prompts):
+            if p.name in self._kinds or p.kind == p.name:
+                continue
+            base = self._kinds.get(p.kind)
+            if base is None:
+                raise KindError(
+                    f"prompt {p.where}: header names kind {p.kind!r}, which is not registered; "
+                    f"use one of {', '.join(sorted(self._kinds))}"
+                )
+            self._kinds[p.name] = replace(
+                base, name=p.name, prompt=p.name, template=None, description=p.description,
+                origin=f"{p.origin} template {p.where}",
+            )  # fmt: skip
 
 
 def _one_line(exc: BaseException) -> str:

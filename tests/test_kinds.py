@@ -467,3 +467,30 @@ def test_the_readme_kind_file_works(tmp_path: Path, fake_openai: FakeOpenAI) -> 
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["claims"][0]["evidence"][0]["quote"] == QUOTE
+
+
+def test_a_new_template_of_an_existing_kind_is_a_kind_of_its_own(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    """`energy.j2` with `kind: brief` in the prompts folder: `--kind energy` makes a brief
+    with that template (no Python), and `daily` can synthesize it like a brief."""
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    text = _house_brief("1").replace("name: brief", "name: energy", 1)
+    text = text.replace(
+        "description: One article", "description: Energy policy only. One article", 1
+    )
+    (folder / "energy.j2").write_text(text, encoding="utf-8")
+    listing = invoke("kinds", "--prompts-dir", str(folder)).stdout
+    assert any(ln.startswith("energy\tenergy v1") for ln in listing.splitlines()), listing
+    r = invoke(
+        "brief", str(_article_file(tmp_path)), "--prompts-dir", str(folder), "--kind", "energy",
+        "--base-url", fake_openai.base_url, "-f", "json", "--store", str(tmp_path / "s.db"),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.stdout)["provenance"]
+    assert (p["kind"], p["prompt_name"], p["prompt_version"]) == ("energy", "energy", "1")
+    assert "HOUSE STYLE" in fake_openai.requests[0]["messages"][0]["content"]
+    (folder / "energy.j2").write_text(text.replace("kind: brief", "kind: nope"), encoding="utf-8")
+    bad = invoke("kinds", "--prompts-dir", str(folder))
+    assert bad.exit_code == 3 and "names kind 'nope'" in bad.output
