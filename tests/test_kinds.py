@@ -494,3 +494,25 @@ def test_a_new_template_of_an_existing_kind_is_a_kind_of_its_own(
     (folder / "energy.j2").write_text(text.replace("kind: brief", "kind: nope"), encoding="utf-8")
     bad = invoke("kinds", "--prompts-dir", str(folder))
     assert bad.exit_code == 3 and "names kind 'nope'" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("x = 1\n", "defines no register(registry) function"),
+        (
+            "from summarizer.kinds import Kind\nfrom summarizer.schemas import BriefContent\n"
+            "def register(r):\n    r.register(Kind(name='brief', model=BriefContent, "
+            "description='d', template='t'))\n",
+            "kind 'brief' is already registered by built-in",
+        ),
+        ("def register(r):\n    raise RuntimeError('boom')\n", "register() failed (boom)"),
+        ("def register(r):\n    r.register('not a kind')\n", "not a summarizer Kind"),
+    ],
+)
+def test_bad_kind_files_are_refused_by_name(tmp_path: Path, code: str, message: str) -> None:
+    path = tmp_path / "k.py"
+    path.write_text(code, encoding="utf-8")
+    r = invoke("kinds", "--kind-file", str(path))
+    assert r.exit_code == 3 and str(path) in r.output and message in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
