@@ -83,5 +83,4 @@ def kinds(
         registry = registry_for(settings)
         for k in registry:
             p = registry.prompt(k)
-            takes = "" if k.takes == "article" else " [merges briefs; used by daily]"
-            typer.echo(f"{k.name}\t{p.name} v{p.version}\t{k.origin}\t{k.description}{takes}")
+            typer.echo(f"{k.name}\t{p.name} v{p.version}\t{k.origin}\t{k.description}")
