@@ -38,7 +38,7 @@ from summarizer.errors import (
     SummarizerError,
 )
 from summarizer.kinds import load_output, registry_for
-from summarizer.schemas import Brief, DailyBrief
+from summarizer.schemas import Brief, DailyBrief, Timeline
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing
 from summarizer.service.jobs import (
     RESTARTED,
@@ -202,7 +202,8 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs",
         tags=["briefs"],
         summary="Brief documents or URLs",
-        response_model=Brief,
+        # A brief, or the output of the kind asked for (GET /v1/kinds has every schema).
+        response_model=Brief | Timeline,
         responses={
             202: {"model": JobAccepted, "description": "Accepted as a background job."},
             **_ERRORS,
@@ -254,7 +255,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs/{brief_id}",
         tags=["briefs"],
         summary="A stored brief",
-        response_model=Brief | DailyBrief,
+        response_model=Brief | Timeline | DailyBrief,
         responses=_ERRORS,
     )
     async def get_brief(

@@ -121,7 +121,8 @@ class SlackBot:
         name = self.service_settings.slack_command
         if not text:
             await ack(
-                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`.",
+                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`"
+                f" (`{name} timeline <url>` for another kind).",
                 response_type="ephemeral",
             )
             return
