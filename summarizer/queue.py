@@ -22,9 +22,9 @@ import contextlib
 import logging
 from typing import Any
 
-from summarizer.config import Settings
+from pydantic import BaseModel
+
 from summarizer.ingest import Document
-from summarizer.schemas import Brief
 from summarizer.service.jobs import Briefer, BriefRequest
 from summarizer.store.postgres import lock_key
 
@@ -51,7 +51,12 @@ def make_app(database_url: str) -> Any:
 
     @app.task(name=SLACK_TASK, queue=QUEUE, pass_context=True)
     async def slack_brief(
-        context: Any, text: str, channel: str, thread_ts: str | None, response_url: str | None
+        context: Any,
+        text: str,
+        channel: str,
+        thread_ts: str | None,
+        response_url: str | None,
+        kind: str | None = None,
     ) -> None:
         bot = context.additional_context.get("slack")
         if bot is None:
@@ -59,7 +64,7 @@ def make_app(database_url: str) -> Any:
             raise RuntimeError(
                 "a Slack brief reached a worker without SLACK_BOT_TOKEN; give workers the bot's token"
             )
-        await bot.run_queued(text, channel, thread_ts, response_url)
+        await bot.run_queued(text, channel, thread_ts, response_url, kind)
 
     return app
 
@@ -75,7 +80,7 @@ async def ensure_schema(database_url: str) -> None:
         cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
         row = await cur.fetchone()
         if not (row and row[0]):
-            await conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
+            await conn.execute(SchemaManager.get_schema())
 
 
 class JobQueue:
@@ -105,10 +110,11 @@ class JobQueue:
         channel: str,
         thread_ts: str | None = None,
         response_url: str | None = None,
+        kind: str | None = None,
     ) -> None:
         """A Slack brief for any worker (the request was acked and de-duplicated first)."""
         await self.app.configure_task(SLACK_TASK).defer_async(
-            text=text, channel=channel, thread_ts=thread_ts, response_url=response_url
+            text=text, channel=channel, thread_ts=thread_ts, response_url=response_url, kind=kind
         )
 
 
@@ -119,29 +125,33 @@ def queue_for(store: Any) -> JobQueue | None:
 
 
 class QueueBriefer(Briefer):
-    """A worker's Briefer: a document already briefed under the same settings (by a worker
-    that died, or an earlier job) is taken from the store instead of the model."""
+    """A worker's Briefer: a document already briefed as the same kind under the same
+    settings (by a worker that died, or an earlier job) is taken from the store instead
+    of the model."""
 
-    def __init__(self, settings: Settings, *args: Any, **kwargs: Any) -> None:
-        super().__init__(settings, *args, **kwargs)
+    async def brief(
+        self, doc: Document, origin: str, kind: str | None = None
+    ) -> tuple[str, BaseModel]:
         from summarizer.daily.run import cache_key
+        from summarizer.kinds import registry_for
+        from summarizer.pipeline import provenance_of
+        from summarizer.render.generic import title_of
 
-        self._key = cache_key(settings)
-
-    async def brief(self, doc: Document, origin: str) -> tuple[str, Brief]:
-        cached = await asyncio.to_thread(self.store.get_extraction, doc.sha256, self._key)
+        key = cache_key(self.settings, kind)
+        cached = await asyncio.to_thread(self.store.get_extraction, doc.sha256, key)
         if cached is not None:
-            brief = Brief.model_validate_json(cached)
+            model = registry_for(self.settings).get(kind or self.settings.kind).output_model
+            output = model.model_validate_json(cached)
             await asyncio.to_thread(self.store.put_document, doc)
             brief_id = await asyncio.to_thread(
-                self.store.put_brief, "article", cached, title=brief.title
+                self.store.put_brief, provenance_of(output).kind, cached, title=title_of(output)
             )
-            return brief_id, brief
-        brief_id, brief = await super().brief(doc, origin)
+            return brief_id, output
+        brief_id, output = await super().brief(doc, origin, kind)
         await asyncio.to_thread(
-            self.store.put_extraction, doc.sha256, self._key, brief.model_dump_json()
+            self.store.put_extraction, doc.sha256, key, output.model_dump_json()
         )
-        return brief_id, brief
+        return brief_id, output
 
     async def run_stored_job(self, job_id: str) -> None:
         row = await asyncio.to_thread(self.store.get_job, job_id)
@@ -150,7 +160,7 @@ class QueueBriefer(Briefer):
         request = BriefRequest.model_validate_json(row["request_json"])
         docs = [Document(text=d.text, title=d.title, url=d.url) for d in request.documents]
         self.metrics.jobs_running.inc()  # _run_job counts it down when done
-        await self._run_job(job_id, docs, list(request.urls))
+        await self._run_job(job_id, docs, list(request.urls), request.kind)
 
 
 async def run_worker(

@@ -1,4 +1,4 @@
-"""`summarizer worker`: run API jobs from the queue (the store must be PostgreSQL)."""
+"""`summarizer worker`: run API jobs and Slack briefs from the queue (PostgreSQL store)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from summarizer.cli import edge, options
 
 
+@options.model_options
 def worker(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Jobs run at once by this worker.", min=1)
@@ -21,24 +22,14 @@ def worker(
             min=1.0,
         ),
     ] = 30.0,
-    store: options.StorePath = None,
-    config: options.Config = None,
-    model: options.Model = None,
-    base_url: options.BaseUrl = None,
-    mode: options.Mode = None,
-    replay: options.Replay = None,
-    strict: options.Strict = False,
-    timeout: options.Timeout = None,
-    retries: options.Retries = None,
-    max_reasks: options.MaxReasks = None,
-    max_tokens: options.MaxTokens = None,
-    concurrency: options.Concurrency = None,
-    verbose: options.Verbose = False,
+    *,
+    flags: options.ModelFlags,
 ) -> None:
-    """Run queued API jobs until stopped (Ctrl-C or SIGTERM finish the jobs in hand).
+    """Run queued API jobs and Slack briefs until stopped (Ctrl-C or SIGTERM finish the
+    jobs in hand).
 
     Start as many as you like, on any machine that reaches the database."""
-    edge.setup_logging(verbose)
+    edge.setup_logging(flags.verbose)
     with edge.guarded():
         import asyncio
 
@@ -49,20 +40,7 @@ def worker(
         from summarizer.service.settings import load_service_settings
         from summarizer.store import Store, is_database_url
 
-        settings = options.settings_from_flags(
-            config,
-            strict=strict,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            replay_dir=replay,
-            timeout=timeout,
-            http_retries=retries,
-            max_reasks=max_reasks,
-            max_tokens=max_tokens,
-            concurrency=concurrency,
-            store_path=store,
-        )
+        settings = flags.settings()
         target = options.store_path(settings)
         if not is_database_url(target):
             raise ConfigError(
@@ -74,7 +52,7 @@ def worker(
         briefer = QueueBriefer(settings, db, Metrics())
         # Slack briefs too, when this worker has the bot's token (the same environment
         # as the bot: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).
-        service = load_service_settings(None, main_config=config)
+        service = load_service_settings(None, main_config=flags.config)
         slack = None
         if service.slack_bot_token is not None:
             from summarizer.slack.app import SlackBot
