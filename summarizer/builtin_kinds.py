@@ -16,7 +16,13 @@ def _merge_timelines(parts: Sequence[Any]) -> Any:
 
 
 def register(registry: KindRegistry) -> None:
-    from summarizer.schemas import Brief, BriefContent, Timeline, TimelineContent
+    from summarizer.schemas import (
+        Brief,
+        BriefContent,
+        ContinuationContent,
+        Timeline,
+        TimelineContent,
+    )
 
     registry.register(
         Kind(
@@ -37,6 +43,18 @@ def register(registry: KindRegistry) -> None:
             description=(
                 "Several briefs on one story (or the parts of one long article) merged into one, "
                 "with where the sources disagree. Used by `daily`; takes briefs, not articles."
+            ),
+            takes="briefs",
+        )
+    )
+    registry.register(
+        Kind(
+            name="continuation",
+            model=ContinuationContent,
+            description=(
+                "A story briefed before, again: today's brief plus what is new, which open "
+                "questions today's sources answer (with quotes) and which are dropped. Used by "
+                "`daily` for continuing stories; takes briefs and the previous brief."
             ),
             takes="briefs",
         )

@@ -117,8 +117,12 @@ def provenance_of(output: BaseModel) -> Provenance:
     return p
 
 
+# What the pipeline adds to a kind's content; never sent back to a model as notes.
+_NOT_CONTENT = {"schema_version", "sources", "provenance", "story"}
+
+
 def _content(output: BaseModel) -> dict[str, Any]:
-    return output.model_dump(exclude={"schema_version", "sources", "provenance"})
+    return output.model_dump(exclude=_NOT_CONTENT)
 
 
 def _kind(settings: Settings, kind: str | None) -> tuple[KindRegistry, Kind]:
@@ -208,7 +212,7 @@ def _notes(output: BaseModel, source_id: str) -> str:
     content = output.model_copy(deep=True)
     for _path, quote in grounding.walk(content):
         quote.source_id = source_id
-    return content.model_dump_json(exclude={"schema_version", "sources", "provenance"})
+    return content.model_dump_json(exclude=_NOT_CONTENT)
 
 
 async def synthesize(
@@ -219,11 +223,15 @@ async def synthesize(
     one_article: bool = False,
     copies: Sequence[tuple[Document, int]] = (),
     kind: str = "story",
+    context: dict[str, Any] | None = None,
 ) -> BaseModel:
     """One brief from several article briefs (a story), or from the chunk briefs of one
     long article (one_article=True: every item is the same document). `copies` lists
-    near-copies of the item at the given index: shown as sources, never sent again."""
-    if not one_article and len(items) == 1:
+    near-copies of the item at the given index: shown as sources, never sent again.
+    `context` adds template variables (a continuing story's previous brief, fenced by the
+    template like an article); with it, even one article is sent, since the model has to
+    say what it adds to the previous brief."""
+    if not one_article and len(items) == 1 and context is None:
         # A story told once needs no second call; its near-copies join its sources.
         output = items[0][1]
         extra = [
@@ -243,6 +251,7 @@ async def synthesize(
         source_ids=sorted(set(ids)),
         parts_of_one_article=one_article,
         language=settings.language,
+        **(context or {}),
     )
     texts = {sid: doc.text for (doc, _), sid in zip(items, ids, strict=True)}
     ex = await _extract(llm, settings, k.model, messages, texts)

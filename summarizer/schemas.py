@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Stance(StrEnum):
@@ -185,10 +185,114 @@ class Provenance(_Strict):
     )
 
 
+class NewDevelopment(_Strict):
+    development: str = Field(
+        description=(
+            "Something today's sources report that the previous brief did not say, in one sentence."
+        )
+    )
+    evidence: Quote = Field(description="A verbatim quote from one of today's sources showing it.")
+
+
+class AnsweredQuestion(_Strict):
+    question_id: str = Field(description="The id of the open question it answers, e.g. Q1.")
+    answer: str = Field(description="The answer today's sources give, in one sentence.")
+    evidence: Quote = Field(description="A verbatim quote from today's sources that answers it.")
+
+
+class DroppedQuestion(_Strict):
+    question_id: str = Field(description="The id of the open question, e.g. Q2.")
+    reason: str = Field(description="Why it no longer matters, in one sentence.")
+
+
+class ContinuationContent(BriefContent):
+    """Today's brief of a story briefed before, with what changed since its last brief."""
+
+    new_developments: list[NewDevelopment] = Field(
+        default_factory=list,
+        description=(
+            "What today's sources add to the previous brief, most important first. Never "
+            "repeat what the previous brief already said. Empty when nothing is new."
+        ),
+    )
+    answered_questions: list[AnsweredQuestion] = Field(
+        default_factory=list,
+        description=(
+            "Open questions from the previous briefs that today's sources answer, each with a "
+            "verbatim quote. Leave a question out unless a source answers it."
+        ),
+    )
+    dropped_questions: list[DroppedQuestion] = Field(
+        default_factory=list,
+        description="Open questions that today's sources make irrelevant, with the reason.",
+    )
+
+
+class LedgerQuestion(_Strict):
+    id: str = Field(description="The question's id in the ledger (`summarizer questions`).")
+    story_id: str = Field(description="The story that asked it.")
+    question: str = Field(description="The question.")
+    status: Literal["open", "answered", "dropped"] = Field(description="Its status.")
+    first_asked: str = Field(description="The day it was first asked, YYYY-MM-DD.")
+    age_days: int = Field(description="Days from first asked to this brief's day (or answer).")
+    answer: str | None = Field(default=None, description="The answer, when answered.")
+    answered_on: str | None = Field(default=None, description="The day it was answered.")
+    quote: str | None = Field(
+        default=None, description="The verbatim quote that answers it, found in its source."
+    )
+    source: str | None = Field(default=None, description="The source of that quote (URL/file).")
+    reason: str | None = Field(default=None, description="Why it was dropped, when dropped.")
+
+
+class StanceShift(_Strict):
+    actor: str = Field(description="The actor, as named today.")
+    issue: str = Field(description="The issue, as named today.")
+    before: Stance = Field(description="The stance stored for the story before today.")
+    before_day: str = Field(description="The day of that stance.")
+    before_quote: str = Field(description="Its verbatim quote, as briefed that day.")
+    after: Stance = Field(description="Today's stance.")
+    after_day: str = Field(description="Today.")
+    after_quote: str = Field(description="Today's verbatim quote.")
+
+
+class StoryLink(_Strict):
+    story_id: str = Field(description="The story's stable id across daily runs.")
+    first_day: str = Field(description="The day the story was first briefed.")
+    continues_from: str | None = Field(
+        default=None, description="The day of the story's previous brief, when it continues one."
+    )
+    days_running: int = Field(description="Days from the first brief of the story to this one.")
+    match: str | None = Field(
+        default=None, description="Why today's articles were joined to the story (the scores)."
+    )
+    note: str | None = Field(
+        default=None, description="What continuity did not do for this story, and why."
+    )
+    new_developments: list[NewDevelopment] = Field(
+        default_factory=list, description="What today's sources add (quotes from today's sources)."
+    )
+    answered: list[LedgerQuestion] = Field(
+        default_factory=list, description="Questions answered today, each with its quote."
+    )
+    dropped: list[LedgerQuestion] = Field(
+        default_factory=list, description="Questions dropped today, with the reason."
+    )
+    stance_shifts: list[StanceShift] = Field(
+        default_factory=list, description="Actors whose stance on an issue changed."
+    )
+    open_questions: list[LedgerQuestion] = Field(
+        default_factory=list, description="The story's questions still open, with their age."
+    )
+
+
 class Brief(BriefContent):
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema.")
     sources: list[Source] = Field(description="Every source the brief was made from.")
     provenance: Provenance = Field(description="How, when and from what the brief was made.")
+    story: StoryLink | None = Field(
+        default=None,
+        description="In a daily brief: the story's identity across runs and what changed.",
+    )
 
 
 class TimelineEvent(_Strict):

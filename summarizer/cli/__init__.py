@@ -18,6 +18,7 @@ from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
 from summarizer.cli import slack as _slack
 from summarizer.cli import store as _store
+from summarizer.cli import stories as _stories
 from summarizer.cli import worker as _worker
 
 app = typer.Typer(
@@ -49,6 +50,8 @@ app.command("brief")(_brief.brief)
 app.command("daily")(_daily.daily)
 app.command("history")(_history.history)
 app.command("show")(_history.show)
+app.command("story")(_stories.story)
+app.command("questions")(_stories.questions)
 app.command("schema")(_info.schema)
 app.command("prompts")(_info.prompts)
 app.command("kinds")(_info.kinds)

@@ -31,6 +31,25 @@ ALL_FORMATS: tuple[str, ...] = ("md", "json", "html")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 
+class ContinuityConfig(BaseModel):
+    """[daily.continuity]: how today's stories join stories of earlier runs (continuity.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="Join today's stories to earlier ones at all.")
+    lookback_days: int = Field(
+        14, ge=1, le=365, description="How many days back a story may be continued from."
+    )
+    threshold: float = Field(
+        0.35, ge=0.0, le=1.0, description="Lowest match score that joins an earlier story."
+    )
+    detach: list[str] = Field(
+        default_factory=list,
+        description="Story ids nothing new joins: today's articles that would continue one "
+        "start a story of their own (split it off, or leave the old one alone).",
+    )
+
+
 class DailyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +70,10 @@ class DailyConfig(BaseModel):
         default_factory=dict,
         description="Per source (as listed in sources): the kind made of its articles "
         "([daily.kinds]); the others get the run's kind (--kind, or `kind` at the top level).",
+    )
+
+    continuity: ContinuityConfig = Field(
+        default_factory=ContinuityConfig, description="Stories that continue across runs."
     )
 
     @field_validator("formats")

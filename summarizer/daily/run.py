@@ -23,10 +23,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from summarizer import stories
+from summarizer import continuity, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.collect import collect
+from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import (
     EXIT_PARTIAL,
@@ -240,7 +241,7 @@ async def _run(
             story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
             story_briefs = await _reduce(
                 briefs, copies, settings, store, cache_key(settings, story_kind), llm, failures,
-                registry_for(settings).get(story_kind).synthesis or "story",
+                registry_for(settings).get(story_kind).synthesis or "story", day, cfg,
             )  # fmt: skip
             outputs = [
                 _with_copies(o, copies[d.sha256]) for d, o in made if not kinds[kind_of[d.sha256]]
@@ -359,25 +360,55 @@ async def _map(
 async def _reduce(
     briefs: Sequence[tuple[Document, Brief]], copies: dict[str, list[Document]],
     settings: Settings, store: Store, key: str, llm: LLM, failures: list[SourceFailure],
-    story_kind: str = "story",
+    story_kind: str = "story", day: str | None = None, cfg: DailyConfig | None = None,
 ) -> list[Brief]:  # fmt: skip
     import asyncio
 
-    def story_text(b: Brief) -> str:
-        actors = " ".join(f"{r.actor} {r.issue}" for r in b.stances)
-        return f"{b.title}. {b.summary} {' '.join(b.key_points)} {actors}"
-
     groups = stories.group_stories([story_text(b) for _, b in briefs])
+    # Stories that continue an earlier run's (daily/follow.py): decided before synthesis.
+    tracked = day is not None and cfg is not None
+    plans = (
+        await asyncio.to_thread(
+            follow.plan, store, [[briefs[i][1] for i in g] for g in groups], day, cfg.continuity
+        )
+        if day is not None and cfg is not None
+        else [follow.Plan() for _ in groups]
+    )
 
-    async def one(group: list[int]) -> list[Brief]:
+    async def continued(
+        items: list[tuple[Document, Brief]], extra: list[tuple[Document, int]], plan: follow.Plan
+    ) -> Brief | None:
+        ckey = cache_key(settings, follow.KIND)
+        sha = follow.cache_sha([d.sha256 for d, _ in items], plan)
+        cached = await asyncio.to_thread(store.get_extraction, sha, ckey)
+        registry = registry_for(settings)
+        if cached is not None:
+            output = registry.get(follow.KIND).output_model.model_validate_json(cached)
+        else:
+            try:
+                output = await synthesize(
+                    items, settings, llm=llm, copies=extra, kind=follow.KIND, context=plan.context
+                )
+            except SummarizerError as exc:
+                plan.note = f"what changed could not be made ({exc}); briefed as a new day"
+                return None
+            await asyncio.to_thread(store.put_extraction, sha, ckey, output.model_dump_json())
+        brief, plan.extras = follow.as_brief(output)
+        return brief
+
+    async def one(group: list[int], plan: follow.Plan) -> list[tuple[Brief, follow.Plan]]:
         items = [briefs[i] for i in group]
         extra = [(c, n) for n, (d, _) in enumerate(items) for c in copies.get(d.sha256, [])]
+        if plan.earlier is not None:
+            made = await continued(items, extra, plan)
+            if made is not None:
+                return [(made, plan)]
         if len(items) == 1:
-            return [_as_brief(await synthesize(items, settings, llm=llm, copies=extra))]
+            return [(_as_brief(await synthesize(items, settings, llm=llm, copies=extra)), plan)]
         story_sha = hashlib.sha256("".join(sorted(d.sha256 for d, _ in items)).encode()).hexdigest()
         cached = await asyncio.to_thread(store.get_extraction, story_sha, key)
         if cached is not None:
-            return [Brief.model_validate_json(cached)]
+            return [(Brief.model_validate_json(cached), plan)]
         try:
             brief = _as_brief(
                 await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind)
@@ -388,15 +419,23 @@ async def _reduce(
             failures.append(
                 SourceFailure(source=f"story of {names}", error=f"not synthesized: {exc}")
             )
-            return [b for _, b in items]
+            return [(b, follow.Plan()) for _, b in items]
         await asyncio.to_thread(store.put_extraction, story_sha, key, brief.model_dump_json())
-        return [brief]
+        return [(brief, plan)]
 
-    out: list[Brief] = []
-    for part in await asyncio.gather(*(one(g) for g in groups)):
+    out: list[tuple[Brief, follow.Plan]] = []
+    for part in await asyncio.gather(*(one(g, p) for g, p in zip(groups, plans, strict=True))):
         out += part
     # Biggest stories first: more outlets covering it means it matters more today.
-    return sorted(out, key=lambda b: -len(b.sources))
+    out.sort(key=lambda bp: -len(bp[0].sources))
+    if not tracked:
+        return [b for b, _ in out]
+    assert day is not None
+    return await asyncio.to_thread(follow.record, store, day, out)
+
+
+def story_text(b: Brief) -> str:
+    return continuity.story_text(b)
 
 
 def _with_copies(output: BaseModel, copies: list[Document]) -> BaseModel:

@@ -24,9 +24,52 @@ def _notice(fixture: bool, replayed: bool) -> list[str]:
     return []
 
 
+def what_changed(daily: DailyBrief) -> list[str]:
+    """The daily brief's "What changed" lines (plain text, one per change): new
+    developments, answered and dropped questions, stance shifts, across stories. The md,
+    html and slack renderers all list these, first."""
+    from summarizer.ledger import shift_line
+
+    lines: list[str] = []
+    for story in daily.stories:
+        link = story.story
+        if link is None:
+            continue
+        for d in link.new_developments:
+            lines.append(
+                f"{story.title}: {d.development} — “{d.evidence.quote}” ({d.evidence.source_id})"
+            )
+        for q in link.answered:
+            lines.append(
+                f"Answered after {q.age_days} day(s): {q.question} — {q.answer} “{q.quote}” ({q.source})"
+            )
+        for q in link.dropped:
+            lines.append(f"Dropped: {q.question} — {q.reason}")
+        lines += [shift_line(sh) for sh in link.stance_shifts]
+    return lines
+
+
+def story_line(brief: Brief) -> str | None:
+    """How long a story has run, and what it continues."""
+    link = brief.story
+    if link is None:
+        return None
+    if link.continues_from:
+        text = (
+            f"Continues story {link.story_id} from {link.continues_from} "
+            f"(running {link.days_running} day(s), since {link.first_day}; {link.match})."
+        )
+    else:
+        text = f"New story {link.story_id}."
+    return text + (f" {link.note}" if link.note else "")
+
+
 def _body(brief: Brief, h: str) -> list[str]:
     """Everything but the title: `h` is the heading prefix ('##' alone, '###' in a daily)."""
-    out: list[str] = [brief.summary, ""]
+    out: list[str] = []
+    if line := story_line(brief):
+        out += [f"_{line}_", ""]
+    out += [brief.summary, ""]
     if brief.key_points:
         out += [f"{h} Key points", ""] + [f"- {k}" for k in brief.key_points] + [""]
     out += [f"{h} Stances", ""]
@@ -47,7 +90,14 @@ def _body(brief: Brief, h: str) -> list[str]:
             out.append(f"- **{d.topic}** ({d.kind})")
             out += [f"  - {c.source_id}: {c.claim} — “{_cell(c.quote)}”" for c in d.claims]
         out.append("")
-    if brief.open_questions:
+    if brief.story is not None:
+        from summarizer.ledger import age
+
+        if brief.story.open_questions:
+            out += [f"{h} Open questions", ""]
+            out += [f"- **{q.question}** ({age(q)})" for q in brief.story.open_questions]
+            out.append("")
+    elif brief.open_questions:
         out += [f"{h} Open questions", ""]
         for q in brief.open_questions:
             out += [
@@ -105,6 +155,13 @@ def daily_to_markdown(daily: DailyBrief) -> str:
             f"> **{len(daily.failures)} source(s) could not be briefed** (listed at the end).",
             "",
         ]
+    changed = what_changed(daily)
+    if any(s.story is not None for s in daily.stories):
+        out += ["## What changed", ""]
+        out += (
+            [f"- {line}" for line in changed] if changed else ["_Nothing since the last briefs._"]
+        )
+        out.append("")
     for i, story in enumerate(daily.stories, 1):
         out += [f"## {i}. {story.title}", "", *_body(story, "###")]
     if daily.outputs:

@@ -32,6 +32,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("day", "target"),
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
+    "story_days": ("story_id", "day"),
+    "questions": ("id",),
 }
 ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.

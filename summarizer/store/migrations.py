@@ -67,6 +67,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX rate_events_scope_at ON rate_events (scope, at);
         """,
     ),
+    (
+        # Stories that continue (daily/follow.py): each story's brief per day, and the ledger
+        # of every open question it asked. A question's status on a day is read from the
+        # days it was answered or dropped, so a backfill of an earlier day sees it open.
+        "0005_stories_questions",
+        """
+        CREATE TABLE story_days (
+            story_id TEXT NOT NULL, day TEXT NOT NULL, first_day TEXT NOT NULL,
+            title TEXT NOT NULL, brief_json TEXT NOT NULL, created_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, day)
+        );
+        CREATE INDEX story_days_day ON story_days (day);
+        CREATE TABLE questions (
+            id TEXT PRIMARY KEY, story_id TEXT NOT NULL, question TEXT NOT NULL,
+            first_day TEXT NOT NULL, answer TEXT, answered_day TEXT, quote TEXT, source TEXT,
+            dropped_day TEXT, reason TEXT, updated_at TEXT NOT NULL
+        );
+        CREATE INDEX questions_story ON questions (story_id);
+        """,
+    ),
 ]
 
 

@@ -1,0 +1,70 @@
+"""`summarizer story ID` and `summarizer questions`: stories across runs and their ledger."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from summarizer.cli import edge, options
+
+Fmt = Annotated[str, typer.Option("--format", "-f", help="md or json.")]
+
+
+def _check_format(fmt: str) -> None:
+    from summarizer.errors import ConfigError
+
+    if fmt not in ("md", "json"):
+        raise ConfigError(f"--format {fmt}: unknown; use md or json")
+
+
+def story(
+    story_id: Annotated[str, typer.Argument(help="A story id from a daily brief.")],
+    fmt: Fmt = "md",
+    store: options.StorePath = None,
+    config: options.Config = None,
+) -> None:
+    """A story's timeline across daily runs: each day's new developments, stances,
+    shifts and answers, then its questions."""
+    with edge.guarded():
+        from summarizer import ledger
+        from summarizer.store import Store
+
+        _check_format(fmt)
+        settings = options.settings_from_flags(config, strict=False, store_path=store)
+        data = ledger.story(Store(options.store_path(settings)), story_id)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(ledger.story_markdown(data))
+
+
+def questions(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, answered or dropped.")
+    ] = None,
+    story_id: Annotated[str | None, typer.Option("--story", help="One story's questions.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="First asked on or after YYYY-MM-DD.")
+    ] = None,
+    fmt: Fmt = "md",
+    store: options.StorePath = None,
+    config: options.Config = None,
+) -> None:
+    """The open-question ledger: every question a daily brief asked, its status and age."""
+    with edge.guarded():
+        from summarizer import ledger
+        from summarizer.store import Store
+
+        _check_format(fmt)
+        settings = options.settings_from_flags(config, strict=False, store_path=store)
+        found = ledger.questions(
+            Store(options.store_path(settings)), status=status, story=story_id, since=since
+        )
+        if fmt == "json":
+            data = [q.model_dump() for q in found]
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(ledger.questions_markdown(found))

@@ -1,0 +1,275 @@
+"""Stories that continue, inside a daily run: which of today's stories continue a story of
+an earlier run, what the model is shown of it, and what the store keeps of each story.
+
+For a day D (`plan`, before synthesis; `record`, after):
+- the candidates are the stories briefed in [D - lookback_days, D), each by its latest
+  brief before D whatever its date (a day with no run in between is no gap), and never a
+  day after D (a backfill does not see the future); matching is continuity.py's;
+- a continuing story is synthesized by the `continuation` kind, which sees the previous
+  brief's compact form and the story's open questions as one fenced block of data (never
+  the old articles: the cost stays flat); it is cached under its articles and that block,
+  so a rerun of the day makes no call;
+- the model may answer a question only with a quote the grounding check found in today's
+  sources (a `Quote`, so an invented one is reasked, then dropped with its answer: the
+  question stays open); a development whose quote the previous brief already had is not new;
+- stance shifts and question ages are computed here from the store, never by the model;
+- every write is keyed by (story, day) or question id, so a rerun writes the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from summarizer import continuity, grounding, prompting
+from summarizer.daily.config import ContinuityConfig
+from summarizer.schemas import (
+    Brief,
+    ContinuationContent,
+    LedgerQuestion,
+    NewDevelopment,
+    StoryLink,
+)
+from summarizer.store import Store
+
+KIND = "continuation"
+
+
+@dataclass
+class Earlier:
+    story_id: str
+    day: str
+    first_day: str
+    brief: Brief
+
+
+@dataclass
+class Plan:
+    """What continuity decided for one of today's stories."""
+
+    earlier: Earlier | None = None
+    why: str | None = None  # the match, explained
+    note: str | None = None  # what it did not do, and why
+    open: list[dict[str, Any]] = field(default_factory=list)  # ledger rows, Q1.. in order
+    context: dict[str, Any] | None = None  # template variables for the continuation kind
+    extras: ContinuationContent | None = None  # what the model said changed
+
+    def cache_text(self) -> str:
+        assert self.context is not None
+        return str(self.context["previous"].text)
+
+
+def _days(a: str, b: str) -> int:
+    return (date.fromisoformat(b) - date.fromisoformat(a)).days
+
+
+def open_before(q: dict[str, Any], day: str) -> bool:
+    """Asked before `day` and neither answered nor dropped before it."""
+    return (
+        q["first_day"] < day
+        and not (q["answered_day"] and q["answered_day"] < day)
+        and not (q["dropped_day"] and q["dropped_day"] < day)
+    )
+
+
+def ledger_question(q: dict[str, Any], day: str | None = None) -> LedgerQuestion:
+    """A ledger row as of `day` (default: as stored, i.e. its latest status)."""
+    answered = q["answered_day"] and (day is None or q["answered_day"] <= day)
+    dropped = q["dropped_day"] and (day is None or q["dropped_day"] <= day)
+    status = "answered" if answered else "dropped" if dropped else "open"
+    until = q["answered_day"] if answered else q["dropped_day"] if dropped else day
+    return LedgerQuestion(
+        id=q["id"], story_id=q["story_id"], question=q["question"], status=status,
+        first_asked=q["first_day"],
+        age_days=max(_days(q["first_day"], until or date.today().isoformat()), 0),
+        answer=q["answer"] if answered else None,
+        answered_on=q["answered_day"] if answered else None,
+        quote=q["quote"] if answered else None,
+        source=q["source"] if answered else None,
+        reason=q["reason"] if dropped else None,
+    )  # fmt: skip
+
+
+def compact(earlier: Earlier, open_questions: Sequence[dict[str, Any]]) -> str:
+    """The previous brief as the model sees it: what it said, not its quotes or sources."""
+    b = earlier.brief
+    return json.dumps(
+        {
+            "day": earlier.day,
+            "title": b.title,
+            "summary": b.summary,
+            "key_points": b.key_points,
+            "stances": [
+                {
+                    "actor": r.actor,
+                    "issue": r.issue,
+                    "stance": r.stance.value,
+                    "position": r.position,
+                }
+                for r in b.stances
+            ],  # fmt: skip
+            "open_questions": [
+                {"id": f"Q{n}", "question": q["question"], "asked": q["first_day"]}
+                for n, q in enumerate(open_questions, 1)
+            ],
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def plan(
+    store: Store, groups: Sequence[Sequence[Brief]], day: str, cfg: ContinuityConfig
+) -> list[Plan]:
+    """For each of today's stories (its articles' briefs), the earlier story it continues."""
+    plans = [Plan() for _ in groups]
+    if not cfg.enabled or not groups:
+        return plans
+    since = (date.fromisoformat(day) - timedelta(days=cfg.lookback_days)).isoformat()
+    found = [
+        Earlier(r["story_id"], r["day"], r["first_day"], Brief.model_validate_json(r["brief_json"]))
+        for r in store.story_candidates(day, since)
+    ]
+    if not found:
+        return plans
+    today = [
+        (" ".join(continuity.story_text(b) for b in g), [r.actor for b in g for r in b.stances])
+        for g in groups
+    ]
+    earlier = [(continuity.story_text(e.brief), [r.actor for r in e.brief.stances]) for e in found]
+    matches = continuity.score(today, earlier)
+    detached = set(cfg.detach)
+    for m in matches:
+        sid = found[m.earlier].story_id
+        if sid in detached and m.score >= cfg.threshold and plans[m.today].note is None:
+            plans[
+                m.today
+            ].note = (
+                f"not joined to story {sid} ({m.explain()}): it is in [daily.continuity] detach"
+            )
+    kept = [m for m in matches if found[m.earlier].story_id not in detached]
+    for i, m in continuity.assign(kept, cfg.threshold).items():
+        e = found[m.earlier]
+        p = plans[i]
+        p.earlier, p.why, p.note = e, m.explain(), None
+        p.open = [q for q in store.questions(e.story_id) if open_before(q, day)]
+        p.context = {
+            "previous": prompting.Article("PREVIOUS", compact(e, p.open)),
+            "previous_day": e.day,
+        }
+    return plans
+
+
+def cache_sha(doc_shas: Sequence[str], p: Plan) -> str:
+    """A continuing story's cache entry: its articles and what it was shown of the past."""
+    text = "".join(sorted(doc_shas)) + "\n" + p.cache_text()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def as_brief(output: BaseModel) -> tuple[Brief, ContinuationContent]:
+    """A continuation output split into the story's brief and what changed."""
+    data = output.model_dump()
+    brief = Brief.model_validate({k: v for k, v in data.items() if k in Brief.model_fields})
+    extras = ContinuationContent.model_validate(
+        {k: v for k, v in data.items() if k in ContinuationContent.model_fields}
+    )
+    return brief, extras
+
+
+def _source_name(brief: Brief, source_id: str) -> str | None:
+    s = next((s for s in brief.sources if s.id == source_id), None)
+    return None if s is None else (s.url or s.path or s.title or s.id)
+
+
+def _new_story_id(day: str, brief: Brief) -> str:
+    shas = "".join(sorted(s.sha256 for s in brief.sources))
+    return "st-" + hashlib.sha256(f"{day}\n{shas}".encode()).hexdigest()[:10]
+
+
+def _question_id(story_id: str, question: str) -> str:
+    key = f"{story_id}\n{continuity.normalise(question)}"
+    return "q-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def _really_new(devs: Sequence[NewDevelopment], before: Brief) -> list[NewDevelopment]:
+    """Drops a development whose quote the previous brief already showed: not new."""
+    seen = {grounding.normalize(e.quote) for r in before.stances for e in r.evidence}
+    seen |= {grounding.normalize(c.quote) for d in before.disagreements for c in d.claims}
+    return [d for d in devs if grounding.normalize(d.evidence.quote) not in seen]
+
+
+def _update_ledger(store: Store, sid: str, day: str, brief: Brief, p: Plan) -> None:
+    if p.extras is not None:
+        for a in p.extras.answered_questions:
+            n = a.question_id.strip().upper().removeprefix("Q")
+            if n.isdigit() and 1 <= int(n) <= len(p.open):
+                store.answer_question(
+                    p.open[int(n) - 1]["id"], day, answer=a.answer, quote=a.evidence.quote,
+                    source=_source_name(brief, a.evidence.source_id),
+                )  # fmt: skip
+        for d in p.extras.dropped_questions:
+            n = d.question_id.strip().upper().removeprefix("Q")
+            if n.isdigit() and 1 <= int(n) <= len(p.open):
+                store.drop_question(p.open[int(n) - 1]["id"], day, d.reason)
+    for q in brief.open_questions:
+        ledger = store.questions(sid)
+        # A near-duplicate of a question still open is the same question (asked on a later
+        # day it keeps its first day; asked on an earlier one, by a backfill, it moves there).
+        same = next(
+            (
+                row for row in ledger
+                if continuity.same_question(row["question"], q.question)
+                and (row["first_day"] > day or ledger_question(row, day).status == "open")
+            ),
+            None,
+        )  # fmt: skip
+        if same is not None:
+            store.add_question(same["id"], sid, same["question"], day)
+        else:
+            store.add_question(_question_id(sid, q.question), sid, q.question, day)
+
+
+def record(store: Store, day: str, made: Sequence[tuple[Brief, Plan]]) -> list[Brief]:
+    """Give each of today's stories its id, update the ledger, find stance shifts, and store
+    the day's stories. Returns the briefs with their `story` filled in."""
+    rows, out = [], []
+    for brief, p in made:
+        e = p.earlier
+        sid = e.story_id if e else _new_story_id(day, brief)
+        first = e.first_day if e else day
+        history = store.story_days(sid, before=day)
+        shifts = continuity.stance_shifts(
+            [(h["day"], Brief.model_validate_json(h["brief_json"]).stances) for h in history],
+            brief.stances,
+            day,
+        )
+        _update_ledger(store, sid, day, brief, p)
+        stored = [q for q in store.questions(sid) if q["first_day"] <= day]
+        ledger = [ledger_question(q, day) for q in stored]
+        link = StoryLink(
+            story_id=sid,
+            first_day=first,
+            continues_from=e.day if e else None,
+            days_running=_days(first, day),
+            match=p.why,
+            note=p.note,
+            new_developments=_really_new(p.extras.new_developments, e.brief)
+            if p.extras is not None and e is not None
+            else [],
+            answered=[q for r, q in zip(stored, ledger, strict=True) if r["answered_day"] == day],
+            dropped=[q for r, q in zip(stored, ledger, strict=True)
+                     if r["dropped_day"] == day and q.status == "dropped"],
+            stance_shifts=shifts,
+            open_questions=[q for q in ledger if q.status == "open"],
+        )  # fmt: skip
+        story = brief.model_copy(update={"story": link})
+        rows.append((sid, first, story.title, story.model_dump_json()))
+        out.append(story)
+    store.replace_story_days(day, rows)
+    return out

@@ -1,0 +1,332 @@
+"""Stories that continue across daily runs, through the loopback test server: story identity,
+what is new, the question ledger, stance shifts, reruns, gaps and backfills."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from summarizer import continuity
+from summarizer.cli import app
+from summarizer.schemas import StanceRow
+from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in
+
+runner = CliRunner()
+
+GAS_1 = """EU extends gas price cap
+
+European Union finance ministers agreed on Tuesday to extend the emergency gas price cap for another six months, officials said. Germany and the Netherlands had pushed for an earlier end to the cap on the Dutch hub, while Spain and Italy argued that households still needed protection.
+"""
+GAS_2 = """Ministers keep gas cap
+
+Finance ministers of the European Union decided to keep the emergency gas price cap for six more months. Spain and Italy wanted protection for households, while Germany and the Netherlands preferred ending the cap at the Dutch hub sooner.
+"""
+TRAM = """Porto approves tram line
+
+The city council of Porto approved a new tram line along the river on Monday. Construction of the tram will start next spring and the line should carry twenty thousand passengers daily.
+"""
+GAS_3 = """Germany softens on EU gas cap
+
+Germany said on Wednesday it could accept the six-month extension of the emergency gas price cap if the cap is reviewed in March, a government spokesperson said. The cost of the cap for governments is estimated at 12 billion euros, the European Commission said. Spain welcomed the German move on the gas price cap.
+"""
+PORT = """Dockers strike in Valdera
+
+Dockworkers at the port of Valdera began a 48-hour strike on Wednesday over night-shift pay, the union said. The port authority said container traffic was halted.
+"""
+GAS_4 = """EU gas cap review set for March
+
+The European Commission set the review of the emergency gas price cap for 10 March, officials said on Friday. Germany said the review date met its condition for backing the extension of the gas price cap.
+"""
+
+Q_EXTEND = "Will the gas price cap be extended beyond the six months?"
+Q_COST = "How much will the gas price cap cost governments?"
+
+
+def _row(actor: str, issue: str, stance: str, quote: str, sid: str = "S1") -> dict[str, Any]:
+    return {
+        "actor": actor, "issue": issue, "position": f"{actor} is {stance}.", "stance": stance,
+        "evidence": [{"quote": quote, "source_id": sid}],
+    }  # fmt: skip
+
+
+def _q(text: str) -> dict[str, str]:
+    return {"question": text, "why_it_matters": "Budgets.", "what_would_resolve_it": "A statement."}
+
+
+def _brief(title: str, summary: str, rows: list[dict[str, Any]], qs: list[str]) -> dict[str, Any]:
+    return {
+        "title": title, "summary": summary, "key_points": [summary], "stances": rows,
+        "open_questions": [_q(q) for q in qs],
+    }  # fmt: skip
+
+
+GERMANY_1 = "Germany and the Netherlands had pushed for an earlier end to the cap"
+GERMANY_3 = "Germany said on Wednesday it could accept the six-month extension"
+COST_3 = "The cost of the cap for governments is estimated at 12 billion euros"
+ARTICLES = {
+    "EU extends gas price cap": _brief(
+        "EU extends gas price cap", "EU ministers extended the gas price cap by six months.",
+        [_row("Germany", "Extending the gas price cap", "opposes", GERMANY_1)], [Q_EXTEND, Q_COST],
+    ),
+    "Ministers keep gas cap": _brief(
+        "Ministers keep gas cap", "EU finance ministers kept the gas price cap for six months.",
+        [_row("Spain", "Extending the gas price cap", "supports",
+              "Spain and Italy wanted protection for households")], [Q_EXTEND],
+    ),
+    "Porto approves tram line": _brief(
+        "Porto approves tram line", "Porto approved a river tram line.",
+        [_row("Porto city council", "New tram line", "supports",
+              "The city council of Porto approved a new tram line")], [],
+    ),
+    "Germany softens": _brief(
+        "Germany softens on EU gas price cap",
+        "Germany could accept the six-month extension of the gas price cap.",
+        [_row("Germany", "Extension of the gas price cap", "mixed", GERMANY_3)], [],
+    ),
+    "Dockers strike": _brief(
+        "Dockers strike in Valdera", "Valdera dockworkers began a 48-hour strike.",
+        [_row("Dockworkers union", "Night-shift pay", "opposes",
+              "Dockworkers at the port of Valdera began a 48-hour strike")], [],
+    ),
+    "review set for March": _brief(
+        "EU gas price cap review set for March", "The gas price cap review is set for 10 March.",
+        [_row("Germany", "Extending the gas price cap", "supports",
+              "Germany said the review date met its condition")], [],
+    ),
+}  # fmt: skip
+STORY_GAS_1 = _brief(
+    "EU keeps gas price cap for six months",
+    "EU ministers extended the gas price cap; Germany opposed, Spain supported.",
+    [
+        _row("Germany", "Extending the gas price cap", "opposes", GERMANY_1),
+        _row("Spain", "Extending the gas price cap", "supports",
+             "Spain and Italy wanted protection for households", "S2"),
+    ],
+    [Q_EXTEND, Q_COST],
+)  # fmt: skip
+
+
+class Model:
+    """The scripted model: article briefs by headline, the day-1 gas story, and a
+    continuation answer that tests may swap (to invent a quote, say)."""
+
+    def __init__(self) -> None:
+        self.invent = False
+
+    def continuation(self, docs: dict[str, str]) -> dict[str, Any]:
+        notes = {k: json.loads(v) for k, v in docs.items() if k != "PREVIOUS"}
+        first = next(iter(notes.values()))
+        prev = json.loads(docs["PREVIOUS"])
+        qid = {q["question"]: q["id"] for q in prev["open_questions"]}
+        answered = []
+        if "Germany softens" in first["title"] and Q_COST in qid:
+            quote = "The cap will cost exactly 99 billion euros" if self.invent else COST_3
+            answered.append(
+                {"question_id": qid[Q_COST], "answer": "About 12 billion euros.",
+                 "evidence": {"quote": quote, "source_id": "S1"}}
+            )  # fmt: skip
+        devs = [
+            {"development": r["position"], "evidence": r["evidence"][0]} for r in first["stances"]
+        ]
+        return {
+            **first,
+            # A near-duplicate of the open question about extension: not added again.
+            "open_questions": [_q("Will the gas cap be extended beyond six months?")],
+            "new_developments": devs,
+            "answered_questions": answered,
+        }
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        docs = articles_in(request)
+        system = request["messages"][0]["content"]
+        if "briefed before" in system:
+            return Reply(self.continuation(docs))
+        if "notes extracted" in system:
+            return Reply(STORY_GAS_1)
+        text = next(iter(docs.values()))
+        return Reply(next(v for k, v in ARTICLES.items() if k in text))
+
+
+DAYS = {
+    "2026-11-24": {"g1.txt": GAS_1, "g2.txt": GAS_2, "tram.txt": TRAM},
+    "2026-11-25": {"g3.txt": GAS_3, "port.txt": PORT},
+    "2026-11-27": {"g4.txt": GAS_4},
+}
+
+
+@pytest.fixture
+def model() -> Model:
+    return Model()
+
+
+@pytest.fixture
+def server(model: Model) -> Any:
+    with FakeOpenAI(model) as s:
+        yield s
+
+
+def run_day(tmp: Path, server: FakeOpenAI, day: str, store: str = "s.db", *args: str) -> Any:
+    src = tmp / f"src-{day}"
+    src.mkdir(exist_ok=True)
+    for name, text in DAYS[day].items():
+        (src / name).write_text(text)
+    out = tmp / f"out-{store}"
+    r = runner.invoke(
+        app,
+        ["daily", "-s", str(src), "--out-dir", str(out), "--store", str(tmp / store),
+         "--base-url", server.base_url, "--date", day, *args],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return json.loads((out / f"{day}.json").read_text()), (out / f"{day}.md").read_text()
+
+
+def _story(daily: dict[str, Any], word: str) -> dict[str, Any]:
+    return next(s for s in daily["stories"] if word in s["title"])
+
+
+def test_three_days_continue_answer_shift_gap_and_rerun(tmp_path: Path, server: FakeOpenAI) -> None:
+    d1, _ = run_day(tmp_path, server, "2026-11-24")
+    gas1 = _story(d1, "gas")
+    assert gas1["story"]["continues_from"] is None
+    assert {q["question"] for q in gas1["story"]["open_questions"]} == {Q_EXTEND, Q_COST}
+
+    calls = len(server.requests)
+    d2, md2 = run_day(tmp_path, server, "2026-11-25")
+    assert len(server.requests) == calls + 3  # two article briefs + one continuation
+    gas2, port = _story(d2, "Germany"), _story(d2, "Dockers")
+    link = gas2["story"]
+    assert link["story_id"] == gas1["story"]["story_id"]
+    assert link["continues_from"] == "2026-11-24" and link["days_running"] == 1
+    assert "shared actors (Germany)" in link["match"]
+    assert port["story"]["continues_from"] is None  # a new story starts
+    # The answer comes with its verbatim quote and source; the question leaves the open list.
+    (answered,) = link["answered"]
+    assert answered["question"] == Q_COST and answered["quote"] == COST_3
+    assert answered["source"].endswith("g3.txt") and answered["age_days"] == 1
+    # The near-duplicate of the open question about extension was not added again.
+    assert [(q["question"], q["age_days"]) for q in link["open_questions"]] == [(Q_EXTEND, 1)]
+    (shift,) = link["stance_shifts"]
+    assert (shift["actor"], shift["before"], shift["after"]) == ("Germany", "opposes", "mixed")
+    assert (shift["before_quote"], shift["after_quote"]) == (GERMANY_1, GERMANY_3)
+    assert [d["evidence"]["quote"] for d in link["new_developments"]] == [GERMANY_3]
+    # What changed comes first in the Markdown, before the stories.
+    assert md2.index("## What changed") < md2.index("## 1.")
+    assert "Germany: opposes (2026-11-24) -> mixed (2026-11-25)" in md2
+    assert "Continues story " + link["story_id"] + " from 2026-11-24" in md2
+
+    # A rerun of the same day: no call, the same answer once, the same shift once.
+    calls = len(server.requests)
+    again, _ = run_day(tmp_path, server, "2026-11-25")
+    assert len(server.requests) == calls and again["provenance"]["llm_calls"] == 0
+    assert _story(again, "Germany")["story"] == link
+
+    # A gap (no run on the 26th): day 3 continues from the 25th, its last brief.
+    d3, _ = run_day(tmp_path, server, "2026-11-27")
+    link3 = _story(d3, "review")["story"]
+    assert link3["story_id"] == link["story_id"] and link3["continues_from"] == "2026-11-25"
+    assert link3["days_running"] == 3 and link3["answered"] == []
+    (shift3,) = link3["stance_shifts"]
+    assert (shift3["before"], shift3["before_day"], shift3["after"]) == (
+        "mixed", "2026-11-25", "supports",
+    )  # fmt: skip
+    assert [(q["question"], q["age_days"]) for q in link3["open_questions"]] == [(Q_EXTEND, 3)]
+
+    # The ledger commands.
+    store = str(tmp_path / "s.db")
+    r = runner.invoke(app, ["questions", "--store", store, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert sorted((q["question"], q["status"]) for q in rows) == [
+        (Q_COST, "answered"), (Q_EXTEND, "open"),
+    ]  # fmt: skip
+    r = runner.invoke(app, ["questions", "--store", store, "--status", "open"])
+    assert r.exit_code == 0 and Q_EXTEND in r.stdout and Q_COST not in r.stdout
+    r = runner.invoke(app, ["questions", "--store", store, "--since", "2026-11-25"])
+    assert r.exit_code == 0 and Q_EXTEND not in r.stdout
+    r = runner.invoke(app, ["story", link["story_id"], "--store", store])
+    assert r.exit_code == 0, r.output
+    days = [r.stdout.index(f"## {d} ") for d in ("2026-11-24", "2026-11-25", "2026-11-27")]
+    assert days == sorted(days)
+    assert GERMANY_3 in r.stdout and "opposes (2026-11-24) -> mixed (2026-11-25)" in r.stdout
+    r = runner.invoke(app, ["story", "st-nope", "--store", store])
+    assert r.exit_code != 0 and "st-nope" in r.output and "Traceback" not in r.output
+
+
+def test_backfill_does_not_see_later_days(tmp_path: Path, server: FakeOpenAI) -> None:
+    run_day(tmp_path, server, "2026-11-24", "order.db")
+    in_order, _ = run_day(tmp_path, server, "2026-11-25", "order.db")
+    run_day(tmp_path, server, "2026-11-24", "back.db")
+    run_day(tmp_path, server, "2026-11-27", "back.db")
+    backfill, _ = run_day(tmp_path, server, "2026-11-25", "back.db")
+    assert [s["story"] for s in backfill["stories"]] == [s["story"] for s in in_order["stories"]]
+
+
+def test_an_invented_answer_quote_leaves_the_question_open(
+    tmp_path: Path, server: FakeOpenAI, model: Model
+) -> None:
+    model.invent = True
+    run_day(tmp_path, server, "2026-11-24")
+    d2, md2 = run_day(tmp_path, server, "2026-11-25")
+    link = _story(d2, "Germany")["story"]
+    assert link["answered"] == []
+    assert Q_COST in [q["question"] for q in link["open_questions"]]
+    assert "99 billion" not in json.dumps(d2) and "99 billion" not in md2
+    # The model was told, and asked again, before the quote was dropped.
+    assert any("does not occur verbatim" in json.dumps(r["messages"]) for r in server.requests)
+
+
+def test_detached_story_is_left_alone(tmp_path: Path, server: FakeOpenAI) -> None:
+    d1, _ = run_day(tmp_path, server, "2026-11-24")
+    sid = _story(d1, "gas")["story"]["story_id"]
+    (tmp_path / "c.toml").write_text(f'[daily.continuity]\ndetach = ["{sid}"]\n')
+    d2, _ = run_day(tmp_path, server, "2026-11-25", "s.db", "--config", str(tmp_path / "c.toml"))
+    link = _story(d2, "Germany")["story"]
+    assert link["story_id"] != sid and link["continues_from"] is None
+    assert f"not joined to story {sid}" in link["note"]
+
+
+def _stance(actor: str, issue: str) -> StanceRow:
+    return StanceRow.model_validate(_row(actor, issue, "supports", "some quote here"))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Greece", "greece", True),
+        ("Türkiye (Ankara)", "Ankara", True),
+        ("Türkiye (Ankara)", "Turkiye", True),
+        ("Khalifa Haftar", "Haftar", True),
+        ("The European Commission", "European Commission", True),
+        ("Greece", "Egypt", False),
+        ("Khalifa Haftar", "Saddam Haftar", False),
+        ("EU", "EU Commission", False),  # a short word is not a name to match on
+    ],
+)
+def test_actor_matching(a: str, b: str, same: bool) -> None:
+    assert continuity.same_actor(a, b) is same
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Extending the gas price cap", "Extension of the gas price cap", True),
+        ("The 2019 maritime deal", "Maritime deal with Tripoli", True),
+        ("Visiting Türkiye", "The maritime deal", False),
+        ("Night-shift pay", "Extending the gas price cap", False),
+    ],
+)
+def test_issue_matching(a: str, b: str, same: bool) -> None:
+    assert continuity.same_issue(a, b) is same
+
+
+def test_shift_needs_same_actor_and_issue() -> None:
+    before = [("2026-11-24", [_stance("Greece", "The maritime deal")])]
+    moved = StanceRow.model_validate(_row("Greece", "The maritime deal", "mixed", "q" * 12))
+    other = StanceRow.model_validate(_row("Egypt", "The maritime deal", "mixed", "q" * 12))
+    same = StanceRow.model_validate(_row("greece", "maritime deal", "supports", "q" * 12))
+    assert len(continuity.stance_shifts(before, [moved], "2026-11-25")) == 1
+    assert continuity.stance_shifts(before, [other, same], "2026-11-25") == []
