@@ -217,6 +217,10 @@ def test_three_days_continue_answer_shift_gap_and_rerun(tmp_path: Path, server: 
     assert md2.index("## What changed") < md2.index("## 1.")
     assert "Germany: opposes (2026-11-24) -> mixed (2026-11-25)" in md2
     assert "Continues story " + link["story_id"] + " from 2026-11-24" in md2
+    html = (tmp_path / "out-s.db" / "2026-11-25.html").read_text()
+    assert html.index("What changed") < html.index('<article class="story">')
+    assert "Germany: opposes (2026-11-24) -&gt; mixed (2026-11-25)" in html
+    assert "open for 1 day(s)" in html and "open for 1 day(s)" in md2
 
     # A rerun of the same day: no call, the same answer once, the same shift once.
     calls = len(server.requests)
@@ -330,3 +334,62 @@ def test_shift_needs_same_actor_and_issue() -> None:
     same = StanceRow.model_validate(_row("greece", "maritime deal", "supports", "q" * 12))
     assert len(continuity.stance_shifts(before, [moved], "2026-11-25")) == 1
     assert continuity.stance_shifts(before, [other, same], "2026-11-25") == []
+
+
+def test_api_story_and_questions(tmp_path: Path, server: FakeOpenAI) -> None:
+    from summarizer.store import Store
+    from tests.test_service import KEY, serving
+
+    run_day(tmp_path, server, "2026-11-24")
+    d2, _ = run_day(tmp_path, server, "2026-11-25")
+    sid = _story(d2, "Germany")["story"]["story_id"]
+    with serving(tmp_path, server, store=Store(tmp_path / "s.db")) as api:
+        r = api.get(f"/v1/stories/{sid}")
+        assert r.status_code == 200, r.text
+        assert [d["day"] for d in r.json()["days"]] == ["2026-11-24", "2026-11-25"]
+        r = api.get("/v1/questions", params={"status": "answered"})
+        assert [(q["question"], q["quote"]) for q in r.json()] == [(Q_COST, COST_3)]
+        assert (
+            api.get("/v1/questions", params={"story": sid, "status": "open"}).json()[0]["question"]
+            == Q_EXTEND
+        )
+        assert api.get("/v1/stories/st-0000000000").status_code == 404
+        assert api.get("/v1/questions", params={"status": "maybe"}).status_code == 422
+        assert api.get("/v1/questions", key=None).status_code == 401
+        assert KEY  # the service's own key was used above
+
+
+def test_slack_what_changed_comes_first_and_keeps_limits(
+    tmp_path: Path, server: FakeOpenAI
+) -> None:
+    from summarizer.render.slack import (
+        MAX_BLOCKS,
+        MAX_MESSAGE_CHARS,
+        block_chars,
+        to_slack_messages,
+    )
+    from summarizer.schemas import DailyBrief
+
+    run_day(tmp_path, server, "2026-11-24")
+    d2, _ = run_day(tmp_path, server, "2026-11-25")
+    daily = DailyBrief.model_validate(d2)
+    messages = to_slack_messages(daily)
+    assert messages[0]["blocks"][0]["text"]["text"] == "What changed — 2026-11-25"
+    assert "opposes (2026-11-24) -&gt; mixed (2026-11-25)" in json.dumps(messages[0])
+    # A long "What changed": hundreds of developments still fit Slack's limits.
+    story = daily.stories[0]
+    assert story.story is not None
+    dev = story.story.new_developments[0]
+    many = [dev.model_copy(update={"development": f"Point {i}: " + "x " * 300}) for i in range(200)]
+    long = daily.model_copy(
+        update={"stories": [story.model_copy(update={"story": story.story.model_copy(
+            update={"new_developments": many})})]}
+    )  # fmt: skip
+    messages = to_slack_messages(long)
+    changed = [m for m in messages if m["text"].startswith("What changed")]
+    assert len(changed) > 1 and messages[: len(changed)] == changed
+    for m in messages:
+        assert len(m["blocks"]) <= MAX_BLOCKS
+        assert len(m["text"]) + sum(block_chars(b) for b in m["blocks"]) <= MAX_MESSAGE_CHARS
+    text = json.dumps(changed)
+    assert all(f"Point {i}:" in text for i in range(200))  # nothing dropped

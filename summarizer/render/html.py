@@ -47,9 +47,15 @@ def to_html(obj: Brief | DailyBrief) -> str:
     template = _environment().get_template("brief.html.j2")
     daily = isinstance(obj, DailyBrief)
     p = obj.provenance
+    from summarizer.ledger import age
     from summarizer.render.generic import html_fragment
+    from summarizer.render.markdown import story_line, what_changed
 
+    tracked = isinstance(obj, DailyBrief) and any(s.story is not None for s in obj.stories)
     return template.render(
+        changed=what_changed(obj) if isinstance(obj, DailyBrief) and tracked else None,
+        story_line=story_line,
+        age=age,
         # Other kinds of a daily brief, laid out from their fields: escaped as they are built.
         outputs=[html_fragment(o) for o in obj.outputs] if isinstance(obj, DailyBrief) else [],
         daily=obj if daily else None,

@@ -265,6 +265,20 @@ def _brief_messages(b: Brief) -> list[Message]:
     return out
 
 
+def _what_changed(d: DailyBrief) -> list[Message]:
+    """The first message(s) of a daily brief whose stories are tracked across runs: what
+    changed since the last briefs, split over messages like any long part."""
+    from summarizer.render.markdown import what_changed
+
+    if not any(s.story is not None for s in d.stories):
+        return []
+    part = _Part("What changed")
+    part.add(header(f"What changed — {d.date}"))
+    changed = what_changed(d) or ["Nothing since the last briefs."]
+    part.lines([f"• {escape(_flat(line))}" for line in changed])
+    return _pack(part, f"What changed — {d.date}")
+
+
 def _daily_messages(d: DailyBrief) -> list[Message]:
     p = d.provenance
     title = f"Daily brief — {d.date}"
@@ -294,7 +308,7 @@ def _daily_messages(d: DailyBrief) -> list[Message]:
             )
         )
     )
-    out = _pack(head, title)
+    out = _what_changed(d) + _pack(head, title)
     for i, story in enumerate(d.stories, 1):
         label = f"{i}. {_flat(story.title)}"
         part = _summary_part(story, label, section(f"*{_clip_escaped(label, 300)}*"))

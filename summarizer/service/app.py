@@ -38,7 +38,7 @@ from summarizer.errors import (
     SummarizerError,
 )
 from summarizer.kinds import load_output, registry_for
-from summarizer.schemas import Brief, DailyBrief, Timeline
+from summarizer.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing
 from summarizer.service.jobs import (
     RESTARTED,
@@ -277,6 +277,59 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if found is None:
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
         return render(load_output(*found, registry_for(settings)), fmt)
+
+    @app.get(
+        "/v1/stories/{story_id}",
+        tags=["stories"],
+        summary="A story's timeline across daily runs",
+        responses=_ERRORS,
+    )
+    async def get_story(
+        _key: Caller,
+        story_id: Annotated[
+            str, Path(pattern=r"^st-[0-9a-f]{1,32}$", description="A story id of a daily brief.")
+        ],
+    ) -> dict[str, Any]:
+        """Each day's new developments, stances, shifts and answers, then its questions
+        (the same as `summarizer story ID --format json`)."""
+        import asyncio
+
+        from summarizer import ledger
+
+        try:
+            return await asyncio.to_thread(ledger.story, store, story_id)
+        except InputError:
+            raise ApiError(404, "NotFound", f"story {story_id}: not found; check the id") from None
+
+    @app.get(
+        "/v1/questions",
+        tags=["stories"],
+        summary="The open-question ledger",
+        response_model=list[LedgerQuestion],
+        responses=_ERRORS,
+    )
+    async def list_questions(
+        _key: Caller,
+        status: Annotated[
+            Literal["open", "answered", "dropped"] | None, Query(description="Only this status.")
+        ] = None,
+        story: Annotated[
+            str | None, Query(pattern=r"^st-[0-9a-f]{1,32}$", description="Only this story.")
+        ] = None,
+        since: Annotated[
+            str | None,
+            Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="First asked on or after."),
+        ] = None,
+    ) -> list[LedgerQuestion]:
+        """Every question the daily briefs asked, with its status and age (as
+        `summarizer questions --format json`)."""
+        import asyncio
+
+        from summarizer import ledger
+
+        return await asyncio.to_thread(
+            lambda: ledger.questions(store, status=status, story=story, since=since)
+        )
 
     def _check_kind(name: str) -> str:
         registry = registry_for(settings)
