@@ -173,6 +173,6 @@ def stance_shifts(
                 after=row.stance,
                 after_day=day,
                 after_quote=row.evidence[0].quote,
-            )  # fmt: skip
+            )
         )
     return found

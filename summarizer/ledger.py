@@ -62,7 +62,7 @@ def story(store: Store, story_id: str) -> dict[str, Any]:
                         "quote": r.evidence[0].quote if r.evidence else None,
                     }
                     for r in b.stances
-                ],  # fmt: skip
+                ],
                 "stance_shifts": [s.model_dump() for s in link.stance_shifts] if link else [],
                 "answered": [q.model_dump() for q in link.answered] if link else [],
             }

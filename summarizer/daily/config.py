@@ -73,7 +73,7 @@ class DailyConfig(BaseModel):
     )
 
     continuity: ContinuityConfig = Field(
-        default_factory=ContinuityConfig, description="Stories that continue across runs."
+        default_factory=lambda: ContinuityConfig(), description="Stories that continue across runs."
     )
 
     @field_validator("formats")

@@ -23,7 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -82,7 +82,9 @@ def ledger_question(q: dict[str, Any], day: str | None = None) -> LedgerQuestion
     """A ledger row as of `day` (default: as stored, i.e. its latest status)."""
     answered = q["answered_day"] and (day is None or q["answered_day"] <= day)
     dropped = q["dropped_day"] and (day is None or q["dropped_day"] <= day)
-    status = "answered" if answered else "dropped" if dropped else "open"
+    status: Literal["open", "answered", "dropped"] = (
+        "answered" if answered else "dropped" if dropped else "open"
+    )
     until = q["answered_day"] if answered else q["dropped_day"] if dropped else day
     return LedgerQuestion(
         id=q["id"], story_id=q["story_id"], question=q["question"], status=status,
@@ -113,7 +115,7 @@ def compact(earlier: Earlier, open_questions: Sequence[dict[str, Any]]) -> str:
                     "position": r.position,
                 }
                 for r in b.stances
-            ],  # fmt: skip
+            ],
             "open_questions": [
                 {"id": f"Q{n}", "question": q["question"], "asked": q["first_day"]}
                 for n, q in enumerate(open_questions, 1)

@@ -26,8 +26,8 @@ from pydantic import BaseModel
 from summarizer import continuity, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
-from summarizer.daily.collect import collect
 from summarizer.daily import follow
+from summarizer.daily.collect import collect
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import (
     EXIT_PARTIAL,
