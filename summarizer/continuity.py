@@ -5,7 +5,7 @@ so a reader (and a test) can say why two things were matched.
 - A story matches an earlier one on a score of two parts, both between 0 and 1:
 
       score = TEXT_WEIGHT * cosine(titles + summaries + key points + actors and issues)
-            + ACTOR_WEIGHT * shared actors / actors of the smaller side
+            + ACTOR_WEIGHT * shared actors / all actors of both (Jaccard)
 
   the cosine being the TF-IDF one that groups a day's articles into stories (stories.py).
   Today's story joins the earlier story with the highest score at or above the threshold
@@ -126,9 +126,11 @@ def score(
     for i, (_, a) in enumerate(today):
         for j, (_, b) in enumerate(earlier):
             shared = _shared_actors(a, b)
-            smaller = min(len(set(a)), len(set(b))) or 1
+            # One shared actor among many is weak evidence ("Germany" in a gas story and a
+            # football one): the share of all actors counts, not of the smaller side's.
+            union = len(set(a)) + len(set(b)) - len(shared)
             c = cos.get((i, j), 0.0)
-            s = TEXT_WEIGHT * c + ACTOR_WEIGHT * min(len(shared) / smaller, 1.0)
+            s = TEXT_WEIGHT * c + ACTOR_WEIGHT * (min(len(shared) / union, 1.0) if union else 0)
             if s > 0:
                 found.append(Match(i, j, round(s, 4), round(c, 4), tuple(shared)))
     return sorted(found, key=lambda m: (-m.score, m.today, m.earlier))

@@ -393,3 +393,20 @@ def test_slack_what_changed_comes_first_and_keeps_limits(
         assert len(m["text"]) + sum(block_chars(b) for b in m["blocks"]) <= MAX_MESSAGE_CHARS
     text = json.dumps(changed)
     assert all(f"Point {i}:" in text for i in range(200))  # nothing dropped
+
+
+PAIRS = json.loads((Path(__file__).parent / "fixtures" / "continuity_pairs.json").read_text())
+
+
+@pytest.mark.parametrize("pair", PAIRS["pairs"], ids=[p["why"] for p in PAIRS["pairs"]])
+def test_matching_on_the_pair_set(pair: dict[str, Any]) -> None:
+    """The default threshold tells continuing pairs from the others, with a margin."""
+    from summarizer.daily.config import ContinuityConfig
+
+    threshold = ContinuityConfig().threshold
+    matches = continuity.score([pair["today"]], [pair["earlier"]])
+    best = matches[0].score if matches else 0.0
+    if pair["continues"]:
+        assert best >= threshold + 0.1, matches
+    else:
+        assert best <= threshold - 0.1, matches

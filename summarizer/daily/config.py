@@ -36,12 +36,12 @@ class ContinuityConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(True, description="Join today's stories to earlier ones at all.")
+    enabled: bool = Field(default=True, description="Join today's stories to earlier ones at all.")
     lookback_days: int = Field(
-        14, ge=1, le=365, description="How many days back a story may be continued from."
+        default=14, ge=1, le=365, description="How many days back a story may be continued from."
     )
     threshold: float = Field(
-        0.35, ge=0.0, le=1.0, description="Lowest match score that joins an earlier story."
+        default=0.35, ge=0.0, le=1.0, description="Lowest match score that joins an earlier story."
     )
     detach: list[str] = Field(
         default_factory=list,
@@ -73,7 +73,7 @@ class DailyConfig(BaseModel):
     )
 
     continuity: ContinuityConfig = Field(
-        default_factory=lambda: ContinuityConfig(), description="Stories that continue across runs."
+        default_factory=ContinuityConfig, description="Stories that continue across runs."
     )
 
     @field_validator("formats")
