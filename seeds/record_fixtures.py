@@ -56,11 +56,12 @@ def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any
     """Article text -> its hand-written brief; and (match, answer) for story fixtures."""
     by_text: dict[str, dict[str, Any]] = {}
     for fixture in FIXTURES.glob("*.json"):
-        if fixture.stem.startswith("story-"):
+        if fixture.stem.startswith(("story-", "continuation-")):
             continue
         for article in [
             *SEEDS.glob(f"{fixture.stem}.txt"),
             *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+            *SEEDS.glob(f"daily-2/{fixture.stem}.txt"),
         ]:
             by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
     stories = [
@@ -70,9 +71,34 @@ def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any
     return by_text, stories
 
 
+def _continuation(request: dict[str, Any]) -> Reply:
+    """A continuing story's answer (fixtures/continuation-*.json), its answered questions
+    given the ids the prompt's PREVIOUS block gave them."""
+    docs = articles_in(request)
+    user = request["messages"][-1]["content"]
+    ids = {q["question"]: q["id"] for q in json.loads(docs["PREVIOUS"])["open_questions"]}
+    for fixture in sorted(FIXTURES.glob("continuation-*.json")):
+        data = json.loads(fixture.read_text(encoding="utf-8"))
+        if data["_match"] in user:
+            answer = _load(fixture)
+            answer["answered_questions"] = [
+                {
+                    "question_id": ids[a["_question"]],
+                    "answer": a["answer"],
+                    "evidence": a["evidence"],
+                }
+                for a in answer["answered_questions"]
+                if a["_question"] in ids
+            ]
+            return Reply(answer)
+    raise SystemExit("no continuation fixture matches; add one to seeds/fixtures/")
+
+
 def responder(request: dict[str, Any]) -> Reply:
     by_text, stories = _answers()
     docs = articles_in(request)
+    if "briefed before" in request["messages"][0]["content"]:
+        return _continuation(request)
     if _schema_name(request) == "TimelineContent":
         text = next(iter(docs.values()), "")
         for known, answer in _kind_answers("timeline").items():
@@ -111,9 +137,19 @@ def main() -> None:
         cfg = DailyConfig(
             sources=[str(SEEDS / "daily")], out_dir=Path(tmp) / "out", date="2026-11-25"
         )
-        result = asyncio.run(run_daily(cfg, settings, store=Store(Path(tmp) / "s.db")))
+        store = Store(Path(tmp) / "s.db")
+        result = asyncio.run(run_daily(cfg, settings, store=store))
         print(
             f"recorded daily: {len(result.daily.stories)} stories, {result.daily.provenance.llm_calls} calls"
+        )
+        # Day 2 of the demo, on the same store: the Haftar story continues.
+        cfg = DailyConfig(
+            sources=[str(SEEDS / "daily-2")], out_dir=Path(tmp) / "out", date="2026-11-26"
+        )
+        result = asyncio.run(run_daily(cfg, settings, store=store))
+        print(
+            f"recorded daily day 2: {len(result.daily.stories)} stories, "
+            f"{result.daily.provenance.llm_calls} calls"
         )
 
 

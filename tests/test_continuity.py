@@ -410,3 +410,28 @@ def test_matching_on_the_pair_set(pair: dict[str, Any]) -> None:
         assert best >= threshold + 0.1, matches
     else:
         assert best <= threshold - 0.1, matches
+
+
+def test_seed_demo_day_two_offline(tmp_path: Path) -> None:
+    """The README's two commands: day 1 then day 2 of the seeds, from the recordings."""
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    for folder, day in (("daily", "2026-11-25"), ("daily-2", "2026-11-26")):
+        r = runner.invoke(
+            app,
+            ["daily", "-s", str(seeds / folder), "--replay", str(seeds / "recordings"),
+             "--out-dir", str(tmp_path), "--store", str(tmp_path / "demo.db"), "--date", day],
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    d2 = json.loads((tmp_path / "2026-11-26.json").read_text())
+    haftar, flood = _story(d2, "Haftar"), _story(d2, "Kessra")
+    link = haftar["story"]
+    assert link["continues_from"] == "2026-11-25" and flood["story"]["continues_from"] is None
+    assert [q["question"] for q in link["answered"]] == [
+        "When will the visit take place: this month or next?"
+    ]
+    assert [(s["actor"], s["before"], s["after"]) for s in link["stance_shifts"]] == [
+        ("Greece", "opposes", "mixed")
+    ]
+    assert d2["provenance"]["fixture"] is True and d2["provenance"]["replayed"] is True
+    md = (tmp_path / "2026-11-26.md").read_text()
+    assert "Not model output" in md and "Greece: opposes (2026-11-25) -> mixed (2026-11-26)" in md
