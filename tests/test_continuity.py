@@ -435,3 +435,37 @@ def test_seed_demo_day_two_offline(tmp_path: Path) -> None:
     assert d2["provenance"]["fixture"] is True and d2["provenance"]["replayed"] is True
     md = (tmp_path / "2026-11-26.md").read_text()
     assert "Not model output" in md and "Greece: opposes (2026-11-25) -> mixed (2026-11-26)" in md
+
+
+@pytest.fixture
+def store(store_target: str) -> Any:
+    from summarizer.store import Store
+
+    with Store(store_target) as s:
+        yield s
+
+
+def test_ledger_store_on_both_backends(store: Any) -> None:
+    """Asked again keeps the earliest day; answered once; a backfill moves an answer earlier;
+    a question is never answered on the day it was asked; candidates never come from later."""
+    store.add_question("q1", "st-1", "Who pays?", "2026-11-24")
+    store.add_question("q1", "st-1", "Who pays?", "2026-11-25")  # a later day: no change
+    assert store.questions("st-1")[0]["first_day"] == "2026-11-24"
+    store.answer_question("q1", "2026-11-24", answer="x", quote="y" * 12, source="s")
+    assert store.questions()[0]["answered_day"] is None  # not on the day it was asked
+    store.answer_question("q1", "2026-11-27", answer="A", quote="Q" * 12, source="s")
+    store.answer_question("q1", "2026-11-28", answer="B", quote="R" * 12, source="s")
+    assert (store.questions()[0]["answer"], store.questions()[0]["answered_day"]) == (
+        "A", "2026-11-27",
+    )  # fmt: skip
+    store.answer_question("q1", "2026-11-25", answer="C", quote="S" * 12, source="s")
+    assert store.questions()[0]["answered_day"] == "2026-11-25"  # a backfill moves it earlier
+    store.drop_question("q1", "2026-11-26", "moot")
+    assert store.questions()[0]["reason"] == "moot"
+    store.replace_story_days("2026-11-24", [("st-1", "2026-11-24", "T1", "{}")])
+    store.replace_story_days("2026-11-26", [("st-1", "2026-11-24", "T2", "{}")])
+    assert [r["day"] for r in store.story_candidates("2026-11-25", "2026-11-01")] == ["2026-11-24"]
+    assert [r["day"] for r in store.story_candidates("2026-11-27", "2026-11-01")] == ["2026-11-26"]
+    assert store.story_candidates("2026-11-25", "2026-11-25") == []  # outside the lookback
+    store.replace_story_days("2026-11-26", [])  # a rerun of the day replaces its stories
+    assert [r["day"] for r in store.story_days("st-1")] == ["2026-11-24"]
