@@ -469,3 +469,42 @@ def test_ledger_store_on_both_backends(store: Any) -> None:
     assert store.story_candidates("2026-11-25", "2026-11-25") == []  # outside the lookback
     store.replace_story_days("2026-11-26", [])  # a rerun of the day replaces its stories
     assert [r["day"] for r in store.story_days("st-1")] == ["2026-11-24"]
+
+
+def test_webhook_delivery_posts_what_changed_first(
+    tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_daily import Webhook
+
+    run_day(tmp_path, server, "2026-11-24")
+    hook = Webhook()
+    try:
+        monkeypatch.setenv("SUMMARIZER_SLACK_WEBHOOK", hook.url)
+        run_day(tmp_path, server, "2026-11-25")
+    finally:
+        hook.close()
+    first = hook.posts[0]
+    assert first["blocks"][0]["text"]["text"] == "What changed — 2026-11-25"
+    assert COST_3 in json.dumps(first)  # the answered question, with its quote
+    assert hook.posts[1]["blocks"][0]["text"]["text"] == "Daily brief — 2026-11-25"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["questions", "--status", "maybe"], "--status maybe: unknown"),
+        (["questions", "--since", "yesterday"], "--since yesterday: not a date"),
+        (["questions", "--format", "html"], "--format html: unknown; use md or json"),
+    ],
+)
+def test_ledger_command_errors(tmp_path: Path, args: list[str], says: str) -> None:
+    r = runner.invoke(app, [*args, "--store", str(tmp_path / "s.db")])
+    assert r.exit_code == 3 and says in r.output and "Traceback" not in r.output
+    assert r.stdout == ""  # no partial output
+
+
+def test_empty_ledger(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["questions", "--store", str(tmp_path / "s.db")])
+    assert r.exit_code == 0 and r.stdout == "_No questions match._\n"
+    r = runner.invoke(app, ["questions", "--store", str(tmp_path / "s.db"), "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
