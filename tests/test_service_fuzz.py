@@ -40,6 +40,8 @@ OPERATIONS = [
     "GET /healthz",
     "GET /metrics",
     "GET /v1/kinds",
+    "GET /v1/stories/{story_id}",
+    "GET /v1/questions",
 ]
 
 

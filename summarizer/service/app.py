@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request, Security
@@ -317,8 +318,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             str | None, Query(pattern=r"^st-[0-9a-f]{1,32}$", description="Only this story.")
         ] = None,
         since: Annotated[
-            str | None,
-            Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="First asked on or after."),
+            date | None, Query(description="First asked on or after (YYYY-MM-DD).")
         ] = None,
     ) -> list[LedgerQuestion]:
         """Every question the daily briefs asked, with its status and age (as
@@ -328,7 +328,9 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         from summarizer import ledger
 
         return await asyncio.to_thread(
-            lambda: ledger.questions(store, status=status, story=story, since=since)
+            lambda: ledger.questions(
+                store, status=status, story=story, since=since.isoformat() if since else None
+            )
         )
 
     def _check_kind(name: str) -> str:
