@@ -508,3 +508,26 @@ def test_empty_ledger(tmp_path: Path) -> None:
     assert r.exit_code == 0 and r.stdout == "_No questions match._\n"
     r = runner.invoke(app, ["questions", "--store", str(tmp_path / "s.db"), "-f", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout) == []
+
+
+def test_a_development_the_previous_brief_already_quoted_is_not_new() -> None:
+    from summarizer.daily.follow import _really_new
+    from summarizer.schemas import Brief, NewDevelopment
+
+    before = Brief.model_validate(
+        {**STORY_GAS_1, "sources": [], "provenance": {
+            "model": "m", "prompt_name": "p", "prompt_version": "1",
+            "created_at": "2026-11-24T00:00:00Z", "tokens_in": 0, "tokens_out": 0,
+            "llm_calls": 0, "cost_usd": 0, "replayed": False, "fixture": True,
+            "ungrounded_dropped": 0}}
+    )  # fmt: skip
+    old = NewDevelopment.model_validate(
+        {
+            "development": "Germany wanted an end.",
+            "evidence": {"quote": GERMANY_1, "source_id": "S1"},
+        }
+    )
+    new = NewDevelopment.model_validate(
+        {"development": "Germany softens.", "evidence": {"quote": GERMANY_3, "source_id": "S1"}}
+    )
+    assert _really_new([old, new], before) == [new]

@@ -122,7 +122,7 @@ def compact(earlier: Earlier, open_questions: Sequence[dict[str, Any]]) -> str:
             ],
         },
         ensure_ascii=False,
-        indent=1,
+        separators=(",", ":"),  # no indent: every space is a token paid for on every call
     )
 
 
