@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared,
+                               continuity
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -19,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import continuity
 import daily_runs
 import overhead
 import shared
@@ -33,6 +35,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
     "shared": shared.figures,
+    "continuity": continuity.figures,
 }
 
 
