@@ -376,6 +376,8 @@ def test_slack_what_changed_comes_first_and_keeps_limits(
     messages = to_slack_messages(daily)
     assert messages[0]["blocks"][0]["text"]["text"] == "What changed — 2026-11-25"
     assert "opposes (2026-11-24) -&gt; mixed (2026-11-25)" in json.dumps(messages[0])
+    story_msgs = json.dumps(messages[2:])
+    assert "Continues story " in story_msgs and "open for 1 day(s)" in story_msgs
     # A long "What changed": hundreds of developments still fit Slack's limits.
     story = daily.stories[0]
     assert story.story is not None

@@ -170,6 +170,10 @@ def _summary_part(b: Brief, label: str, title_block: Block) -> _Part:
         part.add(context(FIXTURE_NOTICE))
     elif p.replayed:
         part.add(context(REPLAY_NOTICE))
+    from summarizer.render.markdown import story_line
+
+    if line := story_line(b):
+        part.add(context(_clip_escaped(_flat(line), MAX_CONTEXT_CHARS)))
     part.lines([escape(b.summary.strip())])
     if b.key_points:
         part.lines(["*Key points*", *(f"• {escape(_flat(k))}" for k in b.key_points)])
@@ -196,7 +200,20 @@ def _detail_parts(b: Brief, prefix: str = "") -> list[_Part]:
             ]
             dis.add(section(_clip("\n".join(lines), MAX_SECTION_CHARS)))
         parts.append(dis)
-    if b.open_questions:
+    if b.story is not None:
+        from summarizer.ledger import age
+
+        if b.story.open_questions:
+            oq = _Part(f"{prefix}Open questions")
+            oq.lines(
+                [f"*{prefix}Open questions*"]
+                + [
+                    f"• {escape(_flat(q.question))} ({escape(age(q))})"
+                    for q in b.story.open_questions
+                ]
+            )
+            parts.append(oq)
+    elif b.open_questions:
         oq = _Part(f"{prefix}Open questions")
         oq.lines([f"*{prefix}Open questions*"])
         for q in b.open_questions:
