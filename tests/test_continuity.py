@@ -116,6 +116,7 @@ class Model:
 
     def __init__(self) -> None:
         self.invent = False
+        self.drop = False
 
     def continuation(self, docs: dict[str, str]) -> dict[str, Any]:
         notes = {k: json.loads(v) for k, v in docs.items() if k != "PREVIOUS"}
@@ -132,6 +133,14 @@ class Model:
         devs = [
             {"development": r["position"], "evidence": r["evidence"][0]} for r in first["stances"]
         ]
+        if self.drop:
+            return {
+                **first, "open_questions": [], "new_developments": devs,
+                "dropped_questions": [
+                    {"question_id": qid[Q_EXTEND], "reason": "The cap's length is settled."},
+                    {"question_id": "Q99", "reason": "No such question: ignored."},
+                ],
+            }  # fmt: skip
         return {
             **first,
             # A near-duplicate of the open question about extension: not added again.
@@ -533,3 +542,21 @@ def test_a_development_the_previous_brief_already_quoted_is_not_new() -> None:
         {"development": "Germany softens.", "evidence": {"quote": GERMANY_3, "source_id": "S1"}}
     )
     assert _really_new([old, new], before) == [new]
+
+
+def test_a_dropped_question_leaves_the_open_list_with_its_reason(
+    tmp_path: Path, server: FakeOpenAI, model: Model
+) -> None:
+    model.drop = True
+    run_day(tmp_path, server, "2026-11-24")
+    d2, md2 = run_day(tmp_path, server, "2026-11-25")
+    link = _story(d2, "Germany")["story"]
+    assert [(q["question"], q["reason"]) for q in link["dropped"]] == [
+        (Q_EXTEND, "The cap's length is settled.")
+    ]
+    assert [q["question"] for q in link["open_questions"]] == [Q_COST]
+    assert f"Dropped: {Q_EXTEND} — The cap's length is settled." in md2
+    r = runner.invoke(
+        app, ["questions", "--store", str(tmp_path / "s.db"), "--status", "dropped", "-f", "json"]
+    )
+    assert [q["question"] for q in json.loads(r.stdout)] == [Q_EXTEND]
