@@ -117,6 +117,7 @@ class Model:
     def __init__(self) -> None:
         self.invent = False
         self.drop = False
+        self.broken = False
 
     def continuation(self, docs: dict[str, str]) -> dict[str, Any]:
         notes = {k: json.loads(v) for k, v in docs.items() if k != "PREVIOUS"}
@@ -153,7 +154,7 @@ class Model:
         docs = articles_in(request)
         system = request["messages"][0]["content"]
         if "briefed before" in system:
-            return Reply(self.continuation(docs))
+            return Reply("not json {") if self.broken else Reply(self.continuation(docs))
         if "notes extracted" in system:
             return Reply(STORY_GAS_1)
         text = next(iter(docs.values()))
@@ -560,3 +561,28 @@ def test_a_dropped_question_leaves_the_open_list_with_its_reason(
         app, ["questions", "--store", str(tmp_path / "s.db"), "--status", "dropped", "-f", "json"]
     )
     assert [q["question"] for q in json.loads(r.stdout)] == [Q_EXTEND]
+
+
+def test_a_failed_continuation_still_continues_and_says_why(
+    tmp_path: Path, server: FakeOpenAI, model: Model
+) -> None:
+    d1, _ = run_day(tmp_path, server, "2026-11-24")
+    model.broken = True
+    src = tmp_path / "src-2026-11-25"
+    src.mkdir()
+    for name, text in DAYS["2026-11-25"].items():
+        (src / name).write_text(text)
+    r = runner.invoke(
+        app,
+        ["daily", "-s", str(src), "--out-dir", str(tmp_path / "out"), "--store",
+         str(tmp_path / "s.db"), "--base-url", server.base_url, "--date", "2026-11-25"],
+    )  # fmt: skip
+    assert r.exit_code == 9, r.output  # partial: listed under "Not included"
+    d2 = json.loads((tmp_path / "out" / "2026-11-25.json").read_text())
+    link = _story(d2, "Germany")["story"]
+    assert link["story_id"] == _story(d1, "gas")["story"]["story_id"]
+    assert link["new_developments"] == [] and link["answered"] == []
+    assert link["note"].startswith("What changed could not be made")
+    assert [q["question"] for q in link["open_questions"]] == [Q_EXTEND, Q_COST]
+    assert len(link["stance_shifts"]) == 1  # computed from the store, not by the model
+    assert any(f["source"] == f"story {link['story_id']}" for f in d2["failures"])

@@ -390,7 +390,15 @@ async def _reduce(
                     items, settings, llm=llm, copies=extra, kind=follow.KIND, context=plan.context
                 )
             except SummarizerError as exc:
-                plan.note = f"what changed could not be made ({exc}); briefed as a new day"
+                # The story still continues (same id, ledger, shifts), without what is new.
+                assert plan.earlier is not None
+                plan.note = f"What changed could not be made: {exc}"
+                failures.append(
+                    SourceFailure(
+                        source=f"story {plan.earlier.story_id}",
+                        error=f"what changed not made: {exc}",
+                    )
+                )
                 return None
             await asyncio.to_thread(store.put_extraction, sha, ckey, output.model_dump_json())
         brief, plan.extras = follow.as_brief(output)
