@@ -23,20 +23,28 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from summarizer import continuity, grounding, prompting
 from summarizer.daily.config import ContinuityConfig
+from summarizer.errors import SummarizerError
+from summarizer.kinds import registry_for
 from summarizer.schemas import (
     Brief,
     ContinuationContent,
     LedgerQuestion,
     NewDevelopment,
+    SourceFailure,
     StoryLink,
 )
 from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from summarizer.config import Settings
+    from summarizer.ingest import Document
+    from summarizer.llm.client import LLM
 
 KIND = "continuation"
 
@@ -166,6 +174,40 @@ def plan(
             "previous_day": e.day,
         }
     return plans
+
+
+async def synthesize_continuing(
+    items: Sequence[tuple[Document, Brief]], copies: Sequence[tuple[Document, int]], p: Plan,
+    settings: Settings, store: Store, llm: LLM, key: str, failures: list[SourceFailure],
+) -> Brief | None:  # fmt: skip
+    """A continuing story's brief, with `p.extras` set to what changed; from the cache when
+    the same articles met the same previous brief (a rerun). None when the call failed:
+    the story still continues (its id, ledger and shifts), the brief and failures say why."""
+    import asyncio
+
+    from summarizer.pipeline import synthesize
+
+    assert p.earlier is not None
+    sha = cache_sha([d.sha256 for d, _ in items], p)
+    cached = await asyncio.to_thread(store.get_extraction, sha, key)
+    if cached is not None:
+        output = registry_for(settings).get(KIND).output_model.model_validate_json(cached)
+    else:
+        try:
+            output = await synthesize(
+                items, settings, llm=llm, copies=copies, kind=KIND, context=p.context
+            )
+        except SummarizerError as exc:
+            p.note = f"What changed could not be made: {exc}"
+            failures.append(
+                SourceFailure(
+                    source=f"story {p.earlier.story_id}", error=f"what changed not made: {exc}"
+                )
+            )
+            return None
+        await asyncio.to_thread(store.put_extraction, sha, key, output.model_dump_json())
+    brief, p.extras = as_brief(output)
+    return brief
 
 
 def cache_sha(doc_shas: Sequence[str], p: Plan) -> str:

@@ -366,7 +366,6 @@ async def _reduce(
 
     groups = stories.group_stories([story_text(b) for _, b in briefs])
     # Stories that continue an earlier run's (daily/follow.py): decided before synthesis.
-    tracked = day is not None and cfg is not None
     plans = (
         await asyncio.to_thread(
             follow.plan, store, [[briefs[i][1] for i in g] for g in groups], day, cfg.continuity
@@ -375,40 +374,13 @@ async def _reduce(
         else [follow.Plan() for _ in groups]
     )
 
-    async def continued(
-        items: list[tuple[Document, Brief]], extra: list[tuple[Document, int]], plan: follow.Plan
-    ) -> Brief | None:
-        ckey = cache_key(settings, follow.KIND)
-        sha = follow.cache_sha([d.sha256 for d, _ in items], plan)
-        cached = await asyncio.to_thread(store.get_extraction, sha, ckey)
-        registry = registry_for(settings)
-        if cached is not None:
-            output = registry.get(follow.KIND).output_model.model_validate_json(cached)
-        else:
-            try:
-                output = await synthesize(
-                    items, settings, llm=llm, copies=extra, kind=follow.KIND, context=plan.context
-                )
-            except SummarizerError as exc:
-                # The story still continues (same id, ledger, shifts), without what is new.
-                assert plan.earlier is not None
-                plan.note = f"What changed could not be made: {exc}"
-                failures.append(
-                    SourceFailure(
-                        source=f"story {plan.earlier.story_id}",
-                        error=f"what changed not made: {exc}",
-                    )
-                )
-                return None
-            await asyncio.to_thread(store.put_extraction, sha, ckey, output.model_dump_json())
-        brief, plan.extras = follow.as_brief(output)
-        return brief
-
     async def one(group: list[int], plan: follow.Plan) -> list[tuple[Brief, follow.Plan]]:
         items = [briefs[i] for i in group]
         extra = [(c, n) for n, (d, _) in enumerate(items) for c in copies.get(d.sha256, [])]
         if plan.earlier is not None:
-            made = await continued(items, extra, plan)
+            made = await follow.synthesize_continuing(
+                items, extra, plan, settings, store, llm, cache_key(settings, follow.KIND), failures
+            )
             if made is not None:
                 return [(made, plan)]
         if len(items) == 1:
@@ -436,9 +408,8 @@ async def _reduce(
         out += part
     # Biggest stories first: more outlets covering it means it matters more today.
     out.sort(key=lambda bp: -len(bp[0].sources))
-    if not tracked:
+    if day is None:
         return [b for b, _ in out]
-    assert day is not None
     return await asyncio.to_thread(follow.record, store, day, out)
 
 
