@@ -249,6 +249,17 @@ def test_three_days_continue_answer_shift_gap_and_rerun(tmp_path: Path, server: 
     )  # fmt: skip
     assert [(q["question"], q["age_days"]) for q in link3["open_questions"]] == [(Q_EXTEND, 3)]
 
+    # The continuation calls: the previous brief is fenced data, the old articles are never
+    # sent again, and the system message is the same every day (a cacheable prefix).
+    sent = [r for r in server.requests if "briefed before" in r["messages"][0]["content"]]
+    assert len(sent) == 2
+    assert len({r["messages"][0]["content"] for r in sent}) == 1
+    for r in sent:
+        assert "id=PREVIOUS>>>" in r["messages"][1]["content"]
+        assert "Dutch hub" not in json.dumps(r)  # day 1's article text
+    assert "2026-11-24" in articles_in(sent[0])["PREVIOUS"]
+    assert "2026-11-25" in articles_in(sent[1])["PREVIOUS"]  # the last brief, across the gap
+
     # The ledger commands.
     store = str(tmp_path / "s.db")
     r = runner.invoke(app, ["questions", "--store", store, "--format", "json"])
