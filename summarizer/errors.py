@@ -1,6 +1,7 @@
 """Every error summarizer raises on purpose, and the exit code the CLI gives it.
 
     SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
+    ├── GateFailed                   (exit 14) `summarizer eval`: a metric fell below its --min floor
     ├── UserError                              the user can fix it
     │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
     │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
@@ -79,6 +80,13 @@ class ModelOutputError(RunError):
 
 class GroundingError(ModelOutputError):
     exit_code = 8
+
+
+class GateFailed(SummarizerError):
+    """`summarizer eval --min METRIC=VALUE`: the run worked, but a metric is under its floor
+    (or was not measured). Its own code, so CI can tell a quality regression from a crash."""
+
+    exit_code = 14
 
 
 EXIT_OK = 0

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from summarizer.eval.gold import GoldFile
 from summarizer.schemas import SCHEMA_VERSION, Brief, BriefContent, DailyBrief
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "brief": Brief,
     "brief-content": BriefContent,
     "daily-brief": DailyBrief,
+    "gold": GoldFile,
 }
 
 
