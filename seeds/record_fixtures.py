@@ -19,6 +19,8 @@ from typing import Any
 
 from summarizer.config import load_settings
 from summarizer.daily import DailyConfig, run_daily
+from summarizer.eval import Variant, load_gold_set, run_variant
+from summarizer.eval.run import check_kind
 from summarizer.ingest import read_path
 from summarizer.pipeline import brief_documents
 from summarizer.store import Store
@@ -26,6 +28,11 @@ from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, gro
 
 SEEDS = Path(__file__).resolve().parent
 FIXTURES = SEEDS / "fixtures"
+# The gold set's answers: `NAME.json` answers seeds/gold/articles/NAME.txt; a file with a
+# `_match` answers the chunk of a long article that contains that text, and `story-*.json`
+# the merge of its chunks (the story prompt), as for the daily seeds.
+GOLD_FIXTURES = FIXTURES / "gold"
+GOLD = SEEDS / "gold"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -33,8 +40,11 @@ def _load(path: Path) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
-    """Article text -> its hand-written brief; and (match, answer) for story fixtures."""
+def _answers() -> tuple[
+    dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]
+]:
+    """Article text -> its hand-written brief; (match, answer) for story fixtures; and
+    (match, answer) for chunks of a long article."""
     by_text: dict[str, dict[str, Any]] = {}
     for fixture in FIXTURES.glob("*.json"):
         if fixture.stem.startswith("story-"):
@@ -46,13 +56,23 @@ def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any
             by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
     stories = [
         (json.loads(f.read_text(encoding="utf-8"))["_match"], _load(f))
-        for f in FIXTURES.glob("story-*.json")
+        for f in sorted([*FIXTURES.glob("story-*.json"), *GOLD_FIXTURES.glob("story-*.json")])
     ]
-    return by_text, stories
+    chunks: list[tuple[str, dict[str, Any]]] = []
+    for fixture in sorted(GOLD_FIXTURES.glob("*.json")):
+        if fixture.stem.startswith("story-"):
+            continue
+        match = json.loads(fixture.read_text(encoding="utf-8")).get("_match")
+        if match:
+            chunks.append((match, _load(fixture)))
+        else:
+            article = GOLD / "articles" / f"{fixture.stem}.txt"
+            by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
+    return by_text, stories, chunks
 
 
 def responder(request: dict[str, Any]) -> Reply:
-    by_text, stories = _answers()
+    by_text, stories, chunks = _answers()
     docs = articles_in(request)
     system = request["messages"][0]["content"]
     if "notes extracted from" in system:
@@ -65,6 +85,9 @@ def responder(request: dict[str, Any]) -> Reply:
     # The same article, copied into daily/, has the same text: it needs one answer.
     for known, answer in by_text.items():
         if known.strip() == text.strip():
+            return Reply(answer)
+    for match, answer in chunks:
+        if match in text:
             return Reply(answer)
     return grounded_brief(request)
 
@@ -86,6 +109,11 @@ def main() -> None:
         print(
             f"recorded daily: {len(result.daily.stories)} stories, {result.daily.provenance.llm_calls} calls"
         )
+        # The gold set, through the eval's own path, so `summarizer eval seeds/gold
+        # --replay seeds/recordings` finds every request it makes.
+        cases = load_gold_set(GOLD, max_bytes=settings.max_input_bytes, check_kind=check_kind)
+        scored = asyncio.run(run_variant(cases, settings, Variant()))
+        print(f"recorded gold set: {len(cases)} articles, {scored.counts.calls} calls")
 
 
 if __name__ == "__main__":
