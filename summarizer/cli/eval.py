@@ -90,7 +90,7 @@ def eval_(
         )  # fmt: skip
         base = options.settings_from_flags(config, strict=strict, **flags)
         for kind in kinds or []:
-            check_kind(kind, "--kind")
+            check_kind(kind, "--kind", ConfigError)
         # Every gold file and article is read and checked before the first model call.
         cases = load_gold_set(
             gold_dir,

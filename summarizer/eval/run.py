@@ -34,11 +34,10 @@ from summarizer.pricing import cost_usd
 KINDS: tuple[str, ...] = ("brief",)
 
 
-def check_kind(kind: str, where: str) -> None:
+def check_kind(kind: str, where: str, error: type[InputError | ConfigError] = InputError) -> None:
+    """Refuse a kind the eval cannot make: InputError for a gold file's, ConfigError for --kind."""
     if kind not in KINDS:
-        raise InputError(
-            f"{where}: kind {kind!r} cannot be evaluated; known kinds: {', '.join(KINDS)}"
-        )
+        raise error(f"{where}: kind {kind!r} cannot be evaluated; known kinds: {', '.join(KINDS)}")
 
 
 async def make_brief(doc: Document, settings: Settings, kind: str, llm: LLM) -> dict[str, Any]:
