@@ -127,7 +127,7 @@ def test_compare_two_models_side_by_side(gold_dir: Path, tmp_path: Path) -> None
     assert (w["quote_verbatim"], w["quote_attribution"]) == (1.0, 1.0)
     assert g["calls"] == 2 and g["tokens_in"] > 0 and g["cost_usd"] is None  # no price known
     diff = data["differences"][0]
-    assert diff["variant"].startswith("model=weak") and diff["baseline"].startswith("model=good")
+    assert (diff["variant"], diff["baseline"]) == ("model=weak", "model=good")
     assert diff["overall"]["stance_recall"] == -0.2 and diff["overall"]["questions"] == 0
     strike = weak["articles"][1]
     assert strike["missed_actors"] == ["Elena Costa"] and strike["missed_topics"] == [
@@ -145,7 +145,8 @@ def test_gate_below_floor_exits_14_after_writing_scores(gold_dir: Path, tmp_path
             "--min", "stance_recall=0.9", "--min", "quote_verbatim=1",
         )  # fmt: skip
     assert r.exit_code == 14, r.output
-    assert "stance_recall 0.8 < 0.9" in r.stderr and "quote_verbatim" not in r.stderr
+    assert "stance_recall 0.8 < 0.9 (model=weak prompt=brief kind=gold)" in r.stderr
+    assert "quote_verbatim" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     gates = json.loads(out.read_text(encoding="utf-8"))["gates"]
     assert [(g["metric"], g["passed"]) for g in gates] == [

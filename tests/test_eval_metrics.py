@@ -264,7 +264,8 @@ def write(path: Path, data: object) -> Path:
         ({"text": "An article.", "stance": []}, "stance"),  # misspelt key
         ({"article": "missing.txt"}, "missing.txt: no such file"),
         ({"text": "   "}, "is empty"),
-        ({"text": "An article.", "kind": "timeline"}, "kind 'timeline'"),
+        ({"text": "An article.", "kind": "poem"}, "kind 'poem'"),
+        ({"text": "An article. " * 2000}, "over the 10,000-byte limit"),
     ],
 )  # fmt: skip
 def test_bad_gold_files_are_refused_by_name(tmp_path: Path, content: object, says: str) -> None:
@@ -286,6 +287,22 @@ def test_gold_directory_problems(tmp_path: Path) -> None:
     write(tmp_path / "g.json", {"article": "articles/a.txt"})
     with pytest.raises(InputError, match=r"g\.json: its article .*not UTF-8"):
         load_gold_set(tmp_path, max_bytes=10_000)
+    (tmp_path / "g.json").write_bytes(b'\xff{"text": "x"}')
+    with pytest.raises(InputError, match=r"g\.json: is not UTF-8"):
+        load_gold_set(tmp_path, max_bytes=10_000)
+
+
+def test_gold_schema_is_exported_with_the_others() -> None:
+    from summarizer.schema_export import SCHEMAS, schema_json
+
+    assert "gold" in SCHEMAS
+    schema = json.loads(schema_json("gold"))
+    assert schema["additionalProperties"] is False
+    stance = schema["$defs"]["GoldStance"]
+    assert stance["required"] == ["actor", "issue", "stance"]
+    for model in [schema, *schema["$defs"].values()]:
+        for name, spec in model.get("properties", {}).items():
+            assert spec.get("description") or "$ref" in spec, name
 
 
 def test_gold_set_in_the_repository_loads() -> None:

@@ -77,7 +77,7 @@ def eval_(
         from summarizer.errors import ConfigError, GateFailed
         from summarizer.eval import load_gold_set, parse_gate, run_variant, variants
         from summarizer.eval.report import render_text, to_json
-        from summarizer.eval.run import check_gates, check_kind
+        from summarizer.eval.run import check_gates, check_kind, labels
 
         if not 0 < threshold <= 1:
             raise ConfigError(f"--threshold {threshold:g}: give a number above 0 and at most 1")
@@ -108,9 +108,10 @@ def eval_(
 
         for s in settings:
             prompting.get_prompt(s.prompt)  # an unknown --prompt fails here, not mid-run
+        names = labels(list(zip(runs, settings, strict=True)))
         results = [
-            asyncio.run(run_variant(cases, s, v, threshold=threshold))
-            for v, s in zip(runs, settings, strict=True)
+            asyncio.run(run_variant(cases, s, v, threshold=threshold, label=name))
+            for v, s, name in zip(runs, settings, names, strict=True)
         ]
         checked = check_gates(results, gates)
         if output is not None:

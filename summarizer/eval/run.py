@@ -54,14 +54,24 @@ class Variant:
     model: str | None = None  # None: the settings' model
     kind: str | None = None  # None: each gold file's own kind
 
+    def parts(self, settings: Settings) -> dict[str, str]:
+        return {
+            "model": self.model or settings.model,
+            "prompt": self.prompt or settings.prompt,
+            "kind": self.kind or "gold",
+        }
+
     def label(self, settings: Settings) -> str:
-        return " ".join(
-            [
-                f"model={self.model or settings.model}",
-                f"prompt={self.prompt or settings.prompt}",
-                f"kind={self.kind or 'gold'}",
-            ]
-        )
+        return " ".join(f"{k}={v}" for k, v in self.parts(settings).items())
+
+
+def labels(runs: Sequence[tuple[Variant, Settings]]) -> list[str]:
+    """What tells the variants apart (`model=gpt-4.1-mini`), or the whole label for one."""
+    parts = [v.parts(s) for v, s in runs]
+    varying = [k for k in ("model", "prompt", "kind") if len({p[k] for p in parts}) > 1]
+    if not varying:
+        return [" ".join(f"{k}={v}" for k, v in p.items()) for p in parts]
+    return [" ".join(f"{k}={p[k]}" for k in varying) for p in parts]
 
 
 def variants(prompts: Sequence[str], models: Sequence[str], kinds: Sequence[str]) -> list[Variant]:
