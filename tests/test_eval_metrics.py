@@ -235,6 +235,21 @@ def test_events_match_on_date_and_what() -> None:
     assert [(m.gold, m.predicted) for m in metrics.match_events(gold, pred)] == [(0, 0)]
     c = score_brief({"events": gold}, {**brief(), "events": pred}, {}).counts
     assert compute(c)["event_f1"] == 0.5
+    # The timeline kind's field name for `what`, and its quotes, are read as well.
+    timeline = {
+        "events": [
+            {
+                "date": "Nov. 27, 2019",
+                "what_happened": "The maritime deal was signed.",
+                "evidence": {"quote": "signed the maritime deal", "source_id": "S1"},
+            }
+        ]
+    }
+    c = score_brief(
+        {"events": gold}, timeline, {"S1": "Both sides signed the maritime deal."}
+    ).counts
+    assert (c.matched_events, c.predicted_events, c.gold_events) == (1, 1, 2)
+    assert (c.quotes, c.quotes_verbatim) == (1, 1)
     assert metrics.match_events([], pred) == [] and metrics.match_events(gold, []) == []
 
 

@@ -202,7 +202,11 @@ def score_brief(
     score.missed_topics = [t for t, ok in zip(topics, covered, strict=True) if not ok]
 
     gold_events = _rows(gold.get("events"))
-    pred_events = _rows(brief.get("events"))
+    # The timeline kind calls it `what_happened`; the gold format, `what`.
+    pred_events = [
+        {"date": e.get("date", ""), "what": e.get("what", e.get("what_happened", ""))}
+        for e in _rows(brief.get("events"))
+    ]
     c.gold_events, c.predicted_events = len(gold_events), len(pred_events)
     c.matched_events = len(metrics.match_events(gold_events, pred_events, threshold))
 
