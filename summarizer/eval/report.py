@@ -170,4 +170,5 @@ def render_text(
         "'-' = not measured (nothing to divide by)",
         soft_wrap=True,
     )
-    return buf.getvalue()
+    # rich pads titles to the table's width; trailing blanks only make diffs noisy.
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
