@@ -26,16 +26,28 @@ def eval_(
     ] = None,
     prompts: Annotated[
         list[str] | None,
-        typer.Option("--prompt", help="Prompt template; repeat to compare.", show_default=False),
+        typer.Option(
+            "--prompt",
+            metavar="NAME",
+            help="Prompt template; repeat to compare.",
+            show_default=False,
+        ),
     ] = None,
     models: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Model name; repeat to compare.", show_default=False),
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="NAME",
+            help="Model name; repeat to compare.",
+            show_default=False,
+        ),
     ] = None,
     kinds: Annotated[
         list[str] | None,
         typer.Option(
             "--kind",
+            metavar="KIND",
             help="Make this kind instead of each gold file's; repeat to compare.",
             show_default=False,
         ),
@@ -44,7 +56,8 @@ def eval_(
         list[str] | None,
         typer.Option(
             "--min",
-            help="METRIC=VALUE: exit 14 when the overall metric is below it (repeatable).",
+            metavar="METRIC=VALUE",
+            help="Exit 14 when the overall metric is below it (repeatable).",
             show_default=False,
         ),
     ] = None,
