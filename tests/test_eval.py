@@ -197,6 +197,8 @@ def test_bad_input_costs_nothing_and_writes_nothing(gold_dir: Path, tmp_path: Pa
         assert r.exit_code == 3 and "--kind" in r.stderr and "poem" in r.stderr
         r = run(str(gold_dir), "--base-url", server.base_url, "--min", "f1=2", "-o", str(out))
         assert r.exit_code == 3 and "--min f1=2" in r.stderr
+        r = run(str(gold_dir), "--base-url", server.base_url, "--threshold", "0", "-o", str(out))
+        assert r.exit_code == 3 and "--threshold 0" in r.stderr
         r = run(str(tmp_path / "empty-nothing"), "--base-url", server.base_url, "-o", str(out))
         assert r.exit_code == 4
         assert server.requests == []
