@@ -20,7 +20,7 @@ from typing import Any
 from summarizer.config import load_settings
 from summarizer.daily import DailyConfig, run_daily
 from summarizer.eval import Variant, load_gold_set, run_variant
-from summarizer.eval.run import check_kind
+from summarizer.eval.run import kind_checker
 from summarizer.ingest import read_path
 from summarizer.pipeline import brief_documents
 from summarizer.store import Store
@@ -38,6 +38,26 @@ GOLD = SEEDS / "gold"
 def _load(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _kind_answers(kind: str) -> dict[str, dict[str, Any]]:
+    """Article text -> its hand-written output of another kind (fixtures/KIND/NAME.json)."""
+    found: dict[str, dict[str, Any]] = {}
+    for fixture in (FIXTURES / kind).glob("*.json"):
+        for article in [
+            *SEEDS.glob(f"{fixture.stem}.txt"),
+            *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+            *GOLD.glob(f"articles/{fixture.stem}.txt"),
+        ]:
+            found[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
+    return found
+
+
+def _schema_name(request: dict[str, Any]) -> str:
+    """The response model's name: the tool's (tools mode) or the JSON schema's."""
+    if request.get("tools"):
+        return str(request["tools"][0]["function"]["name"])
+    return str(request.get("response_format", {}).get("json_schema", {}).get("name", ""))
 
 
 def _answers() -> tuple[
@@ -74,8 +94,14 @@ def _answers() -> tuple[
 def responder(request: dict[str, Any]) -> Reply:
     by_text, stories, chunks = _answers()
     docs = articles_in(request)
+    if _schema_name(request) == "TimelineContent":
+        text = next(iter(docs.values()), "")
+        for known, answer in _kind_answers("timeline").items():
+            if known.strip() == text.strip():
+                return Reply(answer)
+        raise SystemExit("no timeline fixture for an article; add one to seeds/fixtures/timeline/")
     system = request["messages"][0]["content"]
-    if "notes extracted from" in system:
+    if "notes extracted" in system:
         user = request["messages"][-1]["content"]
         for match, answer in stories:
             if match in user:
@@ -102,6 +128,12 @@ def main() -> None:
             doc = read_path(str(article), max_bytes=settings.max_input_bytes)
             asyncio.run(brief_documents([doc], settings))
             print(f"recorded brief {article.name}")
+        for fixture in sorted((FIXTURES / "timeline").glob("*.json")):
+            if not (SEEDS / f"{fixture.stem}.txt").exists():
+                continue  # a gold article's: recorded with the gold set below
+            doc = read_path(str(SEEDS / f"{fixture.stem}.txt"), max_bytes=settings.max_input_bytes)
+            asyncio.run(brief_documents([doc], settings, kind="timeline"))
+            print(f"recorded timeline {fixture.stem}.txt")
         cfg = DailyConfig(
             sources=[str(SEEDS / "daily")], out_dir=Path(tmp) / "out", date="2026-11-25"
         )
@@ -111,7 +143,9 @@ def main() -> None:
         )
         # The gold set, through the eval's own path, so `summarizer eval seeds/gold
         # --replay seeds/recordings` finds every request it makes.
-        cases = load_gold_set(GOLD, max_bytes=settings.max_input_bytes, check_kind=check_kind)
+        cases = load_gold_set(
+            GOLD, max_bytes=settings.max_input_bytes, check_kind=kind_checker(settings)
+        )
         scored = asyncio.run(run_variant(cases, settings, Variant()))
         print(f"recorded gold set: {len(cases)} articles, {scored.counts.calls} calls")
 

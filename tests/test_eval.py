@@ -226,6 +226,9 @@ def test_offline_gold_set_scores_below_one_on_every_metric(tmp_path: Path) -> No
     assert by_file["carrow-election"]["calls"] == 3  # two chunks and their merge
     assert by_file["pesca-cuotas"]["stance_f1"] == 1.0  # accents differ, actors still match
     assert all(a["defects"] == [] for a in data["articles"])
+    # The timeline: 4 of 6 events (one misdated, one left out, one extra).
+    assert by_file["arenas-treaty"]["kind"] == "timeline"
+    assert (overall["event_precision"], overall["event_recall"]) == (0.6667, 0.6667)
 
 
 def readme_eval_commands() -> list[str]:
@@ -252,3 +255,91 @@ def test_readme_eval_examples_run_offline_in_a_real_process(tmp_path: Path) -> N
         )  # fmt: skip
         assert r.returncode == expected, (command, r.stderr)
         assert re.search(r"overall\s", r.stdout), r.stdout
+
+
+TIMELINE_TEXT = (
+    "The maritime deal was signed on 27 November 2019 in Istanbul.\n\n"
+    "The parliament in Tobruk will vote on it in March 2026, officials said. "
+    "Talks on a visit resumed last week."
+)
+
+
+def timeline_model(request: dict[str, Any]) -> Reply:
+    """A timeline that finds the signing (dated differently), misdates the vote, and adds
+    an event the gold file does not have."""
+    assert request["tools"][0]["function"]["name"] == "TimelineContent"
+
+    def event(date: str, what: str, quote: str) -> dict[str, Any]:
+        return {
+            "date": date,
+            "what_happened": what,
+            "evidence": {"quote": quote, "source_id": "S1"},
+        }
+
+    return Reply(
+        {
+            "title": "t",
+            "events": [
+                event("Nov. 27, 2019", "The maritime deal was signed in Istanbul.",
+                      "The maritime deal was signed on 27 November 2019 in Istanbul."),
+                event("2026", "Parliament votes on the deal.",
+                      "The parliament in Tobruk will vote on it in March 2026"),
+                event("last week", "Talks on a visit resumed.", "Talks on a visit resumed last week."),
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_timeline_kind_is_scored_on_events(tmp_path: Path) -> None:
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    data = {
+        "text": TIMELINE_TEXT,
+        "kind": "timeline",
+        "events": [
+            {"date": "2019-11-27", "what": "maritime deal signed"},
+            {"date": "March 2026", "what": "parliament vote"},
+        ],
+    }
+    (gold / "deal.json").write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "scores.json"
+    with FakeOpenAI(timeline_model) as server:
+        r = run(str(gold), "--base-url", server.base_url, "-o", str(out))
+    assert r.exit_code == 0, r.output
+    overall = json.loads(out.read_text(encoding="utf-8"))["overall"]
+    # 1 of 3 predicted events matches 1 of 2 gold events: P 1/3, R 1/2, F1 2/5.
+    assert (overall["event_precision"], overall["event_recall"], overall["event_f1"]) == (
+        0.3333, 0.5, 0.4,
+    )  # fmt: skip
+    assert overall["quote_verbatim"] == 1.0 and overall["stance_f1"] is None
+    assert "evF1" in r.stdout
+
+
+def test_compare_two_prompts(gold_dir: Path, tmp_path: Path) -> None:
+    builtin = (ROOT / "prompts" / "brief.j2").read_text(encoding="utf-8")
+    terse = builtin.replace("{% block system %}\n", "{% block system %}\nHouse style: terse.\n", 1)
+    assert terse != builtin
+    (tmp_path / "terse.j2").write_text(terse.replace("version: ", "version: 9"), encoding="utf-8")
+    folder = tmp_path / "house"
+    folder.mkdir()
+    (folder / "brief.j2").write_text(builtin, encoding="utf-8")
+
+    def model(request: dict[str, Any]) -> Reply:
+        terse = "House style: terse." in request["messages"][0]["content"]
+        return scripted_model({**request, "model": "weak" if terse else "good"})
+
+    out = tmp_path / "scores.json"
+    with FakeOpenAI(model) as server:
+        r = run(
+            str(gold_dir), "--base-url", server.base_url, "-o", str(out),
+            "--prompt", str(folder), "--prompt", str(tmp_path / "terse.j2"),
+        )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [v["variant"] for v in data["variants"]] == [
+        f"prompt={folder}", f"prompt={tmp_path / 'terse.j2'}",
+    ]  # fmt: skip
+    assert data["differences"][0]["overall"]["stance_recall"] == -0.2
+    with FakeOpenAI(model) as server:
+        bad = run(str(gold_dir), "--base-url", server.base_url, "--prompt", str(tmp_path / "no.j2"))
+        assert bad.exit_code == 3 and "no.j2" in bad.stderr and server.requests == []

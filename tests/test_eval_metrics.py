@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from summarizer.config import load_settings
 from summarizer.errors import ConfigError, InputError
 from summarizer.eval import metrics
 from summarizer.eval.gold import load_gold_set
-from summarizer.eval.run import check_kind, parse_gate
+from summarizer.eval.run import kind_checker, parse_gate
 from summarizer.eval.score import Counts, compute, failed, score_brief, total
 
 
@@ -280,6 +281,7 @@ def write(path: Path, data: object) -> Path:
         ({"article": "missing.txt"}, "missing.txt: no such file"),
         ({"text": "   "}, "is empty"),
         ({"text": "An article.", "kind": "poem"}, "kind 'poem'"),
+        ({"text": "An article.", "kind": "story"}, "kind 'story' cannot be evaluated"),
         ({"text": "An article. " * 2000}, "over the 10,000-byte limit"),
     ],
 )  # fmt: skip
@@ -287,7 +289,7 @@ def test_bad_gold_files_are_refused_by_name(tmp_path: Path, content: object, say
     write(tmp_path / "a-good.json", {"text": "A fine article about a vote."})
     bad = write(tmp_path / "b-bad.json", content)
     with pytest.raises(InputError) as err:
-        load_gold_set(tmp_path, max_bytes=10_000, check_kind=check_kind)
+        load_gold_set(tmp_path, max_bytes=10_000, check_kind=kind_checker(load_settings()))
     message = str(err.value)
     assert message.startswith(str(bad)) and says in message and "\n" not in message
 
@@ -322,7 +324,7 @@ def test_gold_schema_is_exported_with_the_others() -> None:
 
 def test_gold_set_in_the_repository_loads() -> None:
     root = Path(__file__).resolve().parent.parent / "seeds" / "gold"
-    cases = load_gold_set(root, max_bytes=2_000_000, check_kind=check_kind)
+    cases = load_gold_set(root, max_bytes=2_000_000, check_kind=kind_checker(load_settings()))
     assert len(cases) >= 8
     assert all("not real reporting" in (c.gold.note or "") for c in cases)
     assert all("not real reporting" in c.document.text or "no es información real" in c.document.text for c in cases)  # fmt: skip

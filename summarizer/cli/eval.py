@@ -1,8 +1,15 @@
-"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI."""
+"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI.
+
+The model options are the shared ones (`options.py`) except three that take several
+values here, one variant each: `--model`, `--kind` and `--prompt` (a prompts folder or a
+template file, used as `--prompts-dir` is elsewhere).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,11 +32,12 @@ def eval_(
         ),
     ] = None,
     prompts: Annotated[
-        list[str] | None,
+        list[Path] | None,
         typer.Option(
             "--prompt",
-            metavar="NAME",
-            help="Prompt template; repeat to compare.",
+            metavar="DIR|FILE.j2",
+            help="A prompts folder or a template file (.j2) overriding the built-in "
+            "templates; repeat to compare.",
             show_default=False,
         ),
     ] = None,
@@ -47,6 +55,7 @@ def eval_(
         list[str] | None,
         typer.Option(
             "--kind",
+            "-k",
             metavar="KIND",
             help="Make this kind instead of each gold file's; repeat to compare.",
             show_default=False,
@@ -57,7 +66,7 @@ def eval_(
         typer.Option(
             "--min",
             metavar="METRIC=VALUE",
-            help="Exit 14 when the overall metric is below it (repeatable).",
+            help="Exit 14 when this overall metric is below it (repeatable).",
             show_default=False,
         ),
     ] = None,
@@ -76,51 +85,49 @@ def eval_(
     max_reasks: options.MaxReasks = None,
     max_tokens: options.MaxTokens = None,
     max_bytes: options.MaxBytes = None,
-    language: options.Language = None,
     concurrency: options.Concurrency = None,
     rpm: options.Rpm = None,
+    language: options.Language = None,
+    prompts_dir: options.PromptsDir = None,
+    kind_file: options.KindFile = None,
     verbose: options.Verbose = False,
 ) -> None:
     """Brief every gold article and score it: stance rows, labels, quotes, questions, cost."""
     edge.setup_logging(verbose)
-    with edge.guarded():
+    with edge.guarded(), ExitStack() as stack:
         import asyncio
+        import dataclasses
 
-        from summarizer.daily import EXIT_PARTIAL
-        from summarizer.errors import ConfigError, GateFailed
+        from summarizer.errors import EXIT_PARTIAL, ConfigError, GateFailed
         from summarizer.eval import load_gold_set, parse_gate, run_variant, variants
         from summarizer.eval.report import render_text, to_json
-        from summarizer.eval.run import check_gates, check_kind, labels
+        from summarizer.eval.run import check_gates, kind_checker, labels
 
         if not 0 < threshold <= 1:
             raise ConfigError(f"--threshold {threshold:g}: give a number above 0 and at most 1")
         gates = [parse_gate(f) for f in floors or []]
-        flags = dict(
-            base_url=base_url, mode=mode, record_dir=record, replay_dir=replay,
-            timeout=timeout, http_retries=retries, max_reasks=max_reasks,
-            max_tokens=max_tokens, max_input_bytes=max_bytes, language=language,
-            concurrency=concurrency, rpm=rpm,
+        flags = options.ModelFlags(
+            config=config, base_url=base_url, mode=mode, record=record, replay=replay,
+            strict=strict, timeout=timeout, retries=retries, max_reasks=max_reasks,
+            max_tokens=max_tokens, max_bytes=max_bytes, concurrency=concurrency, rpm=rpm,
+            language=language, prompts_dir=prompts_dir, kind_file=kind_file, verbose=verbose,
         )  # fmt: skip
-        base = options.settings_from_flags(config, strict=strict, **flags)
+        base = flags.settings()
         for kind in kinds or []:
-            check_kind(kind, "--kind", ConfigError)
+            kind_checker(base, ConfigError)(kind, "--kind")
         # Every gold file and article is read and checked before the first model call.
         cases = load_gold_set(
             gold_dir,
             max_bytes=base.max_input_bytes,
-            check_kind=None if kinds else check_kind,
+            check_kind=None if kinds else kind_checker(base),
         )
-        runs = variants(prompts or [], models or [], kinds or [])
-        settings = [
-            options.settings_from_flags(
-                config, strict=strict, **flags, prompt=v.prompt, model=v.model
-            )
-            for v in runs
-        ]
-        from summarizer import prompting
-
-        for s in settings:
-            prompting.get_prompt(s.prompt)  # an unknown --prompt fails here, not mid-run
+        runs = variants([str(p) for p in prompts or []], models or [], kinds or [])
+        settings = []
+        for v in runs:
+            folder = stack.enter_context(_prompts_folder(v.prompt)) if v.prompt else prompts_dir
+            s = dataclasses.replace(flags, model=v.model, prompts_dir=folder).settings()
+            kind_checker(s, ConfigError)  # a template that does not load fails here, not mid-run
+            settings.append(s)
         names = labels(list(zip(runs, settings, strict=True)))
         results = [
             asyncio.run(run_variant(cases, s, v, threshold=threshold, label=name))
@@ -148,3 +155,25 @@ def eval_(
             )
         if any(a.error for r in results for a in r.articles):
             raise typer.Exit(code=EXIT_PARTIAL)
+
+
+@contextmanager
+def _prompts_folder(prompt: str) -> Iterator[Path]:
+    """`--prompt` as a prompts folder: a folder as it is; a template file alone in a
+    temporary folder (its header's name says which template it overrides)."""
+    import shutil
+    import tempfile
+
+    from summarizer.errors import ConfigError
+
+    path = Path(prompt)
+    if path.is_dir():
+        yield path
+        return
+    if not path.is_file():
+        raise ConfigError(f"--prompt {prompt}: no such prompts folder or template file")
+    if path.suffix != ".j2":
+        raise ConfigError(f"--prompt {prompt}: a template file ends in .j2")
+    with tempfile.TemporaryDirectory(prefix="summarizer-prompt-") as tmp:
+        shutil.copyfile(path, Path(tmp) / path.name)
+        yield Path(tmp)

@@ -1,8 +1,8 @@
 """Run a gold set through the normal pipeline, once per variant, and score every brief.
 
-A variant is one (prompt, model, kind) combination; `--prompt A --prompt B` or
-`--model X --model Y` (or `--kind`) make several, run one after the other on the same
-gold set, each against its own settings. The briefs are made by the pipeline every front
+A variant is one (prompt, model, kind) combination; `--prompt A --prompt B` (prompts
+folders or template files), `--model X --model Y` or `--kind K --kind L` make several,
+run one after the other on the same gold set, each against its own settings. The briefs are made by the pipeline every front
 door uses (`pipeline.brief_document`, with the same LLM client, recordings and
 grounding), so an eval measures exactly what `summarizer brief` would produce.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,35 +29,46 @@ from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pricing import cost_usd
 
-# The kinds the eval can make. Only `brief` until the kinds registry exists; each gold
-# file's kind (or --kind) is checked here before any call.
-KINDS: tuple[str, ...] = ("brief",)
 
+def kind_checker(
+    settings: Settings, error: type[InputError | ConfigError] = InputError
+) -> Callable[[str, str], None]:
+    """A check that refuses a kind the eval cannot make with these settings' registry
+    (built-ins, plugins, --kind-file): InputError for a gold file's, ConfigError for --kind.
+    A kind that merges briefs (story) rather than reading an article cannot brief one."""
+    from summarizer.kinds import registry_for
 
-def check_kind(kind: str, where: str, error: type[InputError | ConfigError] = InputError) -> None:
-    """Refuse a kind the eval cannot make: InputError for a gold file's, ConfigError for --kind."""
-    if kind not in KINDS:
-        raise error(f"{where}: kind {kind!r} cannot be evaluated; known kinds: {', '.join(KINDS)}")
+    registry = registry_for(settings)
+    usable = sorted(k.name for k in registry if k.takes == "article")
+
+    def check(kind: str, where: str) -> None:
+        if kind not in usable:
+            raise error(
+                f"{where}: kind {kind!r} cannot be evaluated; kinds that brief an article: "
+                f"{', '.join(usable)} (see `summarizer kinds`)"
+            )
+
+    return check
 
 
 async def make_brief(doc: Document, settings: Settings, kind: str, llm: LLM) -> dict[str, Any]:
     """The one place the eval asks the pipeline for output of a kind, as plain data."""
     from summarizer.pipeline import brief_document
 
-    brief = await brief_document(doc, settings, llm=llm)
-    return brief.model_dump(mode="json")
+    output = await brief_document(doc, settings, llm=llm, kind=kind)
+    return output.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
 class Variant:
-    prompt: str | None = None  # None: the settings' prompt
+    prompt: str | None = None  # a prompts folder or template file; None: the settings' own
     model: str | None = None  # None: the settings' model
     kind: str | None = None  # None: each gold file's own kind
 
     def parts(self, settings: Settings) -> dict[str, str]:
         return {
             "model": self.model or settings.model,
-            "prompt": self.prompt or settings.prompt,
+            "prompt": self.prompt or "default",
             "kind": self.kind or "gold",
         }
 
@@ -97,7 +108,7 @@ class VariantResult:
     variant: Variant
     label: str
     model: str
-    prompt: str
+    prompt: str | None
     articles: list[ArticleResult] = field(default_factory=list)
 
     @property
@@ -119,7 +130,7 @@ async def run_variant(
 ) -> VariantResult:
     llm = LLM(settings)
     result = VariantResult(
-        variant, label or variant.label(settings), settings.model, settings.prompt
+        variant, label or variant.label(settings), settings.model, variant.prompt
     )
 
     async def one(case: GoldCase) -> ArticleResult:
