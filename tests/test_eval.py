@@ -343,3 +343,24 @@ def test_compare_two_prompts(gold_dir: Path, tmp_path: Path) -> None:
     with FakeOpenAI(model) as server:
         bad = run(str(gold_dir), "--base-url", server.base_url, "--prompt", str(tmp_path / "no.j2"))
         assert bad.exit_code == 3 and "no.j2" in bad.stderr and server.requests == []
+
+
+def test_compare_two_kinds(gold_dir: Path, tmp_path: Path) -> None:
+    def model(request: dict[str, Any]) -> Reply:
+        if request["tools"][0]["function"]["name"] == "TimelineContent":
+            return Reply({"title": "t", "events": []})
+        return scripted_model({**request, "model": "good"})
+
+    out = tmp_path / "scores.json"
+    with FakeOpenAI(model) as server:
+        r = run(
+            str(gold_dir), "--base-url", server.base_url, "-o", str(out),
+            "--kind", "brief", "--kind", "timeline",
+        )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [v["variant"] for v in data["variants"]] == ["kind=brief", "kind=timeline"]
+    assert [a["kind"] for a in data["variants"][1]["articles"]] == ["timeline", "timeline"]
+    # A timeline has no stance rows: every gold row is missed.
+    assert data["differences"][0]["overall"]["stance_recall"] == -1.0
+    assert data["variants"][1]["overall"]["stance_precision"] is None
