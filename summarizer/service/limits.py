@@ -212,7 +212,7 @@ def check_counts(
         raise ApiError(
             422,
             "TooManyDocuments",
-            f"{total} documents and URLs is over the limit of {max_documents} per request; "
+            f"{total:,} documents and URLs is over the limit of {max_documents} per request; "
             "split them over several requests",
         )
 
