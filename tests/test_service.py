@@ -213,9 +213,7 @@ def test_briefs_belong_to_the_key_that_made_them(tmp_path: Path, fake_openai: Fa
         # The owner is stored as a hash of the key, never the key.
         owners = {r[0] for r in api.store._db.execute("SELECT owner FROM briefs")}
         assert owners == {_key_id(KEY)}
-        dump = b"".join(
-            line.encode() for line in api.store._db.iterdump()
-        )
+        dump = b"".join(line.encode() for line in api.store._db.iterdump())
         assert KEY.encode() not in dump and KEY[:16].encode() not in dump
 
 

@@ -220,9 +220,7 @@ def test_short_api_keys_are_refused_at_start_up(tmp_path: Path, fake_openai: Fak
     with pytest.raises(ConfigError, match="key 2 of 2 has 9 characters, under the 16"):
         create_app(settings, ServiceSettings(api_keys=f"{KEY},short-key"), Store(tmp_path / "a"))
     with pytest.raises(ConfigError, match="SUMMARIZER_ADMIN_KEYS"):
-        create_app(
-            settings, ServiceSettings(api_keys=KEY, admin_keys="adm"), Store(tmp_path / "b")
-        )
+        create_app(settings, ServiceSettings(api_keys=KEY, admin_keys="adm"), Store(tmp_path / "b"))
     r = CliRunner().invoke(
         cli,
         ["serve", "--base-url", fake_openai.base_url, "--store", str(tmp_path / "s.db")],
@@ -263,12 +261,14 @@ def test_a_client_that_hangs_up_is_counted_as_a_disconnect_not_a_500(
             + b'{"documents": ['
         )
     _wait(
-        lambda: "summarizer_client_disconnects_total{" in api_small.get("/metrics").text
-        and _metric(
-            api_small.get("/metrics").text,
-            'summarizer_client_disconnects_total{method="POST",route="unmatched"}',
+        lambda: (
+            "summarizer_client_disconnects_total{" in api_small.get("/metrics").text
+            and _metric(
+                api_small.get("/metrics").text,
+                'summarizer_client_disconnects_total{method="POST",route="unmatched"}',
+            )
+            == 1
         )
-        == 1
     )
     text = api_small.get("/metrics").text
     assert 'status="500"' not in text
