@@ -29,7 +29,8 @@ BUDGET_P99_MS = 250.0
 
 
 def _serve(home: Path) -> tuple[subprocess.Popen[str], str]:
-    env = child_env(home, SUMMARIZER_API_KEYS=KEY)
+    # No per-key rate limit: every flood request must reach the body limit or the parser.
+    env = child_env(home, SUMMARIZER_API_KEYS=KEY, SUMMARIZER_RATE_LIMIT_PER_MINUTE="0")
     cmd = [SUMMARIZER, "serve", "--port", "0", "--store", str(home / "s.db"),
            "--base-url", "http://127.0.0.1:9/v1"]  # fmt: skip
     proc = subprocess.Popen(
