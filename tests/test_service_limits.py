@@ -276,6 +276,28 @@ def test_a_client_that_hangs_up_is_counted_as_a_disconnect_not_a_500(
     assert "unhandled error" not in caplog.text
 
 
+def test_a_caller_that_gives_up_on_a_slow_brief_is_a_disconnect(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda req: Reply(grounded_brief(req).payload, delay=2.0)
+    with serving(tmp_path, fake_openai) as api:
+        with pytest.raises(httpx2.TimeoutException):
+            httpx2.post(
+                f"{api.url}/v1/briefs", json={"documents": [doc()]}, headers=auth(), timeout=0.5
+            )
+        route = 'method="POST",route="/v1/briefs"'
+        _wait(
+            lambda: (
+                f"summarizer_client_disconnects_total{{{route}}} 1.0" in api.get("/metrics").text
+            )
+        )
+        assert f"summarizer_http_requests_total{{{route}" not in api.get("/metrics").text
+        # The brief was made and kept: asking again costs nothing.
+        calls = len(fake_openai.requests)
+        assert api.post({"documents": [doc()]}).status_code == 200
+        assert len(fake_openai.requests) == calls
+
+
 # 7: callers get the status and a short reason, the log gets the (redacted) body -----------
 
 

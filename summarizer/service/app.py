@@ -226,6 +226,9 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if len(docs) == 1 and not body.urls and len(docs[0].text) <= limits.sync_threshold_chars:
             async with sync_queue.slot():
                 brief_id, brief = await briefer.brief(docs[0], "api", owner=key)
+            # A caller that hung up while waiting is counted as a disconnect (the check reads
+            # its connection's state); the brief is kept, and a resubmission gets it free.
+            await request.is_disconnected()
             response = render(brief, fmt)
             response.headers["Location"] = f"/v1/briefs/{brief_id}"
             response.headers["X-Brief-Id"] = brief_id
