@@ -69,11 +69,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # (Numbered 0003: the PostgreSQL store's branch adds a 0002 of its own; written in
+        # SQL both engines share, so it moves there as it is.)
         # The API's side: who owns a brief (a hash of its API key, never the key), which
         # document and settings made it (so a resubmission reuses it), the front door that
         # paid for each LLM call, and job leases (workers with a heartbeat) plus each job's
         # per-document results, written as each document finishes.
-        "0002_owners_leases_results",
+        "0003_api_owners_leases_results",
         """
         ALTER TABLE briefs ADD COLUMN owner TEXT;
         ALTER TABLE briefs ADD COLUMN source_key TEXT;
@@ -362,7 +364,7 @@ class Store:
         worker_id = new_id()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO workers VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO workers (id, host, pid, started_at, heartbeat) VALUES (?, ?, ?, ?, ?)",
                 (worker_id, host, pid, _now(), time.time()),
             )
         return worker_id
@@ -415,7 +417,10 @@ class Store:
     ) -> None:  # fmt: skip
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO job_results VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO job_results (job_id, position, source, brief_id, error_type, error) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, position) DO UPDATE SET "
+                "source = excluded.source, brief_id = excluded.brief_id, "
+                "error_type = excluded.error_type, error = excluded.error",
                 (job_id, position, source, brief_id, error_type, error),
             )
 
