@@ -40,8 +40,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API: POST /v1/briefs, GET /v1/jobs/ID, /healthz, /metrics.
 
-    Needs API keys of at least 16 characters: SUMMARIZER_API_KEYS=key1,key2 (or api_keys
-    in --service-config).
+    Needs API keys: SUMMARIZER_API_KEYS=key1,key2 (or api_keys in --service-config).
     """
     edge.setup_logging(verbose)
     with edge.guarded():
@@ -69,6 +68,5 @@ def serve(
         service_settings = load_service_settings(service_config, main_config=config)
         app = create_app(settings, service_settings, Store(options.store_path(settings)))
         typer.echo(f"summarizer API on http://{host}:{port} (OpenAPI at /openapi.json)", err=True)
-        # uvicorn logs the request line only (never headers), and the app masks credentials
-        # in its query string (service/logs.py), so API keys stay out of logs.
+        # uvicorn logs the request line only (never headers), so API keys stay out of logs.
         uvicorn.run(app, host=host, port=port, log_level="debug" if verbose else "info")
