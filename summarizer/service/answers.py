@@ -12,6 +12,7 @@ import logging
 
 from summarizer import redact
 from summarizer.errors import (
+    ApiError,
     ConfigError,
     GroundingError,
     InputError,
@@ -33,6 +34,8 @@ _PROVIDER_HINTS = {
 
 
 def status_for(exc: SummarizerError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status
     if isinstance(exc, ReplayMissError):
         return 503
     if isinstance(exc, InputError):
@@ -59,6 +62,8 @@ def public_message(exc: SummarizerError) -> str:
         )
     if isinstance(exc, ModelOutputError):
         return "the model gave no valid brief after retries; try again or shorten the article"
+    if isinstance(exc, ApiError):
+        return exc.message
     if isinstance(exc, ConfigError):
         return "the server is misconfigured; the operator's log has the details"
     # Input and replay errors describe the caller's own input (or a missing recording);

@@ -4,6 +4,7 @@
     GET  /v1/jobs/{job_id}     a job's status, its brief ids and failures
     GET  /v1/briefs/{brief_id} a brief this key made (admin keys: any API brief; briefs made
                                outside the API only if `local_briefs` allows); ?format=...
+    GET  /v1/kinds             the kinds a request's "kind" can name, with their JSON Schemas
     GET  /healthz              liveness
     GET  /metrics              Prometheus text format
     GET  /openapi.json         the API's OpenAPI document
@@ -25,15 +26,17 @@ import anyio
 from fastapi import FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from summarizer import __version__
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
-from summarizer.schemas import Brief, DailyBrief
+from summarizer.kinds import load_output, registry_for
+from summarizer.schemas import Brief, DailyBrief, Timeline
 from summarizer.service.answers import log_failure, public_message, status_for
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
 from summarizer.service.jobs import Briefer, BriefRequest, ErrorBody, JobAccepted, JobView
@@ -79,22 +82,17 @@ def _caller(
 Caller = Annotated[str, Security(_caller)]
 
 
-def render(obj: Brief | DailyBrief, fmt: str) -> Response:
-    """One brief in the asked format: the same renderers the CLI uses."""
-    if fmt == "md":
-        from summarizer.render.markdown import daily_to_markdown, to_markdown
+def render(obj: BaseModel, fmt: str) -> Response:
+    """One output (any kind, or a daily brief) in the asked format: the same renderers the
+    CLI uses, with the media type from the one format table."""
+    from summarizer.render import render_one
+    from summarizer.render.formats import get_format
 
-        text = daily_to_markdown(obj) if isinstance(obj, DailyBrief) else to_markdown(obj)
-        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
-    if fmt == "html":
-        from summarizer.render.html import to_html
-
-        return HTMLResponse(to_html(obj))
-    if fmt == "slack":
-        from summarizer.render.slack import to_slack_messages
-
-        return JSONResponse(to_slack_messages(obj))
-    return JSONResponse(obj.model_dump(mode="json"))
+    body = render_one(obj, fmt)
+    media_type = get_format(fmt).media_type
+    if isinstance(body, str):
+        return Response(body, media_type=media_type)
+    return JSONResponse(body, media_type=media_type)
 
 
 def create_app(settings: Settings, service_settings: ServiceSettings, store: Store) -> FastAPI:
@@ -113,14 +111,23 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     limits = service_settings
     sync_queue = SyncQueue(settings.concurrency, limits.max_sync_waiting)
 
+    from summarizer.queue import queue_for
+
+    queue = queue_for(store)  # PostgreSQL: jobs go to `summarizer worker` processes
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         redact_access_log()  # here: uvicorn has configured its loggers by now
-        await briefer.start_jobs(limits.job_lease_seconds)
+        if queue is not None:
+            await queue.open()  # jobs run on `summarizer worker`s, which hold their own leases
+        else:
+            await briefer.start_jobs(limits.job_lease_seconds)
         try:
             yield
         finally:
             await briefer.aclose()
+            if queue is not None:
+                await queue.close()
 
     app = FastAPI(
         title="summarizer",
@@ -193,7 +200,8 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs",
         tags=["briefs"],
         summary="Brief documents or URLs",
-        response_model=Brief,
+        # A brief, or the output of the kind asked for (GET /v1/kinds has every schema).
+        response_model=Brief | Timeline,
         responses={
             202: {"model": JobAccepted, "description": "Accepted as a background job."},
             **_ERRORS,
@@ -223,9 +231,10 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
                 max_bytes=settings.max_input_bytes,
             )
         )
+        kind = _check_kind(body.kind)
         if len(docs) == 1 and not body.urls and len(docs[0].text) <= limits.sync_threshold_chars:
             async with sync_queue.slot():
-                brief_id, brief = await briefer.brief(docs[0], "api", owner=key)
+                brief_id, brief = await briefer.brief(docs[0], "api", kind, owner=key)
             # A caller that hung up while waiting is counted as a disconnect (the check reads
             # its connection's state); the brief is kept, and a resubmission gets it free.
             await request.is_disconnected()
@@ -233,7 +242,10 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             response.headers["Location"] = f"/v1/briefs/{brief_id}"
             response.headers["X-Brief-Id"] = brief_id
             return response
-        job_id = briefer.submit_job(body, docs, owner=key)
+        if queue is not None:
+            job_id = await queue.submit(briefer, body, owner=key)
+        else:
+            job_id = briefer.submit_job(body, docs, owner=key)
         accepted = JobAccepted(job_id=job_id, status="queued", status_url=f"/v1/jobs/{job_id}")
         return JSONResponse(
             accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url}
@@ -256,7 +268,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs/{brief_id}",
         tags=["briefs"],
         summary="A stored brief",
-        response_model=Brief | DailyBrief,
+        response_model=Brief | Timeline | DailyBrief,
         responses=_ERRORS,
     )
     async def get_brief(
@@ -267,8 +279,36 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if found is None or not may_read(key, found[2]):
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
         kind, body, _owner = found
-        model = DailyBrief if kind == "daily" else Brief
-        return render(model.model_validate_json(body), fmt)
+        return render(load_output(kind, body, registry_for(settings)), fmt)
+
+    def _check_kind(name: str) -> str:
+        registry = registry_for(settings)
+        if name not in registry or registry.get(name).takes != "article":
+            known = ", ".join(k.name for k in registry if k.takes == "article")
+            raise ApiError(422, "InvalidRequest", f"kind: {name!r} unknown; use one of {known}")
+        return name
+
+    @app.get(
+        "/v1/kinds",
+        tags=["briefs"],
+        summary="The kinds of output",
+        response_model=list[KindView],
+        responses=_ERRORS,
+    )
+    async def list_kinds(_key: Caller) -> list[KindView]:
+        """Every kind a request's `"kind"` can name, with the JSON Schema of its output."""
+        registry = registry_for(settings)
+        return [
+            KindView(
+                name=k.name,
+                description=k.description,
+                prompt_name=registry.prompt(k).name,
+                prompt_version=registry.prompt(k).version,
+                json_schema=k.json_schema(),
+            )
+            for k in registry
+            if k.takes == "article"
+        ]
 
     def may_read(key: str, owner: str | None) -> bool:
         admin = keys.is_admin(key)
@@ -293,3 +333,11 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class KindView(BaseModel):
+    name: str = Field(description="What a request's `kind` names.")
+    description: str = Field(description="What it makes.")
+    prompt_name: str = Field(description="Its prompt template.")
+    prompt_version: str = Field(description="The template's version.")
+    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")

@@ -32,9 +32,9 @@ from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document
+from summarizer.pipeline import brief_document, provenance_of
 from summarizer.pricing import cost_usd
-from summarizer.schemas import Brief
+from summarizer.render.generic import title_of
 from summarizer.service.answers import log_failure, public_message
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
@@ -68,6 +68,10 @@ class BriefRequest(BaseModel):
     )
     urls: list[str] = Field(
         default_factory=list, description="Article URLs to fetch; each gets its own brief."
+    )
+    kind: str = Field(
+        default="brief",
+        description="What to make for each document: brief, timeline, ... (GET /v1/kinds).",
     )
 
 
@@ -164,41 +168,44 @@ class Briefer:
         self._jobs: dict[str, asyncio.Task[Any]] = {}
         self._worker: str | None = None
         self._lease: asyncio.Task[None] | None = None
-        from summarizer.daily.run import cache_key
-
-        self._settings_key = cache_key(settings)
 
     # one brief, one URL --------------------------------------------------------------
 
     async def brief(
-        self, doc: Document, origin: str, owner: str | None = None
-    ) -> tuple[str, Brief]:
-        """Brief one document and store it. Returns (brief id, brief).
+        self, doc: Document, origin: str, kind: str | None = None, owner: str | None = None
+    ) -> tuple[str, BaseModel]:
+        """Brief one document as `kind` (default: the settings') and store it. Returns
+        (brief id, output).
 
         With an `owner` (an API key id) the brief is that key's, and a brief the same key
-        made of the same document with the same settings is returned instead of a new one.
-        Every LLM call is recorded in the store under `origin`, the brief made or not."""
-        source_key = f"{doc.sha256}:{self._settings_key}"
+        made of the same document as the same kind with the same settings is returned
+        instead of a new one. Every LLM call is recorded in the store under `origin`, the
+        brief made or not."""
+        from summarizer.daily.run import cache_key
+        from summarizer.kinds import load_output, registry_for
+
+        source_key = f"{doc.sha256}:{cache_key(self.settings, kind)}"
         if owner is not None:
             found = await asyncio.to_thread(self.store.find_brief, owner, source_key)
             if found is not None:
-                return found[0], Brief.model_validate_json(found[1])
+                return found[0], load_output(found[1], found[2], registry_for(self.settings))
         if self._sem is None:  # made here so it belongs to the serving event loop
             self._sem = asyncio.Semaphore(self.settings.concurrency)
         async with self._sem:
             with calls.collecting() as spent:
                 try:
-                    brief = await brief_document(doc, self.settings, llm=self.llm)
+                    brief = await brief_document(doc, self.settings, llm=self.llm, kind=kind)
                 finally:
                     # Paid for whether or not a brief came of it, as daily's calls are.
                     self.store.record_calls(None, spent.records, cost_usd, origin=origin)
         self.metrics.observe_brief(brief, origin)
         self.store.put_document(doc)
-        # "article": the kind `summarizer brief` stores, so history and show see both alike.
+        # Stored under its kind, as `summarizer brief` stores it: history and show see both.
+        p = provenance_of(brief)
         brief_id = self.store.put_brief(
-            "article",
+            p.kind,
             brief.model_dump_json(),
-            title=brief.title,
+            title=title_of(brief),
             owner=owner,
             source_key=source_key if owner is not None else None,
         )
@@ -253,13 +260,20 @@ class Briefer:
     def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
         job_id = self.store.create_job(request.model_dump_json(), owner=owner, worker=self._worker)
         self.metrics.jobs_running.inc()
-        task = self.spawn(self._run_job(job_id, list(docs), list(request.urls), owner))
+        task = self.spawn(
+            self._run_job(job_id, list(docs), list(request.urls), request.kind, owner)
+        )
         self._jobs[job_id] = task
         task.add_done_callback(lambda _t: self._jobs.pop(job_id, None))
         return job_id
 
     async def _run_job(
-        self, job_id: str, docs: list[Document], urls: list[str], owner: str
+        self,
+        job_id: str,
+        docs: list[Document],
+        urls: list[str],
+        kind: str = "brief",
+        owner: str | None = None,
     ) -> None:
         items: list[tuple[str, Document | str]] = [
             *((f"documents[{i}]", d) for i, d in enumerate(docs)),
@@ -270,7 +284,7 @@ class Briefer:
             """Brief one item and store its result at once, whatever happens to the rest."""
             try:
                 doc = item if isinstance(item, Document) else await self.load_url(item)
-                brief_id, _ = await self.brief(doc, "api", owner)
+                brief_id, _ = await self.brief(doc, "api", kind, owner)
             except SummarizerError as exc:
                 log_failure(exc, f"job {job_id}: {label}")
                 self.metrics.observe_error(type(exc).__name__)

@@ -25,10 +25,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
-from summarizer.render.slack import escape, to_slack_messages
+from summarizer.render.slack import escape
 from summarizer.service.answers import log_failure, public_message
 from summarizer.service.jobs import Briefer
-from summarizer.service.limits import ApiError, BodySizeLimit, to_document
+from summarizer.service.limits import BodySizeLimit, to_document
 from summarizer.service.logs import redact_access_log
 from summarizer.service.metrics import Metrics
 from summarizer.service.settings import ServiceSettings
@@ -68,6 +68,15 @@ def only_url(text: str) -> str | None:
     return text if _BARE_URL.match(text) else None
 
 
+def slack_messages(output: Any) -> list[dict[str, Any]]:
+    """Block Kit messages for any kind's output (render.render_one's slack format)."""
+    from summarizer.render import render_one
+
+    messages = render_one(output, "slack")
+    assert isinstance(messages, list)
+    return messages
+
+
 class SlackBot:
     """The bolt app and what its handlers need: one Briefer, one Web API client."""
 
@@ -78,6 +87,7 @@ class SlackBot:
         store: Store,
         *,
         socket_mode: bool = False,
+        briefer: Briefer | None = None,
     ) -> None:
         s = service_settings
         if s.slack_bot_token is None:
@@ -89,7 +99,14 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
-        self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
+        self.briefer = briefer or Briefer(
+            settings, store, Metrics(), allow_private_urls=s.allow_private_urls
+        )
+        from summarizer.queue import queue_for
+
+        # PostgreSQL: briefs are run by `summarizer worker`s, so a bot replica that stops
+        # loses none, and any number of replicas share the work.
+        self.queue = queue_for(store)
         self.app = AsyncApp(
             token=s.slack_bot_token.get_secret_value(),
             signing_secret=s.slack_signing_secret.get_secret_value()
@@ -117,7 +134,8 @@ class SlackBot:
         name = self.service_settings.slack_command
         if not text:
             await ack(
-                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`.",
+                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`"
+                f" (`{name} timeline <url>` for another kind).",
                 response_type="ephemeral",
             )
             return
@@ -125,15 +143,33 @@ class SlackBot:
             text="Working on a brief; it will be posted in this channel.",
             response_type="ephemeral",
         )
+        kind, text = self._kind_and_text(text)
+        if self.queue is not None:
+            await self.queue.defer_slack(
+                text=text, channel=command["channel_id"], kind=kind,
+                response_url=command.get("response_url"),
+            )  # fmt: skip
+            return
 
         async def tell(message: str) -> None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
         self.briefer.spawn(
             self._brief_and_post(
-                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell
+                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell,
+                kind=kind,
             )
-        )
+        )  # fmt: skip
+
+    def _kind_and_text(self, text: str) -> tuple[str | None, str]:
+        """`/brief timeline <url>`: a first word that names a kind picks it."""
+        from summarizer.kinds import registry_for
+
+        first, _, rest = text.partition(" ")
+        registry = registry_for(self.briefer.settings)
+        if rest.strip() and first in registry and registry.get(first).takes == "article":
+            return first, rest.strip()
+        return None, text
 
     async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         # Events are acked by bolt before this runs.
@@ -147,9 +183,15 @@ class SlackBot:
         if url is None:
             await tell("Mention me with a link to an article and I will brief it here.")
             return
+        # "@bot timeline <link>": the word right after the mention may name a kind.
+        after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
+        kind, _ = self._kind_and_text(after)
+        if self.queue is not None:
+            await self.queue.defer_slack(text=url, channel=channel, thread_ts=thread_ts, kind=kind)
+            return
         self.briefer.spawn(
             self._brief_and_post(
-                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
             )
         )
 
@@ -163,6 +205,7 @@ class SlackBot:
         channel: str,
         thread_ts: str | None,
         tell: Say,
+        kind: str | None = None,
     ) -> None:
         try:
             url = only_url(text)
@@ -177,11 +220,8 @@ class SlackBot:
                     max_chars=self.service_settings.max_document_chars,
                     max_bytes=self.briefer.settings.max_input_bytes,
                 )
-            _, brief = await self.briefer.brief(doc, "slack")
-        except ApiError as exc:
-            await self._safely(tell, f":warning: Could not brief that: {escape(exc.message)}")
-            return
-        except SummarizerError as exc:
+            _, brief = await self.briefer.brief(doc, "slack", kind)
+        except SummarizerError as exc:  # ApiError is one too (errors.py)
             log_failure(exc, "Slack brief")
             message = public_message(exc)
             await self._safely(tell, f":warning: Could not brief that: {escape(message)}")
@@ -191,12 +231,41 @@ class SlackBot:
             await self._safely(tell, f":warning: Could not brief that: {INTERNAL}")
             return
         try:
-            await post_messages(client, channel, thread_ts, to_slack_messages(brief))
+            await post_messages(client, channel, thread_ts, slack_messages(brief))
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             log.warning("posting a brief to %s failed: %s", channel, error)
             hint = " Invite me to the channel first." if error == "not_in_channel" else ""
             await self._safely(tell, f":warning: Could not post the brief ({error}).{hint}")
+
+    async def run_queued(
+        self,
+        text: str,
+        channel: str,
+        thread_ts: str | None,
+        response_url: str | None,
+        kind: str | None = None,
+    ) -> None:
+        """A brief taken from the queue by a worker: the same work as in-process, with the
+        user told through the command's response URL or in the mention's thread."""
+        from slack_bolt.context.respond.async_respond import AsyncRespond
+
+        client = self.app.client
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+
+        async def tell(message: str) -> None:
+            if respond is not None:
+                await respond(text=message, response_type="ephemeral", replace_original=False)
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
+
+        await self._brief_and_post(
+            text, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
+        )
+
+    async def start(self) -> None:
+        if self.queue is not None:
+            await self.queue.open()
 
     @staticmethod
     async def _safely(tell: Say, message: str) -> None:
@@ -207,6 +276,8 @@ class SlackBot:
 
     async def aclose(self) -> None:
         await self.briefer.aclose()
+        if self.queue is not None:
+            await self.queue.close()
 
 
 async def post_messages(
@@ -239,6 +310,7 @@ def create_slack_http_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         redact_access_log()
+        await bot.start()
         try:
             yield
         finally:
@@ -282,6 +354,7 @@ async def run_socket_mode(
     assert service_settings.slack_app_token is not None  # checked by SlackBot
     handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
     try:
-        await handler.start_async()
+        await bot.start()
+        await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await bot.aclose()

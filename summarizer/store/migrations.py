@@ -1,0 +1,134 @@
+"""The store's schema: one append-only list of named steps, run by every backend.
+
+Each step is written once, in the SQL that SQLite and PostgreSQL share, with the few words
+they spell differently as `{placeholders}` that a `Dialect` fills in. Never edit or reorder
+a step that has shipped: add one. A backend runs each step in one explicit transaction,
+with DDL inside it (both engines have transactional DDL), and records it in `_migrations`
+in that same transaction, so a failing step leaves nothing of itself behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE documents (
+            sha256 TEXT PRIMARY KEY, url TEXT, path TEXT, title TEXT, published TEXT,
+            text TEXT NOT NULL, first_seen TEXT NOT NULL
+        );
+        CREATE TABLE extractions (
+            doc_sha256 TEXT NOT NULL, cache_key TEXT NOT NULL, brief_json TEXT NOT NULL,
+            created_at TEXT NOT NULL, PRIMARY KEY (doc_sha256, cache_key)
+        );
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, day TEXT, started_at TEXT NOT NULL,
+            finished_at TEXT, status TEXT NOT NULL, detail_json TEXT, error TEXT, brief_id TEXT
+            {rowid_column}
+        );
+        CREATE INDEX runs_started ON runs (started_at);
+        CREATE TABLE briefs (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, title TEXT,
+            day TEXT, run_id TEXT, body_json TEXT NOT NULL
+            {rowid_column}
+        );
+        CREATE INDEX briefs_created ON briefs (created_at);
+        CREATE TABLE llm_calls (
+            id {autoincrement_key}, run_id TEXT, key TEXT, model TEXT,
+            status INTEGER, tokens_in INTEGER, tokens_out INTEGER, cost_usd {real},
+            latency_ms {real}, replayed INTEGER, created_at TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            day TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, brief_id TEXT,
+            updated_at TEXT NOT NULL, PRIMARY KEY (day, target)
+        );
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, request_json TEXT NOT NULL, brief_id TEXT, error TEXT,
+            owner TEXT
+        );
+        CREATE TABLE seen_events (
+            source TEXT NOT NULL, event_id TEXT NOT NULL, seen_at TEXT NOT NULL,
+            PRIMARY KEY (source, event_id)
+        );
+        """,
+    ),
+    (
+        # Provider rate limits shared by every process on this store (llm/shared_window.py):
+        # one row per send (requests=1) or late token charge (requests=0), at server time.
+        "0004_rate_events",
+        """
+        CREATE TABLE rate_events (
+            id {autoincrement_key}, scope TEXT NOT NULL, at {real} NOT NULL,
+            requests INTEGER NOT NULL, tokens INTEGER NOT NULL
+        );
+        CREATE INDEX rate_events_scope_at ON rate_events (scope, at);
+        """,
+    ),
+    (
+        # The API's side: who owns a brief (a hash of its API key, never the key), which
+        # document and settings made it (so a resubmission reuses it), the front door that
+        # paid for each LLM call, and job leases (workers with a heartbeat) plus each job's
+        # per-document results, written as each document finishes.
+        "0005_api_owners_leases_results",
+        """
+        ALTER TABLE briefs ADD COLUMN owner TEXT;
+        ALTER TABLE briefs ADD COLUMN source_key TEXT;
+        CREATE INDEX briefs_source ON briefs (owner, source_key);
+        ALTER TABLE llm_calls ADD COLUMN origin TEXT;
+        ALTER TABLE jobs ADD COLUMN worker TEXT;
+        CREATE TABLE workers (
+            id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL, heartbeat {real} NOT NULL
+        );
+        CREATE TABLE job_results (
+            job_id TEXT NOT NULL, position INTEGER NOT NULL, source TEXT NOT NULL,
+            brief_id TEXT, error_type TEXT, error TEXT, PRIMARY KEY (job_id, position)
+        );
+        """,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The words a migration spells differently on each engine."""
+
+    name: str
+    autoincrement_key: str
+    real: str
+    # Listings order ties by insertion: SQLite has an implicit `rowid`; PostgreSQL gets a
+    # column of that name, so one query (`ORDER BY created_at DESC, rowid DESC`) serves both.
+    rowid_column: str
+    # The server's clock in epoch seconds: processes on several machines share one clock.
+    now_sql: str
+    # A table's column names, in order (one parameter: the table's name).
+    columns_sql: str
+
+    def statements(self, sql: str) -> list[str]:
+        """The step's statements, in this dialect. Steps hold no `;` inside literals."""
+        filled = sql.format(
+            autoincrement_key=self.autoincrement_key, real=self.real, rowid_column=self.rowid_column
+        )
+        return [s.strip() for s in filled.split(";") if s.strip()]
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    autoincrement_key="INTEGER PRIMARY KEY AUTOINCREMENT",
+    real="REAL",
+    rowid_column="",
+    now_sql="SELECT (julianday('now') - 2440587.5) * 86400.0",
+    columns_sql="SELECT name FROM pragma_table_info(?) ORDER BY cid",
+)
+POSTGRES = Dialect(
+    name="postgresql",
+    autoincrement_key="BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    real="DOUBLE PRECISION",
+    rowid_column=", rowid BIGINT GENERATED BY DEFAULT AS IDENTITY",
+    now_sql="SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8",
+    columns_sql="SELECT column_name FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+)
