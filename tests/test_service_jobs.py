@@ -205,8 +205,8 @@ def test_resubmitting_reuses_the_key_s_own_briefs_only(
         assert len(fake_openai.requests) == calls + 1
 
 
-def test_a_lease_that_is_renewed_is_never_reaped(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_a_lease_that_is_renewed_is_never_reaped(store_target: str) -> None:
+    store = Store(store_target)
     host = "this-host"
     alive = store.register_worker(host, os.getpid())
     gone = store.register_worker(host, _dead_pid())
@@ -219,7 +219,8 @@ def test_a_lease_that_is_renewed_is_never_reaped(tmp_path: Path) -> None:
     assert store.get_job(jobs[gone])["status"] == "failed"  # type: ignore[index]
     assert store.get_job(jobs[elsewhere])["status"] == "running"  # type: ignore[index]
     # A lease not renewed in time lapses, wherever its process runs; a renewed one holds.
-    store._db.execute("UPDATE workers SET heartbeat = heartbeat - 120")
+    with store._tx() as db:
+        db.execute("UPDATE workers SET heartbeat = heartbeat - 120")
     store.heartbeat(alive)
     assert store.reap_jobs(60, host, "gone") == 1
     assert store.get_job(jobs[elsewhere])["status"] == "failed"  # type: ignore[index]
@@ -227,6 +228,29 @@ def test_a_lease_that_is_renewed_is_never_reaped(tmp_path: Path) -> None:
     # A job that was failed never turns succeeded when its process finishes after all.
     assert store.finish_job(jobs[gone], "succeeded") is False
     assert store.get_job(jobs[gone])["status"] == "failed"  # type: ignore[index]
+
+
+def test_results_owners_and_spend_in_either_store(store_target: str) -> None:
+    from summarizer.llm.calls import CallRecord
+
+    store = Store(store_target)
+    job = store.create_job("{}", owner="k1", worker=None)
+    store.set_job_result(job, 1, "documents[1]", error_type="InputError", error="empty")
+    store.set_job_result(job, 0, "documents[0]", brief_id="b0")
+    store.set_job_result(job, 1, "documents[1]", brief_id="b1")  # a retry that succeeded
+    assert [(r["source"], r["brief_id"], r["error"]) for r in store.job_results(job)] == [
+        ("documents[0]", "b0", None),
+        ("documents[1]", "b1", None),
+    ]
+    mine = store.put_brief("brief", "{}", title="t", owner="k1", source_key="sha:key")
+    store.put_brief("brief", "{}", title="t", owner="k2", source_key="sha:key")
+    assert store.find_brief("k1", "sha:key") == (mine, "brief", "{}")
+    assert store.find_brief("k3", "sha:key") is None
+    assert store.get_brief_owned(mine) == ("brief", "{}", "k1")
+    call = CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)
+    store.record_calls(None, [call, call], lambda m, i, o: 0.25, origin="api")
+    store.record_calls("run", [call], lambda m, i, o: None)
+    assert store.spend() == [("api", 2, 2000, 200, 0.5), ("daily", 1, 1000, 100, None)]
 
 
 def _dead_pid() -> int:
