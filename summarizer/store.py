@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +65,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             source TEXT NOT NULL, event_id TEXT NOT NULL, seen_at TEXT NOT NULL,
             PRIMARY KEY (source, event_id)
         );
+        """,
+    ),
+    (
+        # Which process runs a run: `history` tells a live run from one killed with -9.
+        "0002_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN proc_start TEXT;
         """,
     ),
 ]
@@ -163,13 +172,17 @@ class Store:
     # runs, briefs and LLM calls -------------------------------------------------------
 
     def start_run(self, kind: str, day: str | None, detail: dict[str, Any]) -> str:
+        from summarizer import liveness
+
         run_id = new_id()
+        owner = liveness.me()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO runs (id, kind, day, started_at, status, detail_json) "
-                "VALUES (?, ?, ?, ?, 'running', ?)",
-                (run_id, kind, day, _now(), json.dumps(detail, default=str)),
-            )
+                "INSERT INTO runs (id, kind, day, started_at, status, detail_json, pid, host, "
+                "proc_start) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (run_id, kind, day, _now(), json.dumps(detail, default=str), owner.pid,
+                 owner.host, owner.start),
+            )  # fmt: skip
         return run_id
 
     def finish_run(
@@ -213,24 +226,30 @@ class Store:
         ]
 
     def list_runs(self, limit: int = 20) -> list[Row]:
+        """Newest first. A run still marked running whose process is gone (killed with -9,
+        or the machine went down) is listed as 'interrupted'."""
+        from summarizer import liveness
+
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, started_at, status, day, error, brief_id FROM runs "
-                "ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                "SELECT id, kind, started_at, status, day, error, brief_id, pid, host, proc_start "
+                "FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [
-            Row(
-                r["id"],
-                r["kind"],
-                r["started_at"],
-                r["status"],
-                r["brief_id"],
-                r["day"],
-                r["error"],
+        out = []
+        for r in rows:
+            status, error = r["status"], r["error"]
+            if status == "running":
+                alive = liveness.state(r["pid"], r["host"], r["proc_start"])
+                if alive == "gone":
+                    status = "interrupted"
+                    error = f"process {r['pid']} ended without finishing the run"
+                elif alive == "unknown" and r["host"]:
+                    error = f"process {r['pid']} on host {r['host']}"
+            out.append(
+                Row(r["id"], r["kind"], r["started_at"], status, r["brief_id"], r["day"], error)
             )
-            for r in rows
-        ]
+        return out
 
     def record_calls(self, run_id: str | None, records: Any, price: Any) -> None:
         """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost."""
@@ -248,23 +267,41 @@ class Store:
                     rows,
                 )
 
-    # deliveries: at most once ---------------------------------------------------------
+    # deliveries: at most once per day and destination ---------------------------------
 
     def claim_delivery(self, day: str, target: str, *, force: bool = False) -> str | None:
-        """Claim the right to deliver `day` to `target`. Returns None when claimed, else the
-        existing status ('sent', or 'pending' when an earlier run died mid-send: whether
-        that message went out is unknown, so it is not sent again without force)."""
+        """Claim the right to deliver `day` to `target` (a destination key, never a secret).
+        Returns None when claimed, else the existing status ('sent', or 'pending' when an
+        earlier run died mid-send: whether that message went out is unknown, so it is not
+        sent again without force). The claim is one INSERT: of two runs racing for the same
+        destination, exactly one gets it."""
         with self._tx() as db:
+            if force:
+                db.execute(
+                    "INSERT INTO deliveries VALUES (?, ?, 'pending', NULL, ?) "
+                    "ON CONFLICT (day, target) DO UPDATE SET status = 'pending', "
+                    "brief_id = NULL, updated_at = excluded.updated_at",
+                    (day, target, _now()),
+                )
+                return None
+            cur = db.execute(
+                "INSERT INTO deliveries VALUES (?, ?, 'pending', NULL, ?) "
+                "ON CONFLICT (day, target) DO NOTHING",
+                (day, target, _now()),
+            )
+            if cur.rowcount == 1:
+                return None
             row = db.execute(
                 "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
             ).fetchone()
-            if row is not None and not force:
-                return str(row[0])
-            db.execute(
-                "INSERT OR REPLACE INTO deliveries VALUES (?, ?, 'pending', NULL, ?)",
-                (day, target, _now()),
-            )
-        return None
+        return "pending" if row is None else str(row[0])
+
+    def delivery_status(self, day: str, target: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def mark_delivered(self, day: str, target: str, brief_id: str | None) -> None:
         with self._tx() as db:
@@ -281,6 +318,23 @@ class Store:
                 "DELETE FROM deliveries WHERE day = ? AND target = ? AND status = 'pending'",
                 (day, target),
             )
+
+    # locks shared by every process using this store ------------------------------------
+
+    def try_lock(self, name: str) -> Callable[[], None] | None:
+        """Take the lock `name` without waiting: its release function, or None when another
+        process holds it. Here a lock file in a folder beside the store, which the system
+        frees when its holder dies, even by kill -9."""
+        from filelock import FileLock, Timeout
+
+        folder = self.path.with_name(f"{self.path.name}.locks")
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(folder / f"{name}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return None
+        return lock.release
 
     # API jobs ------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 synthesize each story (reduce), store, write, deliver.
 
 Safe to repeat and to schedule:
-- a lock file in the output directory stops two overlapping runs;
+- a lock per day on the store, and a lock file in the output directory, stop two
+  overlapping runs (before either has paid for anything);
 - per-article and per-story results are cached in the store under a key of everything
   that shapes them (prompt versions, model, mode, language, grounding), so a re-run of
   the same day makes no LLM call for what it has already done, and a run killed half-way
@@ -131,22 +132,33 @@ async def run_daily(
         raise ConfigError(
             "no sources: give --source (a feed, URL, directory or file) or [daily] sources"
         )
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(cfg.out_dir / ".summarizer-daily.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    # One run per day and store, whatever its output folder: a second would pay again for
+    # everything the first has not stored yet.
+    release_day = store.try_lock(f"daily-{day}")
+    if release_day is None:
         raise LockedError(
-            f"another daily run holds {cfg.out_dir}/.summarizer-daily.lock; wait for it to finish"
-        ) from None
-    run_id = store.start_run("daily", day, {"sources": cfg.sources, "since": since.isoformat()})
+            f"another daily run for {day} is using the store {store.path}; wait for it to finish"
+        )
     try:
-        result = await _run(cfg, settings, store, run_id, day, since, now, force, on_article)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
-        raise
+        cfg.out_dir.mkdir(parents=True, exist_ok=True)
+        # And one run per output folder, whatever its store: the files would be overwritten.
+        lock = FileLock(str(cfg.out_dir / ".summarizer-daily.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise LockedError(
+                f"another daily run holds {cfg.out_dir}/.summarizer-daily.lock; wait for it to finish"
+            ) from None
+        run_id = store.start_run("daily", day, {"sources": cfg.sources, "since": since.isoformat()})
+        try:
+            result = await _run(cfg, settings, store, run_id, day, since, now, force, on_article)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            raise
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        release_day()
     status = "partial" if result.exit_code == EXIT_PARTIAL else "ok"
     store.finish_run(run_id, status, brief_id=result.brief_id)
     return result
