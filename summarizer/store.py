@@ -328,12 +328,17 @@ class Store:
         from filelock import FileLock, Timeout
 
         folder = self.path.with_name(f"{self.path.name}.locks")
-        folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder / f"{name}.lock"))
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0)
         except Timeout:
             return None
+        except OSError as exc:
+            raise ConfigError(
+                f"{folder}: cannot take the lock {name} ({exc.strerror or exc}); "
+                "check that the store's folder is writable"
+            ) from None
         return lock.release
 
     # API jobs ------------------------------------------------------------------------

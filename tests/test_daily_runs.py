@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from summarizer import liveness
 from summarizer.cli import app
 from summarizer.daily.deliver import target
+from summarizer.errors import ConfigError
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, grounded_brief
 from tests.conftest import ROOT
@@ -206,3 +207,10 @@ def test_a_reused_process_id_does_not_keep_a_dead_run_running(tmp_path: Path) ->
     assert row.status == "running" and row.detail == f"process {me.pid} on host elsewhere"
     store.finish_run(run, "ok")
     assert [r.status for r in store.list_runs()] == ["ok"]
+
+
+def test_an_unwritable_lock_folder_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    (tmp_path / "s.db.locks").write_text("a file where the lock folder should be")
+    with pytest.raises(ConfigError, match=r"s\.db\.locks: cannot take the lock daily-2026-11-25"):
+        store.try_lock("daily-2026-11-25")
