@@ -168,12 +168,13 @@ def test_slack_mrkdwn_has_no_injectable_markup() -> None:
 @pytest.mark.parametrize("name", sorted(outputs()))
 def test_no_control_character_in_any_format(name: str) -> None:
     text = outputs()[name]
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), name
     if name.endswith(".json"):
-        # The data keeps what the article held; JSON escapes it (\u001b), and `show`
-        # strips what it does not before printing (test below).
-        assert "\\u001b" in text and not re.search("[\x00-\x08\x0b-\x1f]", text)
+        # The data keeps what the article held, written as JSON escapes.
+        assert "\\u001b" in text and "\\u009b" in text and "\\u202e" in text
+        data = json.loads(text)
+        assert (data["stories"][0] if "stories" in data else data)["title"] == HOSTILE
     else:
-        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), name
         assert "[2J" not in text and "pwned" not in text  # whole sequences go
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from summarizer.render.escape import json_text
 from summarizer.render.markdown import daily_to_markdown, to_markdown
 from summarizer.schemas import Brief, DailyBrief
 
@@ -18,9 +19,9 @@ FORMATS: tuple[str, ...] = ("md", "json", "html", "slack")
 def to_json(briefs: Sequence[Brief]) -> str:
     """One brief as an object; several as an array, in input order."""
     if len(briefs) == 1:
-        return briefs[0].model_dump_json(indent=2) + "\n"
+        return json_text(briefs[0].model_dump_json(indent=2)) + "\n"
     data = [b.model_dump(mode="json") for b in briefs]
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _html(obj: Brief | DailyBrief) -> str:
@@ -45,7 +46,7 @@ def render(briefs: Sequence[Brief], fmt: str) -> str:
         return "\n".join(_html(b) for b in briefs)
     if fmt == "slack":
         messages = [m for b in briefs for m in _slack(b)]
-        return json.dumps(messages, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(messages, indent=2, ensure_ascii=False)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -53,11 +54,11 @@ def render_daily(daily: DailyBrief, fmt: str) -> str:
     if fmt == "md":
         return daily_to_markdown(daily)
     if fmt == "json":
-        return daily.model_dump_json(indent=2) + "\n"
+        return json_text(daily.model_dump_json(indent=2)) + "\n"
     if fmt == "html":
         return _html(daily)
     if fmt == "slack":
-        return json.dumps(_slack(daily), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(_slack(daily), indent=2, ensure_ascii=False)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -12,6 +12,9 @@ text that came from an article, a feed or a model through one of these, and noth
   cells (a newline would end them and start markup of the text's choosing).
 - `slack(text)`: `plain`, then the three characters Slack's mrkdwn reads as markup
   (`&`, `<`, `>`), so no `<!channel>`, `<@U123>` or `<url|label>` can be injected.
+- `json_text(text)`: a JSON document keeps the data as it was, but with the control and
+  bidi characters JSON itself leaves raw (DEL, C1, overrides) written as `\\uXXXX`, so the
+  file is safe to print and decodes to the same data.
 - HTML needs nothing here beyond `plain`: Jinja2 autoescapes every value (render/html.py).
 """
 
@@ -61,6 +64,16 @@ def markdown_inline(text: str) -> str:
 def markdown_cell(text: str) -> str:
     """For a table cell: one line, and a `|` would end the cell."""
     return markdown_inline(text).replace("|", "\\|")
+
+
+# What json.dumps(ensure_ascii=False) and pydantic leave raw (they escape only C0).
+_JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(text: str) -> str:
+    """Only valid on a JSON document: these characters can occur only inside its strings,
+    where `\\uXXXX` means the same character."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def slack(text: str) -> str:
