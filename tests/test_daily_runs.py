@@ -92,8 +92,9 @@ def test_claims_race_across_processes_and_exactly_one_wins(tmp_path: Path) -> No
     path = tmp_path / "s.db"
     Store(path).close()
     code = (
-        "import sys; from pathlib import Path; from summarizer.store import Store; sys.stdin.readline(); "
-        "print(Store(Path(sys.argv[1])).claim_delivery('2026-11-25', 'slack-webhook:x'))"
+        "import sys; from pathlib import Path; from summarizer.store import Store; "
+        "s = Store(Path(sys.argv[1])); print('ready', flush=True); sys.stdin.readline(); "
+        "print(s.claim_delivery('2026-11-25', 'slack-webhook:x'))"
     )
     procs = [
         subprocess.Popen(
@@ -105,7 +106,9 @@ def test_claims_race_across_processes_and_exactly_one_wins(tmp_path: Path) -> No
         )
         for _ in range(6)
     ]
-    for p in procs:  # released together, so their claims overlap as far as they can
+    for p in procs:  # every process has its store open ...
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in procs:  # ... before any of them claims: the claims overlap
         assert p.stdin is not None
         p.stdin.write("go\n")
         p.stdin.flush()
