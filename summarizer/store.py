@@ -244,7 +244,9 @@ class Store:
                 if alive == "gone":
                     status = "interrupted"
                     error = f"process {r['pid']} ended without finishing the run"
-                elif alive == "unknown" and r["host"]:
+                elif alive == "alive":
+                    error = f"process {r['pid']}"
+                elif r["host"]:
                     error = f"process {r['pid']} on host {r['host']}"
             out.append(
                 Row(r["id"], r["kind"], r["started_at"], status, r["brief_id"], r["day"], error)

@@ -197,8 +197,9 @@ def test_a_run_killed_with_9_shows_as_interrupted(tmp_path: Path) -> None:
 def test_a_reused_process_id_does_not_keep_a_dead_run_running(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     run = store.start_run("daily", "2026-11-25", {})
-    assert [r.status for r in store.list_runs()] == ["running"]  # this very process
     me = liveness.me()
+    (row,) = store.list_runs()
+    assert row.status == "running" and row.detail == f"process {me.pid}"  # this very process
     # Same id, but a process that started at another time: the run's process is gone.
     store._db.execute("UPDATE runs SET proc_start = ? WHERE id = ?", (f"{me.start}0", run))
     store._db.commit()
