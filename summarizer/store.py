@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,6 +108,7 @@ class Row:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.label = str(path)  # how messages name this store
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # The API serves from worker threads; a lock keeps writes one at a time.
@@ -323,25 +324,27 @@ class Store:
 
     # locks shared by every process using this store ------------------------------------
 
-    def try_lock(self, name: str) -> Callable[[], None] | None:
-        """Take the lock `name` without waiting: its release function, or None when another
-        process holds it. Here a lock file in a folder beside the store, which the system
-        frees when its holder dies, even by kill -9."""
+    @contextmanager
+    def hold_lock(self, name: str) -> Iterator[bool]:
+        """Try to hold the lock `name` of this store for the block, without waiting: yields
+        True when held, False when another process holds it. A holder that dies (even by
+        kill -9) releases it: here a lock file beside the store, one per name, which the
+        system frees with its holder. The daily run lock is `daily:DAY`."""
+        import hashlib
+
         from filelock import FileLock, Timeout
 
-        folder = self.path.with_name(f"{self.path.name}.locks")
-        lock = FileLock(str(folder / f"{name}.lock"))
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        lock = FileLock(f"{self.path}.{digest}.lock")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0)
         except Timeout:
-            return None
-        except OSError as exc:
-            raise ConfigError(
-                f"{folder}: cannot take the lock {name} ({exc.strerror or exc}); "
-                "check that the store's folder is writable"
-            ) from None
-        return lock.release
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
 
     # API jobs ------------------------------------------------------------------------
 

@@ -134,12 +134,12 @@ async def run_daily(
         )
     # One run per day and store, whatever its output folder: a second would pay again for
     # everything the first has not stored yet.
-    release_day = store.try_lock(f"daily-{day}")
-    if release_day is None:
-        raise LockedError(
-            f"another daily run for {day} is using the store {store.path}; wait for it to finish"
-        )
-    try:
+    with store.hold_lock(f"daily:{day}") as held:
+        if not held:
+            raise LockedError(
+                f"another daily run for {day} is using the store {store.label}; "
+                "wait for it to finish"
+            )
         cfg.out_dir.mkdir(parents=True, exist_ok=True)
         # And one run per output folder, whatever its store: the files would be overwritten.
         lock = FileLock(str(cfg.out_dir / ".summarizer-daily.lock"))
@@ -157,8 +157,6 @@ async def run_daily(
             raise
         finally:
             lock.release()
-    finally:
-        release_day()
     status = "partial" if result.exit_code == EXIT_PARTIAL else "ok"
     store.finish_run(run_id, status, brief_id=result.brief_id)
     return result
