@@ -181,6 +181,8 @@ def test_no_control_character_in_any_format(name: str) -> None:
 def test_plain_keeps_newlines_tabs_and_text() -> None:
     assert plain("a\tb\nc\x1b[2Jd\r\ne\rf") == "a\tb\ncd\ne\nf"
     assert plain("\x1b]0;title\x07kept \x1b]unterminated text") == "kept unterminated text"
+    # Mojibake (UTF-8 read as Latin-1) is full of C1 bytes: they go, its words stay.
+    assert plain("\u00e2\u0080\u009cquoted\u00e2\u0080\u009d words") == "\u00e2quoted\u00e2 words"
     assert plain("Straße, 東京, مرحبا") == "Straße, 東京, مرحبا"
     assert slack("a & <b>") == "a &amp; &lt;b&gt;"
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import re
 
-# Whole terminal escape sequences first, so no `[2J` or window title is left behind as
-# text: CSI (ESC [ or the C1 byte 0x9B, parameters, a final byte), OSC, DCS and the like
-# (ESC ] ... up to BEL or ESC \\; unterminated, only its introducer goes, so no text is
-# lost), and two-character escapes.
+# Whole ESC sequences first, so no `[2J` or window title is left behind as text: CSI
+# (ESC [, parameters, a final byte), OSC, DCS and the like (ESC ] ... up to BEL or ESC \\;
+# unterminated, only its introducer goes, so no text is lost), and two-character escapes.
+# The 8-bit forms (C1 bytes) are removed one by one below, not with what follows them:
+# text in a mislabelled encoding is full of them, and its words must survive.
 _SEQUENCES = re.compile(
-    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    "|(?:\x1b[]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\\\|\x9c)"
-    "|\x1b[ -~]?"
+    "\x1b\\[[0-?]*[ -/]*[@-~]?|\x1b[]PX^_][^\x07\x1b]*(?:\x07|\x1b\\\\)|\x1b[ -~]?"
 )
 # Then any other C0 control but tab and newline, DEL, C1 controls, and the Unicode
 # bidirectional embedding, override and isolate characters.
