@@ -161,10 +161,10 @@ def test_a_second_run_for_the_same_day_and_store_is_refused_and_pays_nothing(
             gate.set()
             _, err = first.communicate(timeout=120)
     assert second.returncode == 10, second.stderr
-    assert "another daily run for 2026-11-25" in second.stderr
+    assert "another daily run holds the lock for 2026-11-25" in second.stderr
     assert "Traceback" not in second.stderr
     assert other.requests == []  # paid nothing
-    assert not (tmp_path / "out-b").exists()
+    assert not list((tmp_path / "out-b").glob("2026-11-25.*"))  # and wrote nothing
     assert first.returncode == 0, err
     assert (tmp_path / "out-a" / "2026-11-25.json").exists()
 

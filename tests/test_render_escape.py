@@ -222,3 +222,37 @@ def test_log_lines_carry_no_control_characters(capsys: pytest.CaptureFixture[str
     logging.getLogger().handlers.clear()
     err = capsys.readouterr().err
     assert "not included" in err and not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", err)
+
+
+def test_the_generic_renderer_for_other_kinds_escapes_the_same_way() -> None:
+    from pydantic import BaseModel
+
+    from summarizer.render import generic
+
+    class Row(BaseModel):
+        who: str
+        said: str
+
+    class Kind(BaseModel):
+        title: str
+        what_happened: str
+        notes: list[str]
+        rows: list[Row]
+
+    k = Kind(
+        title=HOSTILE, what_happened=HOSTILE, notes=[HOSTILE], rows=[Row(who=HOSTILE, said=HOSTILE)]
+    )
+    md = generic.to_markdown(k)
+    page = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    _assert_inert_html(
+        page, {"h1", "h2", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td"}
+    )
+    _assert_inert_html(
+        generic.to_html(k),
+        {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li",
+         "table", "thead", "tbody", "tr", "th", "td"},
+    )  # fmt: skip
+    for text in _mrkdwn_texts(generic.to_slack_messages(k)):
+        assert "<" not in text and ">" not in text, text
+    for out in (md, generic.to_html(k), json.dumps(generic.to_slack_messages(k))):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out)

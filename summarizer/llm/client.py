@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from summarizer.attempts import HOOK as ATTEMPT_HOOK
+from summarizer.attempts import started as attempt_started
 from summarizer.config import Settings
 from summarizer.errors import (
     ConfigError,
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
-GROUNDING_MARKER = "must be copied exactly from its source"
 NO_ENDPOINT = (
     "no LLM endpoint configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
     "(Ollama, vLLM, any OpenAI-compatible server), or pass --base-url; to try it offline, "
@@ -72,6 +73,7 @@ class LLM:
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
         self._openai: Any = None
         self._client: Any = None
+        self._limiter: Any = None
         # The one bound on calls in flight, however they are nested (articles, chunks, stories).
         self._slots = asyncio.Semaphore(settings.concurrency)
         if not lazy:
@@ -98,8 +100,11 @@ class LLM:
             http_retries = 0
         else:
             # No limits configured, no limiter: the transport then skips the per-call estimate.
-            limits = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
+            limits = RateLimiter(
+                settings.rpm, settings.tpm, window=settings.rate_window, log=_shared_log(settings)
+            )
             limiter = limits if limits.active else None
+            self._limiter = limiter
             # One pool for the whole run: connections are reused across articles, and it is
             # sized to the concurrency so no call waits for a connection.
             pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
@@ -126,6 +131,8 @@ class LLM:
             "md_json": instructor.Mode.MD_JSON,
         }
         self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
+        # Counts attempts for the grounding policy (attempts.py holds the arithmetic).
+        self._client.on(ATTEMPT_HOOK, attempt_started)
         return self._client
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
@@ -140,7 +147,7 @@ class LLM:
             client = self._connect()
             result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 max_retries=self.settings.max_reasks,
                 **kwargs,
             )
@@ -149,6 +156,8 @@ class LLM:
     async def aclose(self) -> None:
         if self._openai is not None:
             await self._openai.close()
+        if self._limiter is not None:
+            await asyncio.to_thread(self._limiter.close)
 
     def _redact(self, text: str) -> str:
         if self._secret and len(self._secret) >= 4:
@@ -206,10 +215,18 @@ class LLM:
         raw = _raw_output(getattr(exc, "last_completion", None))
         attempts = getattr(exc, "n_attempts", "?")
         text = self._redact(str(exc))
-        if GROUNDING_MARKER in text:
+        from summarizer.grounding import ungrounded
+
+        # By type, not by wording: the grounding check raises UngroundedQuotes.
+        if (found := ungrounded(exc)) is not None:
+            why = (
+                "(--strict)"
+                if self.settings.grounding == "fail"
+                else "and the output cannot stand without them"
+            )
             return GroundingError(
-                f"quotes still not found in the article after {attempts} attempts "
-                f"(--strict): {_short(text.split(GROUNDING_MARKER, 1)[1], 200)}; "
+                f"quotes still not found in the article after {attempts} attempts {why}: "
+                f"{_short(self._redact('; '.join(found.problems)), 200)}; "
                 "re-run without --strict to drop them, or try a stronger model",
                 raw_output=raw,
             )
@@ -218,6 +235,18 @@ class LLM:
             "try another --mode (json_schema, md_json) or a stronger model",
             raw_output=raw,
         )
+
+
+def _shared_log(settings: Settings) -> Any:
+    """On a PostgreSQL store, the rate-limit window is shared by every process using it."""
+    from summarizer.store import is_database_url
+
+    if not (settings.rpm or settings.tpm) or not is_database_url(settings.database_url):
+        return None
+    from summarizer.llm.shared_window import StoreWindow, scope_for
+
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return StoreWindow(str(settings.database_url), scope_for(settings.base_url, key))
 
 
 @functools.cache

@@ -22,9 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
-from summarizer.render.slack import escape, to_slack_messages
+from summarizer.render.slack import escape
 from summarizer.service.jobs import Briefer
-from summarizer.service.limits import ApiError, to_document
+from summarizer.service.limits import to_document
 from summarizer.service.metrics import Metrics
 from summarizer.service.settings import ServiceSettings
 from summarizer.slack.dedupe import dedupe_middleware
@@ -63,6 +63,15 @@ def only_url(text: str) -> str | None:
     return text if _BARE_URL.match(text) else None
 
 
+def slack_messages(output: Any) -> list[dict[str, Any]]:
+    """Block Kit messages for any kind's output (render.render_one's slack format)."""
+    from summarizer.render import render_one
+
+    messages = render_one(output, "slack")
+    assert isinstance(messages, list)
+    return messages
+
+
 class SlackBot:
     """The bolt app and what its handlers need: one Briefer, one Web API client."""
 
@@ -73,6 +82,7 @@ class SlackBot:
         store: Store,
         *,
         socket_mode: bool = False,
+        briefer: Briefer | None = None,
     ) -> None:
         s = service_settings
         if s.slack_bot_token is None:
@@ -84,7 +94,14 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
-        self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
+        self.briefer = briefer or Briefer(
+            settings, store, Metrics(), allow_private_urls=s.allow_private_urls
+        )
+        from summarizer.queue import queue_for
+
+        # PostgreSQL: briefs are run by `summarizer worker`s, so a bot replica that stops
+        # loses none, and any number of replicas share the work.
+        self.queue = queue_for(store)
         self.app = AsyncApp(
             token=s.slack_bot_token.get_secret_value(),
             signing_secret=s.slack_signing_secret.get_secret_value()
@@ -112,7 +129,8 @@ class SlackBot:
         name = self.service_settings.slack_command
         if not text:
             await ack(
-                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`.",
+                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`"
+                f" (`{name} timeline <url>` for another kind).",
                 response_type="ephemeral",
             )
             return
@@ -120,15 +138,33 @@ class SlackBot:
             text="Working on a brief; it will be posted in this channel.",
             response_type="ephemeral",
         )
+        kind, text = self._kind_and_text(text)
+        if self.queue is not None:
+            await self.queue.defer_slack(
+                text=text, channel=command["channel_id"], kind=kind,
+                response_url=command.get("response_url"),
+            )  # fmt: skip
+            return
 
         async def tell(message: str) -> None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
         self.briefer.spawn(
             self._brief_and_post(
-                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell
+                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell,
+                kind=kind,
             )
-        )
+        )  # fmt: skip
+
+    def _kind_and_text(self, text: str) -> tuple[str | None, str]:
+        """`/brief timeline <url>`: a first word that names a kind picks it."""
+        from summarizer.kinds import registry_for
+
+        first, _, rest = text.partition(" ")
+        registry = registry_for(self.briefer.settings)
+        if rest.strip() and first in registry and registry.get(first).takes == "article":
+            return first, rest.strip()
+        return None, text
 
     async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         # Events are acked by bolt before this runs.
@@ -142,9 +178,15 @@ class SlackBot:
         if url is None:
             await tell("Mention me with a link to an article and I will brief it here.")
             return
+        # "@bot timeline <link>": the word right after the mention may name a kind.
+        after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
+        kind, _ = self._kind_and_text(after)
+        if self.queue is not None:
+            await self.queue.defer_slack(text=url, channel=channel, thread_ts=thread_ts, kind=kind)
+            return
         self.briefer.spawn(
             self._brief_and_post(
-                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
             )
         )
 
@@ -158,6 +200,7 @@ class SlackBot:
         channel: str,
         thread_ts: str | None,
         tell: Say,
+        kind: str | None = None,
     ) -> None:
         try:
             url = only_url(text)
@@ -172,22 +215,50 @@ class SlackBot:
                     max_chars=self.service_settings.max_document_chars,
                     max_bytes=self.briefer.settings.max_input_bytes,
                 )
-            _, brief = await self.briefer.brief(doc, "slack")
-        except (SummarizerError, ApiError) as exc:
-            message = exc.message if isinstance(exc, ApiError) else str(exc)
-            await self._safely(tell, f":warning: Could not brief that: {escape(message)}")
+            _, brief = await self.briefer.brief(doc, "slack", kind)
+        except SummarizerError as exc:  # ApiError is one too (errors.py)
+            await self._safely(tell, f":warning: Could not brief that: {escape(str(exc))}")
             return
         except Exception:
             log.exception("Slack brief failed")
             await self._safely(tell, f":warning: Could not brief that: {INTERNAL}")
             return
         try:
-            await post_messages(client, channel, thread_ts, to_slack_messages(brief))
+            await post_messages(client, channel, thread_ts, slack_messages(brief))
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             log.warning("posting a brief to %s failed: %s", channel, error)
             hint = " Invite me to the channel first." if error == "not_in_channel" else ""
             await self._safely(tell, f":warning: Could not post the brief ({error}).{hint}")
+
+    async def run_queued(
+        self,
+        text: str,
+        channel: str,
+        thread_ts: str | None,
+        response_url: str | None,
+        kind: str | None = None,
+    ) -> None:
+        """A brief taken from the queue by a worker: the same work as in-process, with the
+        user told through the command's response URL or in the mention's thread."""
+        from slack_bolt.context.respond.async_respond import AsyncRespond
+
+        client = self.app.client
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+
+        async def tell(message: str) -> None:
+            if respond is not None:
+                await respond(text=message, response_type="ephemeral", replace_original=False)
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
+
+        await self._brief_and_post(
+            text, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
+        )
+
+    async def start(self) -> None:
+        if self.queue is not None:
+            await self.queue.open()
 
     @staticmethod
     async def _safely(tell: Say, message: str) -> None:
@@ -198,6 +269,8 @@ class SlackBot:
 
     async def aclose(self) -> None:
         await self.briefer.aclose()
+        if self.queue is not None:
+            await self.queue.close()
 
 
 async def post_messages(
@@ -229,6 +302,7 @@ def create_slack_http_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await bot.start()
         try:
             yield
         finally:
@@ -267,6 +341,7 @@ async def run_socket_mode(
     assert service_settings.slack_app_token is not None  # checked by SlackBot
     handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
     try:
-        await handler.start_async()
+        await bot.start()
+        await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await bot.aclose()
