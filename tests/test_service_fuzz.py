@@ -9,13 +9,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-
-# Loaded now, at collection, rather than by from_url inside a test: pytest parses these
-# modules (ast.parse, to rewrite asserts) as they load, and doing that mid-test, with
-# server threads running, failed intermittently on CPython 3.11.7 with "SystemError: AST
-# constructor recursion depth mismatch" (3.11 keeps that count per interpreter, so a
-# parse in another thread at the same moment likely upsets it).
-import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
