@@ -208,3 +208,27 @@ def test_a_reused_process_id_does_not_keep_a_dead_run_running(tmp_path: Path) ->
     assert row.status == "running" and row.detail == f"process {me.pid} on host elsewhere"
     store.finish_run(run, "ok")
     assert [r.status for r in store.list_runs()] == ["ok"]
+
+
+def test_run_owner_and_destination_keys_on_every_backend(store_target: str) -> None:
+    with Store(store_target) as store:
+        run = store.start_run("daily", "2026-11-25", {})
+        (row,) = store.list_runs()
+        assert row.status == "running" and row.detail == f"process {os.getpid()}"
+        # A process that has exited (this one's child, reaped) left its run unfinished.
+        code = "from summarizer import liveness; o = liveness.me(); print(o.pid, o.start)"
+        child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                               text=True, check=True)  # fmt: skip
+        pid, start = child.stdout.split()
+        other = store.start_run("daily", "2026-11-24", {})
+        with store._tx() as db:
+            db.execute(
+                "UPDATE runs SET pid = ?, proc_start = ? WHERE id = ?", (int(pid), start, other)
+            )
+        statuses = {r.id: r.status for r in store.list_runs()}
+        assert statuses == {run: "running", other: "interrupted"}
+        a, b = target("https://hooks.example/a"), target("https://hooks.example/b")
+        assert store.claim_delivery("2026-11-25", a) is None
+        assert store.claim_delivery("2026-11-25", b) is None  # another destination
+        assert store.claim_delivery("2026-11-25", a) == "pending"
+        assert store.delivery_status("2026-11-25", b) == "pending"
