@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,13 +93,8 @@ def brief(
             from summarizer.atomic import write_text
 
             write_text(output, text)
-        elif chosen == "md" and sys.stdout.isatty():
-            from rich.console import Console
-            from rich.markdown import Markdown
-
-            Console().print(Markdown(text))
         else:
-            sys.stdout.write(text)
+            edge.out(text, markdown=chosen == "md")
         if failures:
             raise typer.Exit(code=EXIT_PARTIAL)
 

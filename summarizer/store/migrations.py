@@ -89,6 +89,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Which process runs a run: `history` tells a live run from one killed with -9
+        # (summarizer/liveness.py).
+        "0006_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN proc_start TEXT;
+        """,
+    ),
 ]
 
 
