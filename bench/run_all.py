@@ -2,7 +2,7 @@
 
     bench/run                  everything (a couple of minutes on 2 cores)
     bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared,
-                               continuity
+                               service, continuity
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -23,6 +23,7 @@ from collections.abc import Callable
 import continuity
 import daily_runs
 import overhead
+import service_latency
 import shared
 import startup
 from common import Figure
@@ -36,6 +37,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "faults": daily_runs.faults,
     "shared": shared.figures,
     "continuity": continuity.figures,
+    "service": service_latency.figures,
 }
 
 

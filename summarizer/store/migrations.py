@@ -68,10 +68,42 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # The API's side: who owns a brief (a hash of its API key, never the key), which
+        # document and settings made it (so a resubmission reuses it), the front door that
+        # paid for each LLM call, and job leases (workers with a heartbeat) plus each job's
+        # per-document results, written as each document finishes.
+        "0005_api_owners_leases_results",
+        """
+        ALTER TABLE briefs ADD COLUMN owner TEXT;
+        ALTER TABLE briefs ADD COLUMN source_key TEXT;
+        CREATE INDEX briefs_source ON briefs (owner, source_key);
+        ALTER TABLE llm_calls ADD COLUMN origin TEXT;
+        ALTER TABLE jobs ADD COLUMN worker TEXT;
+        CREATE TABLE workers (
+            id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL, heartbeat {real} NOT NULL
+        );
+        CREATE TABLE job_results (
+            job_id TEXT NOT NULL, position INTEGER NOT NULL, source TEXT NOT NULL,
+            brief_id TEXT, error_type TEXT, error TEXT, PRIMARY KEY (job_id, position)
+        );
+        """,
+    ),
+    (
+        # Which process runs a run: `history` tells a live run from one killed with -9
+        # (summarizer/liveness.py).
+        "0006_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN proc_start TEXT;
+        """,
+    ),
+    (
         # Stories that continue (daily/follow.py): each story's brief per day, and the ledger
         # of every open question it asked. A question's status on a day is read from the
         # days it was answered or dropped, so a backfill of an earlier day sees it open.
-        "0005_stories_questions",
+        "0007_stories_questions",
         """
         CREATE TABLE story_days (
             story_id TEXT NOT NULL, day TEXT NOT NULL, first_day TEXT NOT NULL,
