@@ -72,7 +72,11 @@ async def _extract(
 
 
 def _provenance(
-    settings: Settings, prompt: prompting.Prompt, ex: _Extraction, parts: Sequence[Brief] = ()
+    settings: Settings,
+    prompt: prompting.Prompt,
+    ex: _Extraction,
+    parts: Sequence[Brief] = (),
+    docs: Sequence[Document] = (),
 ) -> Provenance:
     log = ex.log
     # Replayed answers cost nothing now; the recording's original cost is not this run's.
@@ -90,6 +94,15 @@ def _provenance(
         replayed=log.replayed or any(p.provenance.replayed for p in parts),
         fixture=log.fixture or any(p.provenance.fixture for p in parts),
         ungrounded_dropped=ex.dropped + sum(p.provenance.ungrounded_dropped for p in parts),
+        # Each source's warnings once, whether it came in directly or through a part.
+        warnings=list(
+            dict.fromkeys(
+                [
+                    *(w for d in docs for w in d.warnings),
+                    *(w for p in parts for w in p.provenance.warnings),
+                ]
+            )
+        ),
     )
 
 
@@ -109,7 +122,7 @@ async def brief_document(doc: Document, settings: Settings, *, llm: LLM) -> Brie
     return Brief(
         **ex.content.model_dump(),
         sources=[make_source(doc, "S1")],
-        provenance=_provenance(settings, prompt, ex),
+        provenance=_provenance(settings, prompt, ex, docs=[doc]),
     )
 
 
@@ -169,7 +182,7 @@ async def synthesize(
     return Brief(
         **ex.content.model_dump(),
         sources=sources,
-        provenance=_provenance(settings, prompt, ex, [b for _, b in items]),
+        provenance=_provenance(settings, prompt, ex, [b for _, b in items], [d for d, _ in items]),
     )
 
 

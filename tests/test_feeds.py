@@ -68,7 +68,9 @@ def test_rss_since_window_and_cap(web: WebServer) -> None:
     assert [e.title for e in recent.entries] == [
         "Harbor City approves $40m flood barrier after heated vote",
         "Café owners fight the “terrace tax”",
-    ]  # February, January and the undated letters are out
+        "Letters to the editor",
+    ]  # February and January are out; the undated letters stay, for their page's date
+    assert (recent.found, recent.older) == (5, 2)
     assert [e.title for e in get_feed(url, since=MARCH, max_entries=1).entries] == [
         "Harbor City approves $40m flood barrier after heated vote"
     ]

@@ -24,7 +24,6 @@ from pathlib import Path
 from summarizer import prompting, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
-from summarizer.daily.collect import collect
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import ConfigError, RunError, SummarizerError, UserError
 from summarizer.ingest import Document
@@ -33,6 +32,7 @@ from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, synthesize
 from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
+from summarizer.sources import load_sources
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.daily")
@@ -160,12 +160,8 @@ async def _run(
     key = cache_key(settings)
     with calls.collecting() as run_log:
         budget = _Budget(cfg, settings, run_log)
-        loaded = await collect(
-            cfg.sources,
-            since=since,
-            feed_entries=cfg.feed_entries,
-            max_bytes=settings.max_input_bytes,
-            page_bytes=settings.max_page_bytes,
+        loaded = await load_sources(
+            cfg.sources, settings=settings, since=since, feed_entries=cfg.feed_entries
         )
         failures = [_failure(s, e) for s, e in loaded.failures]
         unique = list({d.sha256: d for d in _newest_first(loaded.documents)}.values())
@@ -209,7 +205,8 @@ async def _run(
         )
     # The calls were paid for whether or not anything came of them.
     store.record_calls(run_id, run_log.records, cost_usd)
-    if briefs == [] and (failures or found):
+    if not briefs:
+        # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
             f"no article could be briefed ({len(failures)} failure(s), first: "
             f"{failures[0].source}: {failures[0].error})"

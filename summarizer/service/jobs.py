@@ -10,23 +10,24 @@ tasks; their state lives in the store, so a restart loses no finished brief, and
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 from collections.abc import Coroutine, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx2
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.config import Settings
-from summarizer.errors import InputError, SummarizerError
+from summarizer.errors import SummarizerError
 from summarizer.ingest import Document
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document
 from summarizer.schemas import Brief
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from summarizer.sources import Loader
 
 log = logging.getLogger("summarizer.service")
 
@@ -84,35 +85,6 @@ class JobView(BaseModel):
     error: ErrorDetail | None = Field(description="Why the job failed as a whole, if it did.")
 
 
-class _PublicOnly(httpx2.AsyncBaseTransport):
-    """Refuse hosts on loopback, private, link-local or reserved networks, on every hop
-    (fetch follows redirects itself, so each one passes through here)."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        host = request.url.host
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, request.url.port or 443)
-        except OSError:
-            raise InputError(f"{request.url}: host {host} not found; check the URL") from None
-        for info in infos:
-            addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-                addr = addr.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-            if not addr.is_global:
-                raise InputError(
-                    f"{request.url}: {host} is a private or local address; "
-                    "the service only fetches public pages"
-                )
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 class Briefer:
     def __init__(
         self,
@@ -128,7 +100,7 @@ class Briefer:
         self.allow_private_urls = allow_private_urls
         self.llm = LLM(settings)  # raises ConfigError at once when no endpoint is set
         self._sem: asyncio.Semaphore | None = None
-        self._http: httpx2.AsyncClient | None = None
+        self._loader: Loader | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._jobs: dict[str, asyncio.Task[Any]] = {}
 
@@ -148,15 +120,14 @@ class Briefer:
 
     async def load_url(self, url: str) -> Document:
         """Fetch and extract one article: the single place the service and the bot fetch."""
-        from summarizer.fetch import FetchLimits, new_client
-        from summarizer.sources import load_url
+        from summarizer.sources import Loader
 
-        limits = FetchLimits.from_settings(self.settings)
-        if self._http is None:
-            inner = httpx2.AsyncHTTPTransport()
-            transport = inner if self.allow_private_urls else _PublicOnly(inner)
-            self._http = new_client(limits, transport=transport)
-        return await load_url(url, client=self._http, limits=limits)
+        if self._loader is None:
+            # Public addresses only (checked and pinned per hop, summarizer.addresses).
+            self._loader = Loader.from_settings(
+                self.settings, public_only=not self.allow_private_urls
+            )
+        return await self._loader.page(url)
 
     # background work ------------------------------------------------------------------
 
@@ -262,6 +233,6 @@ class Briefer:
             row = self.store.get_job(job_id)
             if row is not None and row["status"] in ("queued", "running"):
                 self.store.update_job(job_id, "failed", error=STOPPED)
-        if self._http is not None:
-            await self._http.aclose()
+        if self._loader is not None:
+            await self._loader.aclose()
         await self.llm.aclose()
