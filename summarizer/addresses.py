@@ -40,10 +40,6 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
-class PrivateAddressError(InputError):
-    """A URL's host is (or resolves to) an address the service must not reach."""
-
-
 def is_public(addr: Address) -> bool:
     """True for a globally routable unicast address; IPv4-mapped IPv6 is judged as IPv4."""
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
@@ -74,7 +70,8 @@ class PinnedBackend(httpcore2.AsyncNetworkBackend):
         self.inner = inner or httpcore2.AnyIOBackend()
 
     async def addresses(self, host: str, port: int) -> list[str]:
-        """The checked addresses of `host`; PrivateAddressError when any is not allowed."""
+        """The checked addresses of `host`; InputError when any is not allowed (fetch puts
+        the URL in front of the message)."""
         try:
             literal: Address | None = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
@@ -90,7 +87,7 @@ class PinnedBackend(httpcore2.AsyncNetworkBackend):
                 raise httpcore2.ConnectError(f"host {host} not found")
         for text in found:
             if not self.allowed(ipaddress.ip_address(text)):
-                raise PrivateAddressError(
+                raise InputError(
                     f"{host} is a private or local address ({text}); "
                     "the service only fetches public pages"
                 )
@@ -126,7 +123,7 @@ class PinnedBackend(httpcore2.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
-        raise PrivateAddressError(f"{path}: unix sockets are local; refused")
+        raise InputError(f"{path}: unix sockets are local; refused")
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)

@@ -69,7 +69,7 @@ class Extractor:
         self.crashes = 0  # worker processes lost, for logs and tests
 
     async def run(
-        self, fn: Callable[..., Document], /, *args: Any, name: str, **kw: Any
+        self, fn: Callable[..., Document], /, *args: Any, what: str, **kw: Any
     ) -> Document:
         """`fn(*args, **kw)` (a module-level function, so a worker can import it)."""
         call = functools.partial(fn, *args, **kw)

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from summarizer import __version__
-from summarizer.addresses import PrivateAddressError
 from summarizer.errors import InputError
 
 if TYPE_CHECKING:
@@ -191,9 +190,9 @@ async def _fetch(
             response = await client.send(request, stream=True, follow_redirects=False)
         except httpx2.HTTPError as exc:
             raise _transport_error(url, exc, limits) from exc
-        except PrivateAddressError as exc:
+        except InputError as exc:  # only summarizer.addresses raises one from a transport
             hop = "" if str(current) == url else f" (redirected to {current})"
-            raise PrivateAddressError(f"{url}{hop}: {exc}") from None
+            raise InputError(f"{url}{hop}: {exc}") from None
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 current = _next_hop(url, response)

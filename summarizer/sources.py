@@ -301,8 +301,8 @@ class Loader:
                 )
             elif f.is_file():
                 files.append(f)
-            else:
-                failures.append((str(f), f"{f}: is not a regular file (a broken link?); skipped"))
+            elif f.is_symlink():
+                failures.append((str(f), f"{f}: is a broken symlink; skipped"))
         if not files and not failures:
             raise InputError(
                 f"{path}: has no .txt, .md or .html files; put the articles there, or check the path"

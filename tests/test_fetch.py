@@ -181,7 +181,7 @@ def test_huge_streamed_page_is_cut_off_early(web: WebServer) -> None:
     message = refused(url, limits=limits)
     assert message.startswith(f"{url}: page is over the 100,000-byte limit (max_page_bytes);")
     assert "SUMMARIZER_MAX_PAGE_BYTES" in message
-    assert "--max-bytes" in message
+    assert "max_page_bytes" in message
     time.sleep(0.2)  # let the server notice the hang-up
     assert route.sent < total // 4, "the client read (nearly) the whole body"
 
