@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
+                               extraction
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 
 import daily_runs
+import extraction
 import overhead
 import startup
 from common import Figure
@@ -31,6 +33,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "rates": daily_runs.rate_limits,
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
+    "extraction": extraction.figures,
 }
 
 

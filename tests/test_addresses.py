@@ -78,9 +78,7 @@ def test_every_redirect_hop_is_checked(sites: tuple[WebServer, WebServer]) -> No
     public, private = sites
     private.add("/admin", Route(body=b"<html><body><p>SECRET</p></body></html>"))
     public.add("/go", redirect(f"http://intranet.test:{private.port}/admin"))
-    resolver = Rebinding(
-        first="127.0.0.2", then="127.0.0.2", names={"intranet.test": "127.0.0.1"}
-    )
+    resolver = Rebinding(first="127.0.0.2", then="127.0.0.2", names={"intranet.test": "127.0.0.1"})
     url = f"http://news.test:{public.port}/go"
     with pytest.raises(InputError) as err:
         get(url, resolver)

@@ -276,11 +276,14 @@ def portuguese_site(web: WebServer, content_type: str = "application/x-rss+xml")
                  "/2018/09/19/obras-na-ponte/"):  # fmt: skip
         web.add(path, page("article_pt.html"))
     body = (FIXTURES / "feed_pt.rss").read_text(encoding="utf-8").replace("{base}", web.base)
-    return web.add("/feed/cidade.rss", Route(headers={"Content-Type": content_type}, body=body.encode()))
+    return web.add(
+        "/feed/cidade.rss", Route(headers={"Content-Type": content_type}, body=body.encode())
+    )
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/x-rss+xml", "text/html; charset=UTF-8", "application/octet-stream"]
+    "content_type",
+    ["application/x-rss+xml", "text/html; charset=UTF-8", "application/octet-stream"],
 )
 def test_a_feed_is_known_by_its_body_whatever_its_header(web: WebServer, content_type: str) -> None:
     url = portuguese_site(web, content_type)
@@ -302,7 +305,9 @@ def test_an_xhtml_page_with_an_xml_prolog_is_a_page(web: WebServer) -> None:
         + "Dock workers returned on Monday after the union accepted a 6 per cent offer. " * 4
         + "</p></article></body></html>"
     )
-    url = web.add("/p", Route(headers={"Content-Type": "application/xhtml+xml"}, body=xhtml.encode()))
+    url = web.add(
+        "/p", Route(headers={"Content-Type": "application/xhtml+xml"}, body=xhtml.encode())
+    )
     docs, failures = load_all([url])
     assert failures == [] and "Dock workers returned" in docs[0].text
 
@@ -336,7 +341,9 @@ def test_an_undated_entry_takes_its_page_date(web: WebServer) -> None:
         f"<item><title>Câmara</title><link>{web.url('/camara')}</link></item>"
         "</channel></rss>"
     )
-    url = web.add("/f.rss", Route(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
+    url = web.add(
+        "/f.rss", Route(headers={"Content-Type": "application/rss+xml"}, body=rss.encode())
+    )
     docs, failures = load_all([url], since=MARCH)
     assert [d.title for d in docs] == ["Flood barrier"]
     assert docs[0].published is not None and docs[0].published.date().isoformat() == "2025-03-14"

@@ -103,9 +103,7 @@ def test_a_symlink_out_of_a_daily_folder_never_reaches_the_model(
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "html", "slack"])
-def test_a_brief_from_a_fragment_says_so_in_every_format(
-    fake_openai: FakeOpenAI, fmt: str
-) -> None:
+def test_a_brief_from_a_fragment_says_so_in_every_format(fake_openai: FakeOpenAI, fmt: str) -> None:
     with WebServer() as web:
         url = web.add("/review", page("review_two_column.html"))
         r = invoke("brief", url, "--base-url", fake_openai.base_url, "-f", fmt)
