@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from typing import Any
 
 from summarizer.errors import InputError
 from summarizer.ingest import Document
+
+log = logging.getLogger("summarizer.extract")
 
 _PRELOAD = ["summarizer.extract", "trafilatura"]
 
@@ -82,11 +85,19 @@ class Extractor:
         return await self._in_pool(call, what)
 
     async def _in_pool(self, call: Callable[[], Document], what: str) -> Document:
-        pool = self._pool_now()
         try:
-            return await _awaited(pool.submit(call))
+            pool = self._pool_now()
+            future = pool.submit(call)
+        except (OSError, NotImplementedError) as exc:
+            # No processes here (a sandbox without semaphores or sockets): one lane it is.
+            log.warning("extraction stays in this process: cannot start workers (%s)", exc)
+            self.lanes = 1
+            return await asyncio.to_thread(call)
+        try:
+            return await _awaited(future)
         except BrokenProcessPool:
             self.crashes += 1
+            log.warning("an extraction worker process died; retrying its pages one by one")
             if self._pool is pool:
                 self._pool = None  # the next page gets a fresh pool
                 pool.shutdown(wait=False, cancel_futures=True)

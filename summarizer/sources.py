@@ -173,9 +173,18 @@ class Loader:
                     raise
                 return Loaded([], [(source, str(exc))])
 
+        tasks = [asyncio.ensure_future(one(s)) for s in sources]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            # The first bad source ends it (keep_going=False): stop the others' fetches too.
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         documents: list[Document] = []
         failures: list[tuple[str, str]] = []
-        for loaded in await asyncio.gather(*(one(s) for s in sources)):
+        for loaded in results:
             documents += loaded.documents
             failures += loaded.failures
         return Loaded(documents, failures)

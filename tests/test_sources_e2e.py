@@ -114,3 +114,17 @@ def test_a_brief_from_a_fragment_says_so_in_every_format(fake_openai: FakeOpenAI
         assert only.startswith(f"{url}: extracted ") and only.endswith(warning)
     else:
         assert warning in r.stdout
+
+
+def test_brief_knows_a_feed_without_being_told(fake_openai: FakeOpenAI) -> None:
+    with WebServer() as web:
+        url = portuguese_site(web)
+        web.routes["/feed/cidade.rss"].headers["Content-Type"] = "application/octet-stream"
+        r = invoke("brief", url, "--base-url", fake_openai.base_url, "-f", "json")
+    assert r.exit_code == 0, r.output
+    briefs = json.loads(r.stdout)
+    briefs = briefs if isinstance(briefs, list) else [briefs]
+    assert len(briefs) == 3
+    assert (
+        briefs[0]["sources"][0]["title"] == "Câmara aprova nova linha de ônibus para a zona norte"
+    )
