@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -137,11 +138,16 @@ class PinnedTransport(httpx2.AsyncHTTPTransport):
     httpx2's.
     """
 
-    def __init__(self, limits: httpx2.Limits, backend: PinnedBackend) -> None:
+    def __init__(
+        self,
+        limits: httpx2.Limits,
+        backend: PinnedBackend,
+        verify: ssl.SSLContext | str | bool = True,
+    ) -> None:
         # Not super().__init__(): it would build a pool (and an SSL context) only to be
         # thrown away. handle_async_request, aclose and the context manager use _pool only.
         self._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=httpx2.create_ssl_context(),
+            ssl_context=httpx2.create_ssl_context(verify=verify),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -154,8 +160,13 @@ def public_only_transport(
     *,
     resolver: Resolver = system_resolver,
     allowed: Callable[[Address], bool] = is_public,
+    verify: ssl.SSLContext | str | bool = True,
 ) -> PinnedTransport:
-    """A transport that connects only to public addresses, checked and pinned per hop."""
+    """A transport that connects only to public addresses, checked and pinned per hop.
+
+    `verify` is httpx2's: True (the system's CAs), a CA bundle path, or an SSLContext.
+    """
     from summarizer.fetch import CONNECTION_LIMITS
 
-    return PinnedTransport(CONNECTION_LIMITS, PinnedBackend(resolver=resolver, allowed=allowed))
+    backend = PinnedBackend(resolver=resolver, allowed=allowed)
+    return PinnedTransport(CONNECTION_LIMITS, backend, verify)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +18,7 @@ from summarizer.addresses import Address, is_public, public_only_transport
 from summarizer.errors import InputError
 from summarizer.fetch import FetchLimits, fetch, new_client
 from summarizer.sources import Loader
-from tests.web_server import Route, WebServer, redirect
+from tests.web_server import FIXTURES, Route, WebServer, redirect
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
 PUBLIC = ipaddress.ip_address("127.0.0.2")
@@ -86,6 +87,35 @@ def test_every_redirect_hop_is_checked(sites: tuple[WebServer, WebServer]) -> No
     assert message.startswith(f"{url} (redirected to http://intranet.test:{private.port}/admin):")
     assert "intranet.test is a private or local address (127.0.0.1)" in message
     assert private.requests == []
+
+
+def test_tls_keeps_the_server_name_while_connecting_to_the_checked_address() -> None:
+    # news_test.pem: a self-signed certificate for news.test only (no IP address in it), so
+    # the handshake succeeds only if the name, not 127.0.0.2, is sent and verified.
+    server_names: list[str | None] = []
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(FIXTURES / "news_test.pem", FIXTURES / "news_test.key")
+
+    def remember(_sock: object, name: str | None, _ctx: object) -> None:
+        server_names.append(name)
+
+    tls.sni_callback = remember  # type: ignore[assignment]
+    with WebServer(host="127.0.0.2", tls=tls) as site:
+        site.add("/article", Route(body=b"<html><body><p>over TLS</p></body></html>"))
+        resolver = Rebinding(first="127.0.0.2", then="127.0.0.1")
+        trust = ssl.create_default_context(cafile=str(FIXTURES / "news_test.pem"))
+
+        async def go() -> bytes:
+            transport = public_only_transport(
+                resolver=resolver, allowed=only_public_site, verify=trust
+            )
+            async with new_client(LIMITS, transport=transport) as client:
+                url = f"https://news.test:{site.port}/article"
+                return (await fetch(url, client=client, limits=LIMITS)).content
+
+        assert b"over TLS" in asyncio.run(go())
+    assert server_names == ["news.test"]
+    assert resolver.lookups == ["news.test"]
 
 
 def test_default_policy_refuses_local_and_mapped_addresses() -> None:

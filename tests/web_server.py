@@ -14,6 +14,7 @@ so a test can prove the client stopped reading early.
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -112,7 +113,11 @@ class _Server(ThreadingHTTPServer):
 
 class WebServer:
     def __init__(
-        self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        routes: dict[str, Route] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -123,6 +128,9 @@ class WebServer:
         self.host = host
         self._httpd = _Server((host, port), _Handler)
         self._httpd.web = self
+        self.scheme = "https" if tls else "http"
+        if tls is not None:  # HTTPS: the handshake happens as each connection is accepted
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         # A short poll interval keeps shutdown (and so each test's teardown) quick.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -130,7 +138,7 @@ class WebServer:
 
     @property
     def base(self) -> str:
-        return f"http://{self.host}:{self._httpd.server_port}"
+        return f"{self.scheme}://{self.host}:{self._httpd.server_port}"
 
     @property
     def port(self) -> int:
