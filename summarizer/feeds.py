@@ -69,12 +69,10 @@ class Feed:
         if self.found == 0:
             return "the feed has no entries"
         if self.older == self.found and since is not None:
-            newest = (
-                f" (newest {self.newest_older:%Y-%m-%d %H:%M} UTC)" if self.newest_older else ""
-            )
+            newest = f"newest {self.newest_older:%Y-%m-%d %H:%M} UTC, " if self.newest_older else ""
             return (
                 f"all {self.found} entries are older than the window "
-                f"(since {since:%Y-%m-%d %H:%M} UTC){newest}"
+                f"({newest}window from {since:%Y-%m-%d %H:%M} UTC)"
             )
         return "no entry left to read"
 

@@ -21,7 +21,7 @@ raises InputError for a source that is itself bad; `keep_going=True` (`daily`) r
 and goes on. Either way an article that fails inside a feed or directory is reported, not
 fatal, as one `(url or path, message)` pair in `failures`, and every source that gives no
 article says why ("the feed has no entries", "all 12 entries are older than the window",
-"3 entries without a readable date ..."). Documents keep their source's order: a feed's
+"3 entries left out: no readable date ..."). Documents keep their source's order: a feed's
 newest first, a directory's by file name.
 
 Pages are extracted by one `Extractor` per loader (see summarizer.extract_pool): never two
@@ -230,12 +230,12 @@ class Loader:
                     dated.append(doc)
             documents = dated
             if undated:
+                what = "1 entry" if undated == 1 else f"{undated} entries"
                 failures.append(
                     (
                         origin,
-                        f"{origin}: {undated} {'entry' if undated == 1 else 'entries'} without "
-                        "a readable date (in the feed or on the page) left out: nothing shows "
-                        "they are in the window",
+                        f"{origin}: {what} left out: no readable date in the feed or on the "
+                        "page, so not known to be in the window",
                     )
                 )
         if not documents and not failures:
