@@ -45,8 +45,10 @@ _LOST = 0.5
 # of it) gets a warning: comments and teasers are paragraphs too, so the bar is low.
 _WARN_SHARE = 0.4
 _PAGE_SLACK = 1500
-# Elements whose paragraphs are never article text, for measuring what a page holds.
+# Elements whose paragraphs are never article text, for measuring what a page holds: by
+# tag, and by a class or id that names reader comments or teasers for other articles.
 _CHROME = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form")
+_NOT_ARTICLE = re.compile(r"comment|disqus|related|recommend|newsletter|promo|teaser", re.I)
 _SNIFF = 4096
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -183,6 +185,10 @@ def paragraph_chars(html: str) -> int:
     except (lxml.etree.ParserError, ValueError):
         return 0
     lxml.etree.strip_elements(tree, *_CHROME, with_tail=False)
+    for elem in list(tree.iter("div", "section", "ul", "ol")):
+        label = f"{elem.get('class', '')} {elem.get('id', '')}"
+        if _NOT_ARTICLE.search(label) and elem.getparent() is not None:
+            elem.drop_tree()
     return sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
 
 

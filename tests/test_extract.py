@@ -238,3 +238,18 @@ def test_a_page_holding_much_more_than_was_extracted_carries_a_warning() -> None
 @pytest.mark.parametrize("name", ["article.html", "article_de.html", "article_cp1252.html"])
 def test_whole_articles_carry_no_warning(name: str) -> None:
     assert document_from_html((FIXTURES / name).read_bytes(), name=name).warnings == ()
+
+
+def test_reader_comments_do_not_count_as_what_the_page_holds() -> None:
+    from summarizer.extract import paragraph_chars
+
+    article = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    comments = (
+        '<section id="comments" class="comments-area"><h2>42 comments</h2>'
+        + "<p>I have lived on Dock Street for thirty years and never seen a flood like it.</p>" * 60
+        + "</section>"
+    )
+    with_comments = article.replace("</main>", comments + "</main>")
+    assert paragraph_chars(with_comments) == paragraph_chars(article)
+    doc = document_from_html(with_comments.encode(), name="flood.html")
+    assert doc.warnings == () and "Dock Street for thirty years" not in doc.text
