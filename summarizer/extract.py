@@ -126,9 +126,12 @@ def document_from_html(
     with TRAFILATURA_LOCK:
         result = _bare_extraction(html, url, precise=True)
         text = _field(result, "text")
-        # Run only when the page holds paragraph text the precise pass lacks: a page of
-        # links (no paragraphs) stays refused rather than becoming "an article" of its menu.
-        if len(text) < held * _LOST or len(text) < _MIN_TEXT_CHARS <= held:
+        # The default pass is skipped only when the page's paragraphs show that nothing was
+        # lost: most of the precise text is paragraph text (so `held` measures the article)
+        # and it keeps at least half of it. A page of links (no paragraphs, no text) stays
+        # refused rather than becoming "an article" made of its menu.
+        measured = held >= len(text) * _LOST
+        if not (measured and len(text) >= held * _LOST):
             fuller = _field(_bare_extraction(html, url, precise=False), "text")
             if len(text) < len(fuller) * _LOST:
                 text = fuller

@@ -253,3 +253,12 @@ def test_reader_comments_do_not_count_as_what_the_page_holds() -> None:
     assert paragraph_chars(with_comments) == paragraph_chars(article)
     doc = document_from_html(with_comments.encode(), name="flood.html")
     assert doc.warnings == () and "Dock Street for thirty years" not in doc.text
+
+
+def test_a_page_without_paragraph_tags_is_still_compared() -> None:
+    # The same review with every <p> a <div>: the page's paragraphs cannot show what was
+    # lost, so the default extraction is run anyway, and its fuller text kept.
+    html = (FIXTURES / "review_grid.html").read_text(encoding="utf-8")
+    html = html.replace("<p>", '<div class="para">').replace("</p>", "</div>")
+    doc = document_from_html(html.encode(), name="review.html")
+    assert "Four stars." in doc.text and doc.warnings == ()
