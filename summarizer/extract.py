@@ -7,9 +7,9 @@ HTML goes through trafilatura with `favor_precision` (boilerplate such as naviga
 share bars, comments and footers is dropped, and a page that is only navigation yields
 nothing) and without comments; trafilatura's metadata gives the title and the publication
 date. Precision can cut an article to its first paragraph (a body laid out in a grid of
-styled boxes is pruned as boilerplate), so when the precise text is much shorter than the
-paragraph text the page holds, the default extraction is run too and the fuller text is
-kept when the precise one lost most of it. When the text kept is still much shorter than
+styled boxes is pruned as boilerplate), so unless the page's paragraph text shows that
+nothing was lost, the default extraction is run too and the fuller text is kept when the
+precise one lost most of it. When the text kept is still much shorter than
 the page's paragraph text (the rest is hidden until a script shows it, say), the Document
 carries a warning that the brief's provenance shows. The date search is kept to the page's markup (no "extensive search"): that search
 turns a footer's "© 2025" into 1 January 2025, and no date is better than a wrong one.
