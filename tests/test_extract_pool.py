@@ -162,3 +162,25 @@ def test_stress_hundreds_of_pages_at_the_real_concurrency_never_crash() -> None:
     )
     assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
     assert child.stdout.strip() == "600"
+
+
+def test_no_worker_processes_means_one_lane_not_failed_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from summarizer import extract_pool
+
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "semaphores are not available here")
+
+    monkeypatch.setattr(extract_pool, "ProcessPoolExecutor", no_processes)
+    extractor = Extractor(lanes=4)
+
+    async def go() -> list[Document]:
+        jobs = [extractor.run(slow_extract, ARTICLE, what="first", name="first")]
+        jobs += [
+            extractor.run(document_from_html, ARTICLE, what=str(i), name=str(i)) for i in range(3)
+        ]
+        return await asyncio.gather(*jobs)
+
+    assert len(asyncio.run(go())) == 4
+    assert extractor.lanes == 1
