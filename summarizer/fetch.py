@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from summarizer import __version__
+from summarizer import __version__, redact
 from summarizer.errors import InputError
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ async def _fetch(
         except httpx2.HTTPError as exc:
             raise _transport_error(url, exc, limits) from exc
         except InputError as exc:  # only summarizer.addresses raises one from a transport
-            hop = "" if str(current) == url else f" (redirected to {current})"
+            hop = "" if str(current) == url else f" (redirected to {redact.url(str(current))})"
             raise InputError(f"{url}{hop}: {exc}") from None
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
