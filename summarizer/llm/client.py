@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from summarizer.attempts import HOOK as ATTEMPT_HOOK
+from summarizer.attempts import started as attempt_started
 from summarizer.config import Settings
 from summarizer.errors import (
     ConfigError,
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
-GROUNDING_MARKER = "must be copied exactly from its source"
 NO_ENDPOINT = (
     "no LLM endpoint configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
     "(Ollama, vLLM, any OpenAI-compatible server), or pass --base-url; to try it offline, "
@@ -126,6 +127,8 @@ class LLM:
             "md_json": instructor.Mode.MD_JSON,
         }
         self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
+        # Counts attempts for the grounding policy (attempts.py holds the arithmetic).
+        self._client.on(ATTEMPT_HOOK, attempt_started)
         return self._client
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
@@ -140,7 +143,7 @@ class LLM:
             client = self._connect()
             result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 max_retries=self.settings.max_reasks,
                 **kwargs,
             )
@@ -206,10 +209,18 @@ class LLM:
         raw = _raw_output(getattr(exc, "last_completion", None))
         attempts = getattr(exc, "n_attempts", "?")
         text = self._redact(str(exc))
-        if GROUNDING_MARKER in text:
+        from summarizer.grounding import ungrounded
+
+        # By type, not by wording: the grounding check raises UngroundedQuotes.
+        if (found := ungrounded(exc)) is not None:
+            why = (
+                "(--strict)"
+                if self.settings.grounding == "fail"
+                else "and the output cannot stand without them"
+            )
             return GroundingError(
-                f"quotes still not found in the article after {attempts} attempts "
-                f"(--strict): {_short(text.split(GROUNDING_MARKER, 1)[1], 200)}; "
+                f"quotes still not found in the article after {attempts} attempts {why}: "
+                f"{_short(self._redact('; '.join(found.problems)), 200)}; "
                 "re-run without --strict to drop them, or try a stronger model",
                 raw_output=raw,
             )

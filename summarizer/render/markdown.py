@@ -113,6 +113,11 @@ def daily_to_markdown(daily: DailyBrief) -> str:
         out += [f"## {i}. {story.title}", "", *_body(story, "###")]
         if story.provenance.warnings:
             out.append(_warnings(story.provenance))
+    if daily.outputs:
+        from summarizer.render.generic import to_markdown as generic_markdown
+
+        # Other kinds (e.g. timeline) stand alone, laid out from their fields.
+        out += [generic_markdown(o, h="##") for o in daily.outputs]
     if daily.failures:
         out += ["## Not included", ""]
         out += [f"- {f.source}: {f.error}" for f in daily.failures]
