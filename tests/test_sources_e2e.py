@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
-from summarizer.testing.openai_server import FakeOpenAI
+from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.web_server import FIXTURES, Route, WebServer, page
 
 runner = CliRunner()
@@ -102,11 +102,22 @@ def test_a_symlink_out_of_a_daily_folder_never_reaches_the_model(
     assert "## Not included" in md and "notes.txt" in md and "root:x" not in md
 
 
+@pytest.mark.parametrize("kind", ["brief", "timeline"])
 @pytest.mark.parametrize("fmt", ["json", "md", "html", "slack"])
-def test_a_brief_from_a_fragment_says_so_in_every_format(fake_openai: FakeOpenAI, fmt: str) -> None:
+def test_a_brief_from_a_fragment_says_so_in_every_format(
+    fake_openai: FakeOpenAI, fmt: str, kind: str
+) -> None:
+    if kind == "timeline":  # the fake model answers briefs by itself, timelines when told
+        quote = "The Lantern Makers have spent four years away"
+        event = {
+            "date": "March",
+            "what_happened": "A review.",
+            "evidence": {"quote": quote, "source_id": "S1"},
+        }
+        fake_openai.queue(Reply({"title": "Salt Roads", "events": [event]}))
     with WebServer() as web:
         url = web.add("/review", page("review_two_column.html"))
-        r = invoke("brief", url, "--base-url", fake_openai.base_url, "-f", fmt)
+        r = invoke("brief", url, "--base-url", fake_openai.base_url, "-f", fmt, "--kind", kind)
     assert r.exit_code == 0, r.output
     warning = "the brief may miss part of the article (check the page)"
     if fmt == "json":
