@@ -2,7 +2,7 @@
 
     bench/run                  everything (a couple of minutes on 2 cores)
     bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
-                               extraction
+                               shared, extraction
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -23,6 +23,7 @@ from collections.abc import Callable
 import daily_runs
 import extraction
 import overhead
+import shared
 import startup
 from common import Figure
 
@@ -33,6 +34,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "rates": daily_runs.rate_limits,
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
+    "shared": shared.figures,
     "extraction": extraction.figures,
 }
 
