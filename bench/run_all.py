@@ -1,8 +1,8 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared,
-                               service, continuity
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
+                               shared, service, extraction, continuity
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import continuity
 import daily_runs
+import extraction
 import overhead
 import service_latency
 import shared
@@ -38,6 +39,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "shared": shared.figures,
     "continuity": continuity.figures,
     "service": service_latency.figures,
+    "extraction": extraction.figures,
 }
 
 

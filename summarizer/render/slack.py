@@ -178,6 +178,8 @@ def _summary_part(b: Brief, label: str, title_block: Block) -> _Part:
     if line := story_line(b):
         part.add(context(_clip_escaped(_flat(line), MAX_CONTEXT_CHARS)))
     part.lines([escape(b.summary.strip())])
+    for w in p.warnings:
+        part.add(context(f":warning: {escape(_flat(w))}"))
     if b.key_points:
         part.lines(["*Key points*", *(f"• {escape(_flat(k))}" for k in b.key_points)])
     return part
