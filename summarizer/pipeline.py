@@ -23,7 +23,6 @@ from summarizer.config import Settings
 from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pricing import cost_usd
 from summarizer.schemas import Brief, BriefContent, Provenance, Source
 
 
@@ -75,8 +74,8 @@ def _provenance(
     settings: Settings, prompt: prompting.Prompt, ex: _Extraction, parts: Sequence[Brief] = ()
 ) -> Provenance:
     log = ex.log
-    # Replayed answers cost nothing now; the recording's original cost is not this run's.
-    own = 0.0 if log.replayed else cost_usd(settings.model, log.tokens_in, log.tokens_out)
+    # Replayed answers cost nothing now; a call without usage has an unknown cost (None).
+    own = log.cost_usd(settings.model)
     costs = [own, *(p.provenance.cost_usd for p in parts)]
     return Provenance(
         model=settings.model,
@@ -90,6 +89,8 @@ def _provenance(
         replayed=log.replayed or any(p.provenance.replayed for p in parts),
         fixture=log.fixture or any(p.provenance.fixture for p in parts),
         ungrounded_dropped=ex.dropped + sum(p.provenance.ungrounded_dropped for p in parts),
+        cached_tokens=log.cached_tokens + sum(p.provenance.cached_tokens for p in parts),
+        mode=log.mode or next((p.provenance.mode for p in parts if p.provenance.mode), None),
     )
 
 

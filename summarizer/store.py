@@ -67,6 +67,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # --mode auto: what an endpoint (URL without credentials) and model can do, probed once.
+        "0002_endpoint_modes",
+        """
+        CREATE TABLE endpoint_modes (
+            endpoint TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+            system_prompt TEXT NOT NULL, probed_at TEXT NOT NULL, PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
 ]
 
 
@@ -233,10 +243,15 @@ class Store:
         ]
 
     def record_calls(self, run_id: str | None, records: Any, price: Any) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost."""
+        """Store CallRecords; `price(model, tokens_in, tokens_out, cached)` gives each call's
+        cost. A completion without usage is stored with NULL tokens and cost: unknown, not 0."""
         rows = [
-            (run_id, r.key, r.model, r.status, r.tokens_in, r.tokens_out,
-             0.0 if r.replayed else price(r.model, r.tokens_in, r.tokens_out),
+            (run_id, r.key, r.model, r.status,
+             r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
+             0.0 if r.replayed else (
+                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens)
+                 if r.usage_known else None
+             ),
              r.latency_ms, int(r.replayed), _now())
             for r in records
         ]  # fmt: skip
@@ -247,6 +262,24 @@ class Store:
                     "cost_usd, latency_ms, replayed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
+
+    # endpoint modes (--mode auto) ----------------------------------------------------
+
+    def get_endpoint_mode(self, endpoint: str, model: str) -> tuple[str, str] | None:
+        """(mode, system_prompt) found by an earlier probe, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT mode, system_prompt FROM endpoint_modes WHERE endpoint = ? AND model = ?",
+                (endpoint, model),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def put_endpoint_mode(self, endpoint: str, model: str, mode: str, system_prompt: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO endpoint_modes VALUES (?, ?, ?, ?, ?)",
+                (endpoint, model, mode, system_prompt, _now()),
+            )
 
     # deliveries: at most once ---------------------------------------------------------
 

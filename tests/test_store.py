@@ -38,7 +38,7 @@ def test_runs_briefs_and_calls(tmp_path: Path) -> None:
     store.record_calls(
         run,
         [CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)],
-        lambda m, i, o: 0.5,
+        lambda m, i, o, c=0: 0.5,
     )
     assert store.get_brief(brief_id) == ("daily", '{"b": 1}')
     assert store.get_brief("nope") is None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from summarizer import prompting, stories
+from summarizer import pricing, prompting, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.collect import collect
@@ -31,7 +31,6 @@ from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, synthesize
-from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
 from summarizer.store import Store
 
@@ -92,7 +91,7 @@ class _Budget:
     def __init__(self, cfg: DailyConfig, settings: Settings, run_log: calls.CallLog) -> None:
         if (
             cfg.max_cost is not None
-            and settings.model not in PRICES
+            and not pricing.known(settings.model)
             and settings.replay_dir is None
         ):
             raise ConfigError(
@@ -103,7 +102,9 @@ class _Budget:
         self.hit = False
 
     def spent(self) -> float:
-        return cost_usd(self.settings.model, self.log.tokens_in, self.log.tokens_out) or 0.0
+        # Priced even when replayed, so a budget behaves the same on replay as it did live.
+        log, model = self.log, self.settings.model
+        return pricing.cost_usd(model, log.tokens_in, log.tokens_out, log.cached_tokens) or 0.0
 
     def exhausted(self) -> bool:
         tokens = self.log.tokens_in + self.log.tokens_out
@@ -198,17 +199,16 @@ async def _run(
                 articles_briefed=len(briefs) + sum(len(copies[d.sha256]) for d, _ in briefs),
                 tokens_in=run_log.tokens_in,
                 tokens_out=run_log.tokens_out,
+                cached_tokens=run_log.cached_tokens,
                 llm_calls=len(run_log.records),
-                cost_usd=0.0
-                if run_log.replayed
-                else cost_usd(settings.model, run_log.tokens_in, run_log.tokens_out),
+                cost_usd=run_log.cost_usd(settings.model),
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture or any(b.provenance.fixture for b in story_briefs),
                 stopped_by_budget=budget.hit,
             ),
         )
     # The calls were paid for whether or not anything came of them.
-    store.record_calls(run_id, run_log.records, cost_usd)
+    store.record_calls(run_id, run_log.records, pricing.cost_usd)
     if briefs == [] and (failures or found):
         raise NothingBriefedError(
             f"no article could be briefed ({len(failures)} failure(s), first: "
