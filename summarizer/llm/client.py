@@ -253,31 +253,32 @@ class LLM:
         body = self._redact(text)
         replayed = e.response.headers.get(REPLAYED_HEADER)
         where = (
-            f"the recording in {replayed} (replayed: no endpoint was contacted)"
-            if replayed
-            else f"model endpoint {self.endpoint}"
+            f"replayed from {replayed}: no endpoint was contacted" if replayed else self.endpoint
         )
-        log.info("%s answered HTTP %s: %s", where, status, body)
+        log.info("model endpoint (%s) answered HTTP %s: %s", where, status, body)
         said = failures.read_error(text)
-        code = f" {said.code}" if said.code else ""
+        said_as = f"HTTP {status} ({said.code})" if said.code else f"HTTP {status}"
         message = failures.clean(said.message, [self._secret])
         model = self.settings.model
         if failures.refused_mode(status, text, None if mode == "auto" else mode):
             return ModeUnsupported(
-                f"{where} cannot do --mode {mode} (HTTP {status}{code}: {message}); not "
-                f"retried: use {checks.other_modes(mode)}, or --mode auto to pick one",
+                f"model endpoint cannot do --mode {mode} ({where}): it answered {said_as}: "
+                f"{message}; not retried: use {checks.other_modes(mode)}, or --mode auto",
                 mode=mode, status=status, body=body,
             )  # fmt: skip
         if status in (400, 413, 422):
-            if "context_length" in f"{said.code} {said.message}" or "context" in message:
+            if "context" in f"{said.code} {said.message}".lower():
                 fix = (
                     "use a shorter article, a lower --max-tokens, or a model with a longer context"
                 )
             else:
-                fix = f"check the article and settings: a shorter article, --max-tokens, or {checks.other_modes(mode)}"
+                fix = (
+                    "check the article and settings (a shorter article, --max-tokens, or "
+                    f"{checks.other_modes(mode)})"
+                )
             return RequestRejected(
-                f"{where} rejected the request (HTTP {status}{code}: {message}); the request "
-                f"is at fault, not the endpoint, so it was not retried: {fix}",
+                f"model endpoint answered {said_as} ({where}): {message}; the request is at "
+                f"fault, not the endpoint, so it was not retried: {fix}",
                 status=status, body=body,
             )  # fmt: skip
         hint = {
@@ -291,12 +292,12 @@ class LLM:
             hint = "rate limited; lower --concurrency, set --rpm, or try later"
         if hint is None:
             hint = (
-                "the recorded answer was an error; record it again against a working endpoint"
+                "the recorded answer is an error; record it again against a working endpoint"
                 if replayed
                 else "the endpoint is at fault, not the request; try later"
             )
         return ProviderError(
-            f"{where} answered HTTP {status}{code}{tried}: {message}; {hint}",
+            f"model endpoint answered {said_as}{tried} ({where}): {message}; {hint}",
             status=status, body=body,
         )  # fmt: skip
 

@@ -249,10 +249,11 @@ def completion_body(
     q = quirks or Quirks()
     args = reply.payload if isinstance(reply.payload, str) else json.dumps(reply.payload)
     prompt_tokens = max(1, len(prompt_text(request)) // CHARS_PER_TOKEN)
-    completion_tokens = max(1, len(args) // CHARS_PER_TOKEN)
+    limit = int(request.get("max_tokens") or request.get("max_completion_tokens") or 4096)
+    # Characters / 4 overcounts JSON; a scripted answer is never cut unless asked to be.
+    completion_tokens = max(1, min(len(args) // CHARS_PER_TOKEN, limit - 1))
     finish = reply.finish_reason
     if q.truncate is not None:
-        limit = int(request.get("max_tokens") or request.get("max_completion_tokens") or 4096)
         args = args[: max(1, len(args) // 2)]
         completion_tokens, finish = limit, q.truncate
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
