@@ -61,6 +61,7 @@ def daily(
     model: options.Model = None,
     base_url: options.BaseUrl = None,
     mode: options.Mode = None,
+    system_prompt: options.SystemPrompt = None,
     record: options.Record = None,
     replay: options.Replay = None,
     strict: options.Strict = False,
@@ -87,7 +88,8 @@ def daily(
 
         settings = options.settings_from_flags(
             config, strict=strict, model=model, base_url=base_url, mode=mode,
-            record_dir=record, replay_dir=replay, timeout=timeout, http_retries=retries,
+            system_prompt=system_prompt, record_dir=record, replay_dir=replay, timeout=timeout,
+            http_retries=retries,
             max_input_bytes=max_bytes, concurrency=concurrency, rpm=rpm, language=language,
             store_path=store,
         )  # fmt: skip

@@ -18,7 +18,18 @@ BaseUrl = Annotated[
 Mode = Annotated[
     str | None,
     typer.Option(
-        "--mode", help="instructor mode: tools, json_schema or md_json.", show_default=False
+        "--mode",
+        help="instructor mode: tools, json_schema, md_json, or auto (probe the endpoint once).",
+        show_default=False,
+    ),
+]
+SystemPrompt = Annotated[
+    str | None,
+    typer.Option(
+        "--system-prompt",
+        help="system (a system message) or merge (into the first user message, for chat "
+        "formats without a system role).",
+        show_default=False,
     ),
 ]
 Record = Annotated[

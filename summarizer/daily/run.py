@@ -79,6 +79,8 @@ def cache_key(settings: Settings) -> str:
         "grounding": settings.grounding,
         "chunk": settings.max_article_tokens,
     }
+    if settings.system_prompt != "system":  # only when set, so existing caches stay valid
+        parts["system_prompt"] = settings.system_prompt
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
