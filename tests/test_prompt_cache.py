@@ -120,3 +120,6 @@ def test_a_daily_runs_totals_show_cached_tokens(tmp_path: Path) -> None:
     p = result.daily.provenance
     assert served > 0 and p.cached_tokens == served
     assert p.cost_usd == pricing.cost_usd("gpt-4o-mini", p.tokens_in, p.tokens_out, served)
+    from summarizer.render.markdown import daily_to_markdown
+
+    assert f"({served} cached)" in daily_to_markdown(result.daily)

@@ -109,9 +109,11 @@ def daily(
             log.info("%s", result.delivery)
         p = result.daily.provenance
         log.info(
-            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens, brief %s",
+            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens (%d cached), "
+            "cost %s, brief %s",
             result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
-            p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
+            p.llm_calls, p.tokens_in, p.tokens_out, p.cached_tokens,
+            "unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}", result.brief_id,
         )  # fmt: skip
         for path in result.paths:
             sys.stdout.write(f"{path}\n")
