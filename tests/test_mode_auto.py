@@ -108,5 +108,6 @@ def test_auto_with_replay_replays_the_probe_too(tmp_path: Path) -> None:
         live = run(server, tmp_path, mode="auto", record_dir=rec)
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    replayed = run(FakeOpenAI(), fresh, mode="auto", replay_dir=rec)
+    s = load_settings(store_path=fresh / "s.db", mode="auto", replay_dir=rec)
+    replayed = asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
     assert replayed.title == live.title and replayed.provenance.mode == "tools"
