@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
 from summarizer.config import load_settings
 from summarizer.errors import (
+    ModelOutputError,
     ModelRefusal,
     ModeUnsupported,
     ProviderError,
@@ -175,3 +177,30 @@ def test_usage_is_known_again_when_the_endpoint_reports_it() -> None:
     with FakeOpenAI() as server:
         brief = run(server)
     assert brief.provenance.cost_usd is not None and brief.provenance.mode == "tools"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_model_error_hint_names_only_the_other_modes(mode: str) -> None:
+    with FakeOpenAI() as server:
+        server.responder = lambda _req: Reply({"title": "only a title"})
+        with pytest.raises(ModelOutputError) as err:
+            run(server, mode=mode, max_reasks=0)
+    msg = str(err.value)
+    others = [m for m in MODES if m != mode]
+    assert all(f"--mode {m}" in msg for m in others) and f"--mode {mode}" not in msg
+
+
+def test_a_daily_run_stores_unknown_usage_as_null(tmp_path: Path) -> None:
+    from summarizer.daily import DailyConfig, run_daily
+    from summarizer.store import Store
+
+    src = tmp_path / "a.txt"
+    src.write_text(ARTICLE)
+    with FakeOpenAI(quirks=Quirks(usage=False)) as server:
+        s = load_settings(base_url=server.base_url)
+        cfg = DailyConfig(sources=[str(src)], out_dir=tmp_path / "out", formats=["json"])
+        store = Store(tmp_path / "s.db")
+        result = asyncio.run(run_daily(cfg, s, store=store))
+    assert result.daily.provenance.cost_usd is None
+    rows = store._db.execute("SELECT tokens_in, tokens_out, cost_usd FROM llm_calls").fetchall()
+    assert [tuple(r) for r in rows] == [(None, None, None)]

@@ -123,3 +123,21 @@ def test_record_creates_its_directory_even_when_every_call_fails(tmp_path: Path)
     with pytest.raises(ReplayMissError) as err:  # exit 5 "no recording", not 3 "not found"
         brief(replay_dir=rec)
     assert err.value.exit_code == 5
+
+
+def test_the_cli_names_a_corrupt_seed_recording_and_exits_5(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from tests.conftest import ROOT, SEED_ARTICLE
+
+    recs = tmp_path / "recs"
+    shutil.copytree(ROOT / "seeds" / "recordings", recs)
+    for f in recs.glob("*.json"):
+        f.write_text(f.read_text()[:200])  # cut every file short
+    r = CliRunner().invoke(app, ["brief", str(SEED_ARTICLE), "--replay", str(recs)])
+    assert r.exit_code == 5
+    assert str(recs) in r.stderr and "not valid JSON" in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
