@@ -111,3 +111,15 @@ def test_auto_with_replay_replays_the_probe_too(tmp_path: Path) -> None:
     s = load_settings(store_path=fresh / "s.db", mode="auto", replay_dir=rec)
     replayed = asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
     assert replayed.title == live.title and replayed.provenance.mode == "tools"
+
+
+def test_auto_still_works_when_the_store_cannot_keep_the_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = tmp_path / "not-a-db"
+    bad.write_bytes(b"\x00garbage, not sqlite" * 100)
+    with FakeOpenAI() as server:
+        s = load_settings(base_url=server.base_url, store_path=bad, mode="auto")
+        brief = asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
+    assert brief.provenance.mode == "tools"
+    assert "probe result not kept" in caplog.text

@@ -255,7 +255,7 @@ class LLM:
         where = (
             f"replayed from {replayed}: no endpoint was contacted" if replayed else self.endpoint
         )
-        log.info("model endpoint (%s) answered HTTP %s: %s", where, status, body)
+        log.debug("model endpoint (%s) answered HTTP %s: %s", where, status, body)
         said = failures.read_error(text)
         said_as = f"HTTP {status} ({said.code})" if said.code else f"HTTP {status}"
         message = failures.clean(said.message, [self._secret])

@@ -17,6 +17,8 @@ recorded, replayed, counted and priced like the brief's.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ from summarizer.errors import (
 
 if TYPE_CHECKING:
     from summarizer.llm.client import LLM
+    from summarizer.store import Store
 
 PREFERENCE = ("tools", "json_schema", "md_json")
 CODE_WORD = "PERIWINKLE-7319"
@@ -92,6 +95,9 @@ def remembered(llm: LLM, endpoint: str) -> Probed | None:
         return None
     try:
         row = store.get_endpoint_mode(endpoint, llm.settings.model)
+    except (SummarizerError, sqlite3.Error) as exc:
+        _not_kept(exc)
+        return None
     finally:
         store.close()
     return None if row is None else Probed(row[0], row[1] == "merge")
@@ -105,18 +111,22 @@ def remember(llm: LLM, endpoint: str, found: Probed) -> None:
         store.put_endpoint_mode(
             endpoint, llm.settings.model, found.mode, "merge" if found.merge else "system"
         )
+    except (SummarizerError, sqlite3.Error) as exc:
+        _not_kept(exc)  # the run goes on; the next one probes again
     finally:
         store.close()
 
 
-def _store(llm: LLM):  # type: ignore[no-untyped-def]
+def _store(llm: LLM) -> Store | None:
     """The store, or None when it cannot be opened: then the probe runs every time."""
-    import logging
-
     from summarizer.store import Store, default_store_path
 
     try:
         return Store(llm.settings.store_path or default_store_path())
-    except SummarizerError as exc:
-        logging.getLogger("summarizer.llm").warning("--mode auto: probe result not kept (%s)", exc)
+    except (SummarizerError, sqlite3.Error) as exc:
+        _not_kept(exc)
         return None
+
+
+def _not_kept(exc: BaseException) -> None:
+    logging.getLogger("summarizer.llm").warning("--mode auto: probe result not kept (%s)", exc)
