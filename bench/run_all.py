@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, cost
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import cost
 import daily_runs
 import overhead
 import startup
@@ -31,6 +32,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "rates": daily_runs.rate_limits,
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
+    "cost": cost.figures,
 }
 
 
