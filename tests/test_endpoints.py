@@ -22,7 +22,7 @@ from summarizer.errors import (
     WrongToolCall,
 )
 from summarizer.ingest import Document
-from summarizer.llm.checks import REASK_EXCERPT
+from summarizer.llm.checks import FEEDBACK_EXCERPT, REASK_EXCERPT
 from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply
 from tests.test_brief_e2e import ARTICLE, QUOTE, brief_payload
@@ -57,7 +57,7 @@ def test_a_reask_carries_only_an_excerpt_of_the_failed_output(mode: str) -> None
         first, reask = (json.dumps(r["messages"]) for r in server.requests)
     assert brief.stances[0].evidence[0].quote == QUOTE
     # What the reask adds (the failed output and the error) is bounded, not 17 KB.
-    assert len(reask) - len(first) < 3 * REASK_EXCERPT
+    assert len(reask) - len(first) < 2 * REASK_EXCERPT + FEEDBACK_EXCERPT
     assert "more characters cut" in reask
 
 

@@ -6,8 +6,8 @@ instructor 1.17 is given this wrapper as its `create` function (`instructor.patc
 every reask, in every mode, after instructor has added its schema and reask messages:
 
 - **Requests.** A reask carries at most `REASK_EXCERPT` characters of the failed output
-  and of the error about it (instructor appends both whole: a 17 KB cut-off answer grew
-  the prompt until the server refused it). With `system_prompt = "merge"` every system
+  and `FEEDBACK_EXCERPT` of the error about it (instructor appends both whole: a 17 KB
+  cut-off answer grew the prompt until the server refused it). With `system_prompt = "merge"` every system
   message (ours, and instructor's md_json schema) becomes the start of the first user
   message, for chat formats that drop the system role.
 - **Completions.** What instructor would misread is settled here, once, and never reasked
@@ -31,6 +31,9 @@ from typing import Any
 from summarizer.errors import ModelRefusal, TruncatedOutput, WrongToolCall
 
 REASK_EXCERPT = 2_000
+# The feedback (the validation or grounding errors) gets more room: it is what the model
+# needs to fix its answer, and it names each ungrounded quote.
+FEEDBACK_EXCERPT = 6_000
 ALL_MODES = ("tools", "json_schema", "md_json")
 
 
@@ -61,7 +64,8 @@ def bound_reasks(messages: list[Any]) -> list[Any]:
             continue
         m = dict(m)
         if isinstance(m.get("content"), str):
-            m["content"] = excerpt(m["content"])
+            limit = REASK_EXCERPT if m.get("role") == "assistant" else FEEDBACK_EXCERPT
+            m["content"] = excerpt(m["content"], limit)
         if m.get("tool_calls"):
             m["tool_calls"] = [_bounded_call(c) for c in m["tool_calls"]]
         out.append(m)
