@@ -79,7 +79,7 @@ def test_a_real_400_names_the_providers_code_and_message() -> None:
         assert len(server.requests) == 1
     msg = str(err.value)
     assert "HTTP 400 (invalid_request_error)" in msg
-    assert "Web search options not supported with this model." in msg
+    assert "Web search options not supported with this model" in msg
 
 
 def test_real_usage_details_and_a_dated_model_are_read() -> None:

@@ -253,16 +253,18 @@ class LLM:
         body = self._redact(text)
         replayed = e.response.headers.get(REPLAYED_HEADER)
         where = (
-            f"replayed from {replayed}: no endpoint was contacted" if replayed else self.endpoint
+            f"in a recording replayed from {replayed} (no endpoint was contacted)"
+            if replayed
+            else f"at {self.endpoint}"
         )
         log.debug("model endpoint (%s) answered HTTP %s: %s", where, status, body)
         said = failures.read_error(text)
         said_as = f"HTTP {status} ({said.code})" if said.code else f"HTTP {status}"
-        message = failures.clean(said.message, [self._secret])
+        message = failures.clean(said.message, [self._secret]).rstrip(".")
         model = self.settings.model
         if failures.refused_mode(status, text, None if mode == "auto" else mode):
             return ModeUnsupported(
-                f"model endpoint cannot do --mode {mode} ({where}): it answered {said_as}: "
+                f"model endpoint cannot do --mode {mode}: it answered {said_as} {where}: "
                 f"{message}; not retried: use {checks.other_modes(mode)}, or --mode auto",
                 mode=mode, status=status, body=body,
             )  # fmt: skip
@@ -277,7 +279,7 @@ class LLM:
                     f"{checks.other_modes(mode)})"
                 )
             return RequestRejected(
-                f"model endpoint answered {said_as} ({where}): {message}; the request is at "
+                f"model endpoint answered {said_as} {where}: {message}; the request is at "
                 f"fault, not the endpoint, so it was not retried: {fix}",
                 status=status, body=body,
             )  # fmt: skip
@@ -297,7 +299,7 @@ class LLM:
                 else "the endpoint is at fault, not the request; try later"
             )
         return ProviderError(
-            f"model endpoint answered {said_as}{tried} ({where}): {message}; {hint}",
+            f"model endpoint answered {said_as}{tried} {where}: {message}; {hint}",
             status=status, body=body,
         )  # fmt: skip
 
