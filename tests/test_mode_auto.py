@@ -123,3 +123,11 @@ def test_auto_still_works_when_the_store_cannot_keep_the_answer(
         brief = asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
     assert brief.provenance.mode == "tools"
     assert "probe result not kept" in caplog.text
+
+
+def test_auto_passes_over_tools_a_server_accepts_but_ignores(tmp_path: Path) -> None:
+    with FakeOpenAI(quirks=Quirks(ignore_tools=True)) as server:
+        brief = run(server, tmp_path, mode="auto")
+        sent = briefs(server)
+    assert brief.provenance.mode == "json_schema"
+    assert sent[0]["response_format"]["type"] == "json_schema"

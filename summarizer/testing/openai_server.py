@@ -26,6 +26,8 @@ real server:
 - `usage=False`: no usage in the answer;
 - `drop_system=True`: the "model" never sees system messages (llama-cpp-python's `gemma`
   chat format);
+- `ignore_tools=True`: tools are accepted but the answer comes as text content, as from a
+  chat format without tool calling;
 - `prefix_cache` (on by default): OpenAI's prompt caching, simulated. A request whose
   prompt (tool or response schema first, then the messages) starts with a prefix of
   1,024 tokens or more that a recent request (within `cache_ttl` seconds) also had gets
@@ -79,6 +81,7 @@ class Quirks:
     model_name: str | None = None  # the model name answered (e.g. a dated snapshot)
     usage: bool = True
     drop_system: bool = False
+    ignore_tools: bool = False  # answer in content, as chat formats without tool calling do
     prefix_cache: bool = True
     cache_ttl: float = 600.0
 
@@ -259,7 +262,7 @@ def completion_body(
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
     if q.refuse is not None:
         message["refusal"] = q.refuse
-    elif request.get("tools"):
+    elif request.get("tools") and not q.ignore_tools:
         name = request["tools"][0]["function"]["name"]
         ours = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
         other = {
