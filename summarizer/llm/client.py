@@ -253,7 +253,7 @@ class LLM:
         body = self._redact(text)
         replayed = e.response.headers.get(REPLAYED_HEADER)
         where = (
-            f"in a recording replayed from {replayed} (no endpoint was contacted)"
+            f"in a recording replayed from {self.settings.replay_dir} (no endpoint was contacted)"
             if replayed
             else f"at {self.endpoint}"
         )

@@ -117,7 +117,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         )  # fmt: skip
         return httpx2.Response(
             rec.status,
-            headers={"content-type": rec.content_type, REPLAYED_HEADER: str(self.directory)},
+            headers={"content-type": rec.content_type, REPLAYED_HEADER: "1"},
             content=rec.content,
             request=request,
         )
