@@ -140,3 +140,14 @@ def test_the_cli_names_a_corrupt_seed_recording_and_exits_5(tmp_path: Path) -> N
     assert r.exit_code == 5
     assert str(recs) in r.stderr and "not valid JSON" in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_a_recorded_answer_that_echoes_the_key_is_masked(tmp_path: Path) -> None:
+    key = "sk-live-abcdefghijklmnopqrstuvwxyz0123"
+    echo = {"error": {"message": f"Incorrect API key provided: {key[:12]}***0123."}}
+    with FakeOpenAI() as server:
+        server.responder = lambda _req: Reply(status=401, raw_body=json.dumps(echo))
+        with pytest.raises(ProviderError):
+            brief(base_url=server.base_url, api_key=key, record_dir=tmp_path)
+    raw = next(tmp_path.glob("*.json")).read_text()
+    assert key[:8] not in raw and "[REDACTED]" in raw

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import httpx2
 
-from summarizer import tokens
+from summarizer import redact, tokens
 from summarizer.errors import ReplayMissError
 from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
@@ -62,6 +62,19 @@ def read_usage(status: int, body: Any) -> Usage:
         )
     except (TypeError, ValueError):
         return Usage(known=False)
+
+
+def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
+    """The body to record: byte for byte, unless it echoes a credential (a 401 that repeats
+    the key, whole or cut off), which is masked: a recording never holds a secret."""
+    auth = request.headers.get("authorization", "")
+    secrets = [auth.partition(" ")[2] or None, request.headers.get("api-key")]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
+    masked = redact.text(text, secrets)
+    return content if masked == text else masked.encode("utf-8")
 
 
 def _record(
@@ -170,7 +183,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 request_body=body,
                 status=upstream.status_code,
                 content_type=content_type,
-                response_body=content,
+                response_body=_without_secrets(content, request),
                 origin="fixture" if fixture_note else "live",
                 origin_note=fixture_note or f"recorded from {request.url.host}",
             )
