@@ -281,6 +281,12 @@ class Store:
                 (endpoint, model, mode, system_prompt, _now()),
             )
 
+    def forget_endpoint_mode(self, endpoint: str, model: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM endpoint_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
+            )
+
     # deliveries: at most once ---------------------------------------------------------
 
     def claim_delivery(self, day: str, target: str, *, force: bool = False) -> str | None:

@@ -131,3 +131,16 @@ def test_auto_passes_over_tools_a_server_accepts_but_ignores(tmp_path: Path) -> 
         sent = briefs(server)
     assert brief.provenance.mode == "json_schema"
     assert sent[0]["response_format"]["type"] == "json_schema"
+
+
+def test_a_remembered_mode_the_endpoint_no_longer_does_is_forgotten(tmp_path: Path) -> None:
+    from summarizer.errors import ModeUnsupported
+
+    with FakeOpenAI() as server:
+        run(server, tmp_path, mode="auto")  # probed: tools
+        server.quirks = Quirks(reject_modes={"tools"})  # the server changed since
+        with pytest.raises(ModeUnsupported, match="probe anew"):
+            run(server, tmp_path, mode="auto")
+        assert Store(tmp_path / "s.db").get_endpoint_mode(server.base_url, "gpt-4o-mini") is None
+        brief = run(server, tmp_path, mode="auto")  # probes again
+    assert brief.provenance.mode == "json_schema"

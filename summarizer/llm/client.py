@@ -197,9 +197,19 @@ class LLM:
         async with self._translated(self.settings.mode):
             mode, merge = await self.resolved_mode()
         calls.note_mode(mode)
-        return await self.ask(
-            response_model, messages, mode=mode, merge=merge, reasks=self.settings.max_reasks
-        )
+        try:
+            return await self.ask(
+                response_model, messages, mode=mode, merge=merge, reasks=self.settings.max_reasks
+            )
+        except ModeUnsupported:
+            if self.settings.mode == "auto":
+                # The endpoint changed since it was probed: forget the answer, so the next
+                # run probes again rather than failing the same way.
+                from summarizer.llm import probe
+
+                probe.forget(self, self.endpoint)
+                self._resolved = None  # later articles of this run probe again
+            raise
 
     async def ask(
         self,
@@ -263,9 +273,15 @@ class LLM:
         message = failures.clean(said.message, [self._secret]).rstrip(".")
         model = self.settings.model
         if failures.refused_mode(status, text, None if mode == "auto" else mode):
+            instead = (
+                "--mode auto chose it from an earlier probe, which is now forgotten: run "
+                "again to probe anew"
+                if self.settings.mode == "auto"
+                else f"use {checks.other_modes(mode)}, or --mode auto"
+            )
             return ModeUnsupported(
                 f"model endpoint cannot do --mode {mode}: it answered {said_as} {where}: "
-                f"{message}; not retried: use {checks.other_modes(mode)}, or --mode auto",
+                f"{message}; not retried: {instead}",
                 mode=mode, status=status, body=body,
             )  # fmt: skip
         if status in (400, 413, 422):

@@ -117,6 +117,18 @@ def remember(llm: LLM, endpoint: str, found: Probed) -> None:
         store.close()
 
 
+def forget(llm: LLM, endpoint: str) -> None:
+    store = _store(llm)
+    if store is None:
+        return
+    try:
+        store.forget_endpoint_mode(endpoint, llm.settings.model)
+    except (SummarizerError, sqlite3.Error) as exc:
+        _not_kept(exc)
+    finally:
+        store.close()
+
+
 def _store(llm: LLM) -> Store | None:
     """The store, or None when it cannot be opened: then the probe runs every time."""
     from summarizer.store import Store, default_store_path
