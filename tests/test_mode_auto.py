@@ -144,3 +144,22 @@ def test_a_remembered_mode_the_endpoint_no_longer_does_is_forgotten(tmp_path: Pa
         assert Store(tmp_path / "s.db").get_endpoint_mode(server.base_url, "gpt-4o-mini") is None
         brief = run(server, tmp_path, mode="auto")  # probes again
     assert brief.provenance.mode == "json_schema"
+
+
+def test_auto_finds_md_json_with_merge_on_a_gemma_like_llama_cpp_server(tmp_path: Path) -> None:
+    # llama-cpp-python with the gemma chat format: no tool calling, json_schema refused with
+    # a 500, system messages dropped (and with them md_json's schema).
+    quirks = Quirks(ignore_tools=True, reject_modes={"json_schema"}, drop_system=True)
+    with FakeOpenAI(quirks=quirks) as server:
+        brief = run(server, tmp_path, mode="auto")
+        sent = briefs(server)[0]["messages"]
+    assert brief.provenance.mode == "md_json" and brief.stances
+    assert [m["role"] for m in sent] == ["user"] and "json_schema" in sent[0]["content"]
+
+
+def test_md_json_without_the_schema_fails_on_such_a_server(tmp_path: Path) -> None:
+    from summarizer.errors import ModelOutputError
+
+    quirks = Quirks(drop_system=True)
+    with FakeOpenAI(quirks=quirks) as server, pytest.raises(ModelOutputError):
+        run(server, tmp_path, mode="md_json", max_reasks=0)

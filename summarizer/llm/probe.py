@@ -8,7 +8,8 @@ parses wins. The probe's system message holds a code word the user message asks 
 model that answers in the right format without knowing the word never saw the system
 message (llama.cpp's `gemma` chat format drops it), so the probe asks again with the
 system prompt merged into the user message, and when that brings the word back, the
-endpoint is used with `system_prompt = "merge"`.
+endpoint is used with `system_prompt = "merge"`. In md_json the schema itself is in the
+system message, so a model that fails md_json is asked once more with it merged.
 
 The answer is kept in the store per endpoint (its URL without credentials) and model, so
 an endpoint is probed once, not once per run. The probe's calls are ordinary calls:
@@ -76,6 +77,12 @@ async def _ask(llm: LLM, mode: str, merge: bool) -> ModeProbe | None:
 async def probe(llm: LLM) -> Probed:
     for mode in PREFERENCE:
         answer = await _ask(llm, mode, merge=False)
+        if answer is None and mode == "md_json":
+            # md_json's schema lives in the system message: a model that never sees it
+            # cannot answer in the format, so the mode is tried with it merged.
+            merged = await _ask(llm, mode, merge=True)
+            if merged is not None:
+                return Probed(mode, merge=True)
         if answer is None:
             continue
         if CODE_WORD in answer.word:

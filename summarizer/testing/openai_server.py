@@ -64,6 +64,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw_body: str | None = None  # send exactly this body (for broken answers)
     delay: float = 0.0
+    prose: str | None = None  # the model answers in plain text, whatever the mode asked
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -138,6 +139,14 @@ def _context_exceeded(window: int, tokens: int) -> dict[str, Any]:
             "code": "context_length_exceeded",
         }
     }
+
+
+def _format_unseen(seen: dict[str, Any]) -> bool:
+    """An md_json request whose schema the "model" never saw (it was in a dropped system
+    message): it cannot know to answer in JSON, and writes prose."""
+    if seen.get("tools") or seen.get("response_format"):
+        return False
+    return not any("json_schema" in str(m.get("content") or "") for m in seen.get("messages", []))
 
 
 def _probe_reply(request: dict[str, Any]) -> Reply | None:
@@ -262,6 +271,8 @@ def completion_body(
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
     if q.refuse is not None:
         message["refusal"] = q.refuse
+    elif reply.prose is not None:
+        message["content"] = reply.prose
     elif request.get("tools") and not q.ignore_tools:
         name = request["tools"][0]["function"]["name"]
         ours = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
@@ -407,6 +418,8 @@ class FakeOpenAI:
             fault = self._endpoint_fault(request)
             if fault is not None:
                 return fault
+            if _format_unseen(seen):
+                return Reply(prose="Sure, here is what I found in the text.")
             answer = _probe_reply(seen)
             if answer is not None:
                 return answer
