@@ -418,7 +418,7 @@ class FakeOpenAI:
             fault = self._endpoint_fault(request)
             if fault is not None:
                 return fault
-            if _format_unseen(seen):
+            if q.drop_system and _format_unseen(seen):
                 return Reply(prose="Sure, here is what I found in the text.")
             answer = _probe_reply(seen)
             if answer is not None:
