@@ -25,7 +25,7 @@ real server:
 - `model_name="gpt-4o-2024-08-06"`: the dated snapshot name OpenAI returns;
 - `usage=False`: no usage in the answer;
 - `drop_system=True`: the "model" never sees system messages (llama-cpp-python's `gemma`
-  chat format);
+  chat format), so in md_json, whose schema instructor puts there, it answers in prose;
 - `ignore_tools=True`: tools are accepted but the answer comes as text content, as from a
   chat format without tool calling;
 - `prefix_cache` (on by default): OpenAI's prompt caching, simulated. A request whose
