@@ -49,7 +49,7 @@ def figures(n: int = 200) -> list[Figure]:
         Figure(
             "prompt cache: cached share of prompt tokens",
             f"{cached / prompt:.0%} ({cached:,} of {prompt:,}, {n} articles)",
-            "info",
+            "(info)",
             None,
         ),
         Figure(
