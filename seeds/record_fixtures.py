@@ -33,6 +33,25 @@ def _load(path: Path) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+def _kind_answers(kind: str) -> dict[str, dict[str, Any]]:
+    """Article text -> its hand-written output of another kind (fixtures/KIND/NAME.json)."""
+    found: dict[str, dict[str, Any]] = {}
+    for fixture in (FIXTURES / kind).glob("*.json"):
+        for article in [
+            *SEEDS.glob(f"{fixture.stem}.txt"),
+            *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+        ]:
+            found[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
+    return found
+
+
+def _schema_name(request: dict[str, Any]) -> str:
+    """The response model's name: the tool's (tools mode) or the JSON schema's."""
+    if request.get("tools"):
+        return str(request["tools"][0]["function"]["name"])
+    return str(request.get("response_format", {}).get("json_schema", {}).get("name", ""))
+
+
 def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
     """Article text -> its hand-written brief; and (match, answer) for story fixtures."""
     by_text: dict[str, dict[str, Any]] = {}
@@ -54,8 +73,14 @@ def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any
 def responder(request: dict[str, Any]) -> Reply:
     by_text, stories = _answers()
     docs = articles_in(request)
+    if _schema_name(request) == "TimelineContent":
+        text = next(iter(docs.values()), "")
+        for known, answer in _kind_answers("timeline").items():
+            if known.strip() == text.strip():
+                return Reply(answer)
+        raise SystemExit("no timeline fixture for an article; add one to seeds/fixtures/timeline/")
     system = request["messages"][0]["content"]
-    if "notes extracted from" in system:
+    if "notes extracted" in system:
         user = request["messages"][-1]["content"]
         for match, answer in stories:
             if match in user:
@@ -79,6 +104,10 @@ def main() -> None:
             doc = read_path(str(article), max_bytes=settings.max_input_bytes)
             asyncio.run(brief_documents([doc], settings))
             print(f"recorded brief {article.name}")
+        for fixture in sorted((FIXTURES / "timeline").glob("*.json")):
+            doc = read_path(str(SEEDS / f"{fixture.stem}.txt"), max_bytes=settings.max_input_bytes)
+            asyncio.run(brief_documents([doc], settings, kind="timeline"))
+            print(f"recorded timeline {fixture.stem}.txt")
         cfg = DailyConfig(
             sources=[str(SEEDS / "daily")], out_dir=Path(tmp) / "out", date="2026-11-25"
         )

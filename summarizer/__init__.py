@@ -15,6 +15,9 @@ _EXPORTS = {
     "Brief": "summarizer.schemas",
     "BriefContent": "summarizer.schemas",
     "Document": "summarizer.ingest",
+    "Kind": "summarizer.kinds",
+    "KindRegistry": "summarizer.kinds",
+    "Quote": "summarizer.schemas",
     "Settings": "summarizer.config",
     "load_settings": "summarizer.config",
     "brief_document": "summarizer.pipeline",
@@ -29,6 +32,9 @@ __all__ = [
     "Brief",
     "BriefContent",
     "Document",
+    "Kind",
+    "KindRegistry",
+    "Quote",
     "Settings",
     "SummarizerError",
     "__version__",
@@ -42,10 +48,11 @@ if TYPE_CHECKING:
     from summarizer.config import Settings, load_settings
     from summarizer.errors import SummarizerError
     from summarizer.ingest import Document
+    from summarizer.kinds import Kind, KindRegistry
     from summarizer.llm.client import LLM
     from summarizer.pipeline import brief_document, brief_documents
     from summarizer.render import render
-    from summarizer.schemas import Brief, BriefContent
+    from summarizer.schemas import Brief, BriefContent, Quote
 
 
 def __getattr__(name: str) -> Any:

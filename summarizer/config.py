@@ -112,7 +112,16 @@ class Settings(BaseSettings):
     max_article_tokens: int = Field(
         12_000, ge=500, description="Longer articles are split into chunks of this size."
     )
-    prompt: str = Field("brief", description="Prompt template name (see `summarizer prompts`).")
+    kind: str = Field(
+        "brief", description="What to make (see `summarizer kinds`): brief, timeline, ..."
+    )
+    prompts_dir: Path | None = Field(
+        None,
+        description="A folder of prompt templates that override or add to the built-in ones.",
+    )
+    kind_files: list[Path] = Field(
+        default_factory=list, description="Python files that register more kinds."
+    )
     store_path: Path | None = Field(
         None, description="SQLite store; default $XDG_DATA_HOME/summarizer/summarizer.db."
     )

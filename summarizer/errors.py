@@ -1,27 +1,42 @@
 """Every error summarizer raises on purpose, and the exit code the CLI gives it.
 
-    SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
-    ├── UserError                              the user can fix it
-    │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
-    │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
-    │   └── ReplayMissError          (exit 5)  --replay found no recording for a request
-    │       └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
-    └── RunError                               the run failed; carries what the provider said
-        ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
-        │   ├── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
-        │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
-        │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
-        ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
-        │   ├── TruncatedOutput      (exit 7)  cut off at max_tokens (never reasked)
-        │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
-        │   └── WrongToolCall        (exit 7)  the model called only other tools
-        └── GroundingError           (exit 8)  quotes still not in the source (--strict)
+    Exception
+    ├── SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
+    │   ├── UserError                               the user can fix it
+    │   │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
+    │   │   │   └── KindError            (exit 3)  a kind or template refused at load time
+    │   │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
+    │   │   ├── ReplayMissError          (exit 5)  --replay found no recording for a request
+    │   │   │   └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
+    │   │   ├── LockedError              (exit 10) another `daily` run holds the lock
+    │   │   └── ApiError                 (HTTP)    an HTTP API answer: status, type, one line
+    │   └── RunError                                the run failed; carries what the provider said
+    │       ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
+    │       │   ├── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
+    │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
+    │       │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
+    │       ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
+    │       │   ├── TruncatedOutput      (exit 7)  cut off at max_tokens (never reasked)
+    │       │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
+    │       │   ├── WrongToolCall        (exit 7)  the model called only other tools
+    │       │   └── GroundingError       (exit 8)  quotes still not in the source (--strict)
+    │       └── NothingBriefedError      (exit 11) `daily`: no article could be briefed
+    └── ValueError
+        └── UngroundedQuotes                        raised inside validation: a reask, not an exit
+
+Exit codes that are not errors: 0 success, 2 bad command line (typer), 9 partial (some
+sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted. Allocated:
+12 storage error, 13 a batch still pending.
 
 Adapters (CLI, cron, HTTP API, Slack bot) catch SummarizerError at their edge and show
 `str(err)`; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_PARTIAL = 9
+EXIT_INTERRUPTED = 130
 
 
 class SummarizerError(Exception):
@@ -43,14 +58,24 @@ class UserError(SummarizerError):
 
 
 class ConfigError(UserError):
+    """A setting, config file, flag combination or endpoint that cannot work as given."""
+
     exit_code = 3
 
 
+class KindError(ConfigError):
+    """A kind or prompt template refused when loaded: it names the file and what is wrong."""
+
+
 class InputError(UserError):
+    """An input refused before any model call: empty, binary, non-UTF-8, oversize, missing."""
+
     exit_code = 4
 
 
 class ReplayMissError(UserError):
+    """--replay found no recording for a request; `key` is the request's hash."""
+
     exit_code = 5
 
     def __init__(self, message: str, *, key: str) -> None:
@@ -64,11 +89,33 @@ class RecordingUnreadable(ReplayMissError):
     way the replay has no answer for this request."""
 
 
+class LockedError(UserError):
+    """Another `daily` run holds the output directory's lock."""
+
+    exit_code = 10
+
+
+class ApiError(UserError):
+    """An HTTP API answer other than success (auth, limits, bad request, not found):
+    the status, a machine-readable type and one line. The Slack bot catches it as the
+    SummarizerError it is."""
+
+    def __init__(
+        self, status: int, type_: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.headers = headers or {}
+
+
 class RunError(SummarizerError):
     """The run failed for a reason outside the user's input."""
 
 
 class ProviderError(RunError):
+    """The model endpoint failed after retries; carries its HTTP status and (redacted) body."""
+
     exit_code = 6
 
     def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
@@ -78,7 +125,7 @@ class ProviderError(RunError):
 
 
 class ProviderUnreachable(ProviderError):
-    pass
+    """The endpoint could not be reached at all: refused, DNS, timeout."""
 
 
 class RequestRejected(ProviderError):
@@ -98,6 +145,8 @@ class ModeUnsupported(RequestRejected):
 
 
 class ModelOutputError(RunError):
+    """The model gave no valid output after the reasks; `raw_output` is its last answer."""
+
     exit_code = 7
 
     def __init__(self, message: str, *, raw_output: str | None = None) -> None:
@@ -120,8 +169,23 @@ class WrongToolCall(ModelOutputError):
 
 
 class GroundingError(ModelOutputError):
+    """Quotes were still not found in their source after the reasks, under --strict."""
+
     exit_code = 8
 
 
-EXIT_OK = 0
-EXIT_INTERRUPTED = 130
+class NothingBriefedError(RunError):
+    """Every source or article of a daily run failed: there is no brief to write."""
+
+    exit_code = 11
+
+
+class UngroundedQuotes(ValueError):
+    """Raised by the grounding check inside Pydantic validation, so instructor reasks.
+    A ValueError because that is what Pydantic turns into a validation error; the client
+    finds it by type in the error chain (grounding.ungrounded) to raise GroundingError.
+    `problems` lists each quote's path and why it was not found."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems

@@ -1,16 +1,23 @@
-"""The grounding check: every evidence quote must occur in the source it cites.
+"""The grounding check: every quote must occur in the source it cites, in any kind.
 
 A quote counts as found when it occurs in the source text after both are normalised:
 whitespace runs become one space, curly and straight quote marks become straight ones,
 the dash family becomes '-', and the ellipsis character becomes '...'. Nothing else is
 forgiven: case, words and punctuation must match, because the user is told it is verbatim.
 
-The check runs inside Pydantic validation, so instructor sends a failure back to the model
-as a reask. instructor 1.17's `context=` would also render every message through Jinja
-(and so alter an article containing `{{ ... }}`), so the sources reach the validator
-through a ContextVar set around the call instead. On the last allowed attempt the policy
-decides: "drop" removes the ungrounded quotes (and rows left without evidence) and counts
-them; "fail" lets the validation error end the run.
+Quotes are one typed building block (`schemas.Quote`); the check walks any model's fields
+for them, so a kind (built-in, a plugin's, a user's file) never has to opt in. The
+pipeline asks the model for `checked(model)`, the kind's model with the check as an after-
+validator, so it runs inside Pydantic validation and instructor sends a failure back to
+the model as a reask. instructor 1.17's `context=` would also render every message through
+Jinja (and so alter an article containing `{{ ... }}`), so the sources reach the validator
+through a ContextVar set around the call instead.
+
+On the last allowed attempt (attempts.py counts them) the policy decides: "drop" removes
+the ungrounded quotes and counts them, and so whatever held a quote it cannot do without
+(a stance row left with no evidence, a disagreement with one side, a timeline event whose
+quote went); "fail" lets the validation error end the run. A failure is raised as
+`UngroundedQuotes`, so the client tells it from other invalid output by its type.
 """
 
 from __future__ import annotations
@@ -20,10 +27,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from functools import cache
+from typing import Any, Literal, TypeVar
 
-if TYPE_CHECKING:
-    from summarizer.schemas import BriefContent
+import annotated_types
+from pydantic import BaseModel, ValidationError, model_validator
+
+from summarizer.errors import UngroundedQuotes
+from summarizer.schemas import Quote
+
+M = TypeVar("M", bound=BaseModel)
 
 Policy = Literal["drop", "fail"]
 
@@ -68,9 +81,59 @@ def find(quote: str, source_text_normalized: str) -> bool:
     return normalize(quote) in source_text_normalized
 
 
+def walk(obj: Any, path: str = "") -> Iterator[tuple[str, Quote]]:
+    """Every Quote inside a model, with its path (`stances[1].evidence[0]`)."""
+    if isinstance(obj, Quote):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from walk(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, list | tuple):
+        for i, item in enumerate(obj):
+            yield from walk(item, f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from walk(item, f"{path}[{key!r}]")
+
+
+def _min_length(model: type[BaseModel], name: str) -> int:
+    field = model.model_fields[name]
+    return max(
+        [m.min_length for m in field.metadata if isinstance(m, annotated_types.MinLen)] or [0]
+    )
+
+
+def _prune(obj: BaseModel, bad: set[int]) -> bool:
+    """Remove the quotes whose id() is in `bad` from obj, in place. False when obj cannot
+    stand without one of them (then its container drops it in turn)."""
+    model = type(obj)
+    for name, field in model.model_fields.items():
+        value = getattr(obj, name)
+        if isinstance(value, BaseModel):
+            gone = id(value) in bad if isinstance(value, Quote) else not _prune(value, bad)
+            if gone:
+                if field.is_required() or field.default is not None:
+                    return False
+                setattr(obj, name, None)
+        elif isinstance(value, list):
+            kept = [
+                v
+                for v in value
+                if not (isinstance(v, Quote) and id(v) in bad)
+                and not (
+                    isinstance(v, BaseModel) and not isinstance(v, Quote) and not _prune(v, bad)
+                )
+            ]
+            if len(kept) != len(value):
+                if len(kept) < _min_length(model, name):
+                    return False
+                setattr(obj, name, kept)
+    return True
+
+
 @dataclass
 class GroundingRun:
-    """The state of one brief's grounding: its sources, policy and what was dropped."""
+    """The state of one output's grounding: its sources, policy and what was dropped."""
 
     sources: Mapping[str, str]  # source id -> normalised text
     policy: Policy
@@ -92,17 +155,12 @@ class GroundingRun:
             return f"quote {quote[:120]!r} does not occur verbatim in {source_id}"
         return None
 
-    def problems(self, content: BriefContent) -> list[tuple[str, int, int, str]]:
-        """(list name, row, item, reason) for every quote that is not grounded."""
-        found: list[tuple[str, int, int, str]] = []
-        for r, row in enumerate(content.stances):
-            for e, ev in enumerate(row.evidence):
-                if why := self.why_not(ev.quote, ev.source_id):
-                    found.append(("stances", r, e, why))
-        for r, dis in enumerate(content.disagreements):
-            for c, claim in enumerate(dis.claims):
-                if why := self.why_not(claim.quote, claim.source_id):
-                    found.append(("disagreements", r, c, why))
+    def problems(self, content: BaseModel) -> list[tuple[str, Quote, str]]:
+        """(path, quote, reason) for every quote in content that is not grounded."""
+        found = []
+        for path, q in walk(content):
+            if why := self.why_not(q.quote, q.source_id):
+                found.append((path, q, why))
         return found
 
 
@@ -118,33 +176,62 @@ def checking(run: GroundingRun) -> Iterator[GroundingRun]:
         _current.reset(token)
 
 
-def enforce(content: BriefContent) -> None:
-    """Called from BriefContent's validator. Raises ValueError (a reask) or drops quotes."""
+def enforce(content: BaseModel) -> None:
+    """The check, on a validated model: raises UngroundedQuotes (a reask), or on the last
+    attempt under the drop policy removes the ungrounded quotes and counts them. Does
+    nothing outside `checking()`: a stored output is not re-checked against sources it no
+    longer has."""
     run = _current.get()
     if run is None:
         return
     problems = run.problems(content)
     if not problems:
         return
-    if run.policy == "drop" and run.is_last_attempt():
-        bad = {(kind, r, i) for kind, r, i, _ in problems}
-        stances = []
-        for r, row in enumerate(content.stances):
-            row.evidence = [ev for e, ev in enumerate(row.evidence) if ("stances", r, e) not in bad]
-            if row.evidence:  # a row is only worth showing with evidence
-                stances.append(row)
-        disagreements = []
-        for r, dis in enumerate(content.disagreements):
-            dis.claims = [c for i, c in enumerate(dis.claims) if ("disagreements", r, i) not in bad]
-            if len(dis.claims) >= 2:  # one side alone is no longer a disagreement
-                disagreements.append(dis)
-        content.stances, content.disagreements = stances, disagreements
-        run.dropped += len(bad)
+    # A kind whose root cannot stand without a dropped quote fails like the fail policy.
+    last_drop = run.policy == "drop" and run.is_last_attempt()
+    if last_drop and _prune(content, {id(q) for _, q, _ in problems}):
+        run.dropped += len(problems)
         return
-    item = {"stances": "evidence", "disagreements": "claims"}
-    lines = [f"{kind}[{r}].{item[kind]}[{i}]: {why}" for kind, r, i, why in problems]
-    raise ValueError(
-        "Every evidence quote must be copied exactly from its source. Fix or remove these "
-        "(copy the exact words, or drop the row if the article has no such quote): "
-        + "; ".join(lines)
+    lines = [f"{path}: {why}" for path, _, why in problems]
+    raise UngroundedQuotes(
+        "Every quote must be copied exactly from its source. Fix or remove these "
+        "(copy the exact words, or drop the item if the article has no such quote): "
+        + "; ".join(lines),
+        problems=lines,
     )
+
+
+@cache
+def checked(model: type[M]) -> type[M]:
+    """`model` with the grounding check as an after-validator: same name, same fields and
+    the same JSON Schema (so the same request body), built once per model."""
+
+    def _grounded(self: M) -> M:
+        enforce(self)
+        return self
+
+    namespace: dict[str, Any] = {
+        "__module__": model.__module__,
+        "__doc__": model.__doc__,
+        "__qualname__": model.__qualname__,
+        "_summarizer_grounded": model_validator(mode="after")(_grounded),
+    }
+    return type(model.__name__, (model,), namespace)
+
+
+def ungrounded(exc: BaseException) -> UngroundedQuotes | None:
+    """The grounding failure behind an exception (instructor's retry error wraps Pydantic's
+    ValidationError, which keeps the validator's own exception), or None."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, UngroundedQuotes):
+            return cur
+        if isinstance(cur, ValidationError):
+            for err in cur.errors():
+                found = (err.get("ctx") or {}).get("error")
+                if isinstance(found, UngroundedQuotes):
+                    return found
+        cur = cur.__cause__ or cur.__context__
+    return None

@@ -1,29 +1,38 @@
-"""Articles in, grounded Briefs out: render the prompt, ask, check quotes, assemble.
+"""Articles in, grounded outputs out: render the prompt, ask, check quotes, assemble.
 
-This is the code path every front door shares (CLI, cron, HTTP API, Slack bot):
+This is the code path every front door shares (CLI, cron, HTTP API, Slack bot), for every
+kind (kinds.py): the kind gives the content model, the template and the output model.
 
 - `brief_document`: one article. An article over the token budget is split into chunks
-  at paragraph boundaries, each chunk is briefed, and the chunk briefs are merged.
+  at paragraph boundaries, each chunk is briefed, and the chunk outputs are merged (by the
+  kind's synthesis, e.g. story for brief, or its merge function, e.g. timeline's).
 - `synthesize`: several article briefs on one story into one brief across sources, with
   a cross-source stance table and the disagreements between outlets.
 
-A brief's provenance counts every call that went into it, reasks and chunks included.
+An output's provenance counts every call that went into it, reasks and chunks included.
+The request's fixed part comes first and is the same for every article of a kind (the
+schema, then the system message); the fence, the article and the language come after it,
+in the user message, so a provider's prompt cache can serve the prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from summarizer import grounding, prompting, tokens
+from pydantic import BaseModel
+
+from summarizer import attempts, grounding, prompting, tokens
 from summarizer.config import Settings
+from summarizer.errors import ConfigError, InputError
 from summarizer.ingest import Document
+from summarizer.kinds import Kind, KindRegistry, registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.schemas import Brief, BriefContent, Provenance, Source
+from summarizer.schemas import Provenance, Source
 
 
 def make_source(doc: Document, source_id: str, duplicate_of: str | None = None) -> Source:
@@ -50,105 +59,179 @@ def _article(doc: Document, source_id: str, text: str | None = None) -> promptin
 
 @dataclass
 class _Extraction:
-    content: BriefContent
+    content: BaseModel
     log: calls.CallLog
     dropped: int
 
 
 async def _extract(
-    llm: LLM, settings: Settings, messages: list[dict[str, str]], texts: dict[str, str]
+    llm: LLM,
+    settings: Settings,
+    model: type[BaseModel],
+    messages: list[dict[str, str]],
+    texts: dict[str, str],
 ) -> _Extraction:
-    attempts_allowed = settings.max_reasks + 1
-    with calls.collecting() as log:
+    with calls.collecting() as log, attempts.counting(settings.max_reasks) as tries:
         run = grounding.GroundingRun.for_texts(
-            texts,
-            policy=settings.grounding,
-            is_last_attempt=lambda: log.answered >= attempts_allowed,
+            texts, policy=settings.grounding, is_last_attempt=tries.is_last
         )
         with grounding.checking(run):
-            content = await llm.extract(BriefContent, messages)
+            content = await llm.extract(grounding.checked(model), messages)
     return _Extraction(content, log, run.dropped)
 
 
 def _provenance(
-    settings: Settings, prompt: prompting.Prompt, ex: _Extraction, parts: Sequence[Brief] = ()
+    settings: Settings,
+    kind: Kind,
+    prompt: prompting.Prompt,
+    ex: _Extraction | None,
+    parts: Sequence[BaseModel] = (),
 ) -> Provenance:
-    log = ex.log
+    log = ex.log if ex is not None else calls.CallLog()
+    part_p = [provenance_of(p) for p in parts]
     # Replayed answers cost nothing now; a call without usage has an unknown cost (None).
-    own = log.cost_usd(settings.model)
-    costs = [own, *(p.provenance.cost_usd for p in parts)]
+    own = log.cost_usd(settings.model) if log.records else 0.0
+    costs = [own, *(p.cost_usd for p in part_p)]
     return Provenance(
         model=settings.model,
+        kind=kind.name,
         prompt_name=prompt.name,
         prompt_version=prompt.version,
         created_at=datetime.now(UTC),
-        tokens_in=log.tokens_in + sum(p.provenance.tokens_in for p in parts),
-        tokens_out=log.tokens_out + sum(p.provenance.tokens_out for p in parts),
-        llm_calls=len(log.records) + sum(p.provenance.llm_calls for p in parts),
+        tokens_in=log.tokens_in + sum(p.tokens_in for p in part_p),
+        tokens_out=log.tokens_out + sum(p.tokens_out for p in part_p),
+        llm_calls=len(log.records) + sum(p.llm_calls for p in part_p),
         cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
-        replayed=log.replayed or any(p.provenance.replayed for p in parts),
-        fixture=log.fixture or any(p.provenance.fixture for p in parts),
-        ungrounded_dropped=ex.dropped + sum(p.provenance.ungrounded_dropped for p in parts),
-        cached_tokens=log.cached_tokens + sum(p.provenance.cached_tokens for p in parts),
-        mode=log.mode or next((p.provenance.mode for p in parts if p.provenance.mode), None),
+        replayed=log.replayed or any(p.replayed for p in part_p),
+        fixture=log.fixture or any(p.fixture for p in part_p),
+        ungrounded_dropped=(ex.dropped if ex else 0) + sum(p.ungrounded_dropped for p in part_p),
+        cached_tokens=log.cached_tokens + sum(p.cached_tokens for p in part_p),
+        mode=log.mode or next((p.mode for p in part_p if p.mode), None),
     )
 
 
-async def brief_document(doc: Document, settings: Settings, *, llm: LLM) -> Brief:
-    """Brief one article. Raises a SummarizerError subclass on failure."""
-    chunks = tokens.split_paragraphs(doc.text, settings.max_article_tokens)
-    if len(chunks) > 1:
-        parts = await asyncio.gather(
-            *(brief_document(Document(text=c), settings, llm=llm) for c in chunks)
+def provenance_of(output: BaseModel) -> Provenance:
+    p = getattr(output, "provenance", None)
+    assert isinstance(p, Provenance), "an output model always carries its provenance"
+    return p
+
+
+def _content(output: BaseModel) -> dict[str, Any]:
+    return output.model_dump(exclude={"schema_version", "sources", "provenance"})
+
+
+def _kind(settings: Settings, kind: str | None) -> tuple[KindRegistry, Kind]:
+    registry = registry_for(settings)
+    chosen = registry.get(kind or settings.kind)
+    if chosen.takes != "article":
+        raise ConfigError(
+            f"kind {chosen.name!r} merges the outputs of several articles and cannot brief "
+            "one; `daily` uses it for stories. Choose another --kind (see `summarizer kinds`)"
         )
-        return await synthesize([(doc, p) for p in parts], settings, llm=llm, one_article=True)
-    prompt = prompting.get_prompt(settings.prompt)
+    return registry, chosen
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One article's request, before it is sent: what batch submission, eval and the live
+    path all build the same way (so recordings, cache keys and grounding agree)."""
+
+    kind: Kind
+    prompt: prompting.Prompt
+    messages: list[dict[str, str]]
+    texts: dict[str, str]  # source id -> text the quotes are checked against
+
+    @property
+    def response_model(self) -> type[BaseModel]:
+        """The model instructor is given: the kind's, with the grounding check attached."""
+        return grounding.checked(self.kind.model)
+
+
+def prepare(doc: Document, settings: Settings, kind: str | None = None) -> Prepared:
+    """The request for one article (that fits max_article_tokens) as `kind`."""
+    registry, k = _kind(settings, kind)
+    prompt = registry.prompt(k)
     messages = prompting.render_messages(
         prompt, articles=[_article(doc, "S1")], language=settings.language
     )
-    ex = await _extract(llm, settings, messages, {"S1": doc.text})
-    return Brief(
+    return Prepared(k, prompt, messages, {"S1": doc.text})
+
+
+async def brief_document(
+    doc: Document, settings: Settings, *, llm: LLM, kind: str | None = None
+) -> BaseModel:
+    """One article into the output of `kind` (default: settings.kind): a Brief for the
+    brief kind. Raises a SummarizerError subclass on failure."""
+    registry, k = _kind(settings, kind)
+    chunks = tokens.split_paragraphs(doc.text, settings.max_article_tokens)
+    if len(chunks) > 1:
+        return await _long_article(doc, chunks, settings, registry, k, llm)
+    req = prepare(doc, settings, k.name)
+    ex = await _extract(llm, settings, k.model, req.messages, req.texts)
+    return k.output_model(
         **ex.content.model_dump(),
         sources=[make_source(doc, "S1")],
-        provenance=_provenance(settings, prompt, ex),
+        provenance=_provenance(settings, k, req.prompt, ex),
     )
 
 
-def _notes(brief: Brief, source_id: str) -> str:
-    """An article's brief as data for the story prompt, its quotes re-labelled to the
-    story's source ids."""
-    data = brief.model_dump(
-        mode="json",
-        include={"title", "summary", "key_points", "stances", "open_questions", "disagreements"},
+async def _long_article(
+    doc: Document, chunks: list[str], settings: Settings, registry: KindRegistry, k: Kind,
+    llm: LLM,
+) -> BaseModel:  # fmt: skip
+    if k.synthesis is None and k.merge is None:
+        raise InputError(
+            f"{doc.path or doc.url or 'the article'}: longer than max_article_tokens "
+            f"({settings.max_article_tokens}) and kind {k.name!r} cannot merge parts; "
+            "raise max_article_tokens or use another kind"
+        )
+    parts = await asyncio.gather(
+        *(brief_document(Document(text=c), settings, llm=llm, kind=k.name) for c in chunks)
     )
-    for row in data["stances"]:
-        for ev in row["evidence"]:
-            ev["source_id"] = source_id
-    for dis in data["disagreements"]:
-        for claim in dis["claims"]:
-            claim["source_id"] = source_id
-    return json.dumps(data, ensure_ascii=False)
+    if k.synthesis is not None:
+        return await synthesize(
+            [(doc, p) for p in parts], settings, llm=llm, one_article=True, kind=k.synthesis
+        )
+    assert k.merge is not None
+    merged = k.merge([k.model.model_validate(_content(p)) for p in parts])
+    return k.output_model(
+        **merged.model_dump(),
+        sources=[make_source(doc, "S1")],
+        provenance=_provenance(settings, k, registry.prompt(k), None, parts),
+    )
+
+
+def _notes(output: BaseModel, source_id: str) -> str:
+    """An article's output as data for the synthesis prompt, every quote re-labelled to
+    the story's source id (found by type, whatever the kind's fields are called)."""
+    content = output.model_copy(deep=True)
+    for _path, quote in grounding.walk(content):
+        quote.source_id = source_id
+    return content.model_dump_json(exclude={"schema_version", "sources", "provenance"})
 
 
 async def synthesize(
-    items: Sequence[tuple[Document, Brief]],
+    items: Sequence[tuple[Document, BaseModel]],
     settings: Settings,
     *,
     llm: LLM,
     one_article: bool = False,
     copies: Sequence[tuple[Document, int]] = (),
-) -> Brief:
+    kind: str = "story",
+) -> BaseModel:
     """One brief from several article briefs (a story), or from the chunk briefs of one
     long article (one_article=True: every item is the same document). `copies` lists
     near-copies of the item at the given index: shown as sources, never sent again."""
     if not one_article and len(items) == 1:
         # A story told once needs no second call; its near-copies join its sources.
-        brief = items[0][1]
+        output = items[0][1]
         extra = [
             make_source(doc, f"S{n}", duplicate_of="S1") for n, (doc, _) in enumerate(copies, 2)
         ]
-        return brief.model_copy(update={"sources": [*brief.sources, *extra]})
-    prompt = prompting.get_prompt("story")
+        return output.model_copy(update={"sources": [*getattr(output, "sources", []), *extra]})
+    registry = registry_for(settings)
+    k = registry.get(kind)
+    prompt = registry.prompt(k)
     ids = ["S1"] * len(items) if one_article else [f"S{i}" for i in range(1, len(items) + 1)]
     articles = [
         _article(doc, sid, _notes(b, sid)) for (doc, b), sid in zip(items, ids, strict=True)
@@ -161,25 +244,28 @@ async def synthesize(
         language=settings.language,
     )
     texts = {sid: doc.text for (doc, _), sid in zip(items, ids, strict=True)}
-    ex = await _extract(llm, settings, messages, texts)
+    ex = await _extract(llm, settings, k.model, messages, texts)
     sources = [make_source(items[0][0], "S1")] if one_article else [
         make_source(doc, sid) for (doc, _), sid in zip(items, ids, strict=True)
     ]  # fmt: skip
     for n, (doc, of) in enumerate(copies, start=len(sources) + 1):
         sources.append(make_source(doc, f"S{n}", duplicate_of=ids[of]))
-    return Brief(
+    return k.output_model(
         **ex.content.model_dump(),
         sources=sources,
-        provenance=_provenance(settings, prompt, ex, [b for _, b in items]),
+        provenance=_provenance(settings, k, prompt, ex, [b for _, b in items]),
     )
 
 
-async def brief_documents(docs: Sequence[Document], settings: Settings) -> list[Brief]:
+async def brief_documents(
+    docs: Sequence[Document], settings: Settings, *, kind: str | None = None
+) -> list[BaseModel]:
     """Brief several articles concurrently, in order. The first failure fails the batch,
     so a caller never writes a partial result."""
+    _kind(settings, kind)  # an unknown or broken kind fails before any call
     llm = LLM(settings)
     try:
-        tasks = [asyncio.create_task(brief_document(d, settings, llm=llm)) for d in docs]
+        tasks = [asyncio.create_task(brief_document(d, settings, llm=llm, kind=kind)) for d in docs]
         try:
             return list(await asyncio.gather(*tasks))
         except BaseException:

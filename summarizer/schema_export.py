@@ -12,12 +12,23 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from summarizer.schemas import SCHEMA_VERSION, Brief, BriefContent, DailyBrief
+from summarizer.schemas import (
+    SCHEMA_VERSION,
+    Brief,
+    BriefContent,
+    DailyBrief,
+    Timeline,
+    TimelineContent,
+)
 
+# The built-in contracts. A plugin's or a file's kind prints its own with
+# `summarizer schema KIND` (and GET /v1/kinds), from the registry.
 SCHEMAS: dict[str, type[BaseModel]] = {
     "brief": Brief,
     "brief-content": BriefContent,
     "daily-brief": DailyBrief,
+    "timeline": Timeline,
+    "timeline-content": TimelineContent,
 }
 
 

@@ -5,7 +5,12 @@ SCHEMA_VERSION and the files in schemas/. The descriptions are prompt text: the 
 reads them through the JSON Schema, so they say what a good value is.
 
 `BriefContent` is what the model is asked to produce. `Brief` adds what the pipeline
-knows and the model must not invent: the sources and the provenance.
+knows and the model must not invent: the sources and the provenance. Every kind (see
+kinds.py) pairs a content model like it with an output model made by `output_model()`.
+
+Quotes are one typed building block, `Quote`: evidence, claims and a timeline's events all
+use it, and the grounding check (grounding.py) finds every `Quote` in any kind's content by
+walking its fields, so no kind can show a quote that was not found in its source.
 """
 
 from __future__ import annotations
@@ -14,11 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from summarizer import grounding
-
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Stance(StrEnum):
@@ -40,7 +43,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_no_property_titles)
 
 
-class Evidence(_Strict):
+class Quote(_Strict):
+    # No docstring on purpose: it would become schema text sent with every call.
     quote: str = Field(
         description=(
             "An exact, verbatim excerpt copied character for character from the source "
@@ -52,6 +56,10 @@ class Evidence(_Strict):
     source_id: str = Field(
         description="The id of the source the quote is copied from, e.g. S1.",
     )
+
+
+class Evidence(Quote):
+    pass
 
 
 class StanceRow(_Strict):
@@ -78,14 +86,14 @@ class OpenQuestion(_Strict):
     )
 
 
-class SourceClaim(_Strict):
-    source_id: str = Field(description="The source making this claim, e.g. S2.")
-    claim: str = Field(description="What this source says, in one sentence.")
+class SourceClaim(Quote):
     quote: str = Field(
         description=(
             "A verbatim excerpt from that source that shows the claim (same rules as evidence)."
         )
     )
+    source_id: str = Field(description="The source making this claim, e.g. S2.")
+    claim: str = Field(description="What this source says, in one sentence.")
 
 
 class Disagreement(_Strict):
@@ -129,13 +137,6 @@ class BriefContent(_Strict):
         ),
     )
 
-    @model_validator(mode="after")
-    def _quotes_are_grounded(self) -> BriefContent:
-        # Active only while the pipeline runs a brief (grounding.checking(...)); loading a
-        # stored brief is not re-checked against sources it no longer has.
-        grounding.enforce(self)
-        return self
-
 
 class Source(_Strict):
     id: str = Field(description="The id quotes use to cite this source, e.g. S1.")
@@ -155,6 +156,9 @@ class Source(_Strict):
 
 class Provenance(_Strict):
     model: str = Field(description="The model name sent to the endpoint.")
+    kind: str = Field(
+        default="brief", description="The kind of output (`summarizer kinds`): brief, timeline, ..."
+    )
     prompt_name: str = Field(description="Name of the prompt template used.")
     prompt_version: str = Field(description="Version of the prompt template used.")
     created_at: datetime = Field(description="When the brief was made (UTC).")
@@ -201,6 +205,37 @@ class Brief(BriefContent):
     provenance: Provenance = Field(description="How, when and from what the brief was made.")
 
 
+class TimelineEvent(_Strict):
+    date: str = Field(
+        description="When, as the article states it ('last week', 'in April'); never computed."
+    )
+    what_happened: str = Field(description="What happened (or is planned), in one sentence.")
+    evidence: Quote = Field(description="A verbatim quote from the article that shows the event.")
+
+
+class TimelineContent(_Strict):
+    """A timeline of one article."""
+
+    title: str = Field(description="A short, factual headline.")
+    events: list[TimelineEvent] = Field(description="The dated events, earliest first.")
+
+
+def output_model(content: type[BaseModel], name: str) -> type[BaseModel]:
+    """A kind's output: its content plus what the pipeline knows (like Brief for briefs)."""
+    model: type[BaseModel] = create_model(
+        name,
+        __base__=content,
+        __doc__=f"{content.__doc__ or name} With its sources and provenance.",
+        schema_version=(str, Field(default=SCHEMA_VERSION, description="Version of this schema.")),
+        sources=(list[Source], Field(description="Every source it was made from.")),
+        provenance=(Provenance, Field(description="How, when and from what it was made.")),
+    )
+    return model
+
+
+Timeline = output_model(TimelineContent, "Timeline")
+
+
 class SourceFailure(_Strict):
     source: str = Field(description="The URL, feed or file that failed.")
     error: str = Field(description="What went wrong, in one line.")
@@ -231,6 +266,14 @@ class DailyBrief(_Strict):
     window_end: datetime = Field(description="Latest publication time included (UTC).")
     stories: list[Brief] = Field(
         description="One brief per story, synthesized across all sources that covered it."
+    )
+    outputs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "Articles made into a kind that does not merge into stories (e.g. timeline), one "
+            "output each, in that kind's own contract (`summarizer schema KIND`); "
+            "provenance.kind names it."
+        ),
     )
     failures: list[SourceFailure] = Field(
         description="Sources or articles that could not be briefed, and why."

@@ -211,12 +211,15 @@ class Store:
             ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
 
-    def list_briefs(self, limit: int = 20) -> list[Row]:
+    def list_briefs(self, limit: int = 20, kind: str | None = None) -> list[Row]:
+        """Newest first; `kind` keeps one kind ("brief" includes the older "article" rows)."""
+        kinds = ["brief", "article"] if kind == "brief" else [kind]
+        where = f"WHERE kind IN ({', '.join('?' * len(kinds))}) " if kind else ""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, created_at, title, day FROM briefs "
+                f"SELECT id, kind, created_at, title, day FROM briefs {where}"
                 "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (limit,),
+                (*(kinds if kind else ()), limit),
             ).fetchall()
         return [
             Row(r["id"], r["kind"], r["created_at"], "stored", r["title"], r["day"]) for r in rows

@@ -204,7 +204,7 @@ def test_long_article_is_chunked_and_merged(fake_openai: FakeOpenAI) -> None:
     merge_calls = [
         r
         for r in fake_openai.requests
-        if "parts of ONE long article" in r["messages"][0]["content"]
+        if "parts of ONE long article" in r["messages"][1]["content"]
     ]
     assert len(chunk_calls) >= 3 and len(merge_calls) == 1
     for r in chunk_calls:  # no chunk exceeds the budget it was cut for

@@ -208,7 +208,7 @@ def test_briefs_are_kept_for_history_and_show(tmp_path: Path) -> None:
     r = invoke("brief", str(SEED_ARTICLE), *REPLAY, "--store", str(db), "-f", "json")
     assert r.exit_code == 0
     hist = invoke("history", "--store", str(db))
-    line = next(ln for ln in hist.stdout.splitlines() if "article" in ln)
+    line = next(ln for ln in hist.stdout.splitlines() if " brief " in ln)
     brief_id = line.split()[0]
     shown = invoke("show", brief_id, "--store", str(db), "-f", "json")
     assert json.loads(shown.stdout)["title"] == json.loads(r.stdout)["title"]
@@ -238,7 +238,7 @@ def test_language_flag_reaches_the_prompt() -> None:
             "brief", str(SEED_ARTICLE), "--base-url", server.base_url, "--language", "Deutsch"
         )
         assert r.exit_code == 0, r.output
-        assert "in Deutsch" in server.requests[0]["messages"][0]["content"]
+        assert "in Deutsch" in server.requests[0]["messages"][1]["content"]
 
 
 def test_pages_have_their_own_size_limit() -> None:

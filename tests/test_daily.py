@@ -288,7 +288,7 @@ def test_output_language_is_asked_for_and_quotes_stay_original(
     (d / "de.txt").write_text(text, encoding="utf-8")
     r = daily(tmp_path, fake_openai, "-s", str(d), "--language", "English")
     assert r.exit_code == 0, r.output
-    assert "in English" in fake_openai.requests[0]["messages"][0]["content"]
+    assert "in English" in fake_openai.requests[0]["messages"][1]["content"]
     quote = load(tmp_path)["stories"][0]["stances"][0]["evidence"][0]["quote"]
     assert quote in text and "Straßenbahnlinie" in quote
 

@@ -4,7 +4,10 @@ import pytest
 from pydantic import ValidationError
 
 from summarizer import grounding
-from summarizer.schemas import BriefContent
+from summarizer.schemas import BriefContent as _BriefContent
+
+# What the pipeline asks the model for: the content model with the check attached.
+BriefContent = grounding.checked(_BriefContent)
 
 ARTICLE = (
     "Haftar emphasized the “deep historical ties between the Libyan and Turkish naval forces.”\n\n"
@@ -125,3 +128,44 @@ def test_disagreement_claims_are_checked_and_dropped_as_a_whole() -> None:
         c = BriefContent.model_validate(data)
     # One side alone is not a disagreement: the whole entry goes, and the bad quote is counted.
     assert c.disagreements == [] and run.dropped == 1
+
+
+def test_any_model_is_walked_for_quotes_and_pruned_by_what_it_can_do_without() -> None:
+    """A kind's own shapes: an optional quote is cleared, a required one takes its item with
+    it, a list that falls below its min_length takes its owner; the rest stays."""
+    from pydantic import BaseModel, Field
+
+    from summarizer.schemas import Quote
+
+    class Item(BaseModel):
+        name: str
+        proof: Quote
+        aside: Quote | None = None
+
+    class Group(BaseModel):
+        items: list[Item] = Field(min_length=1)
+
+    class Report(BaseModel):
+        groups: list[Group]
+        headline: Quote | None = None
+
+    good = {"quote": "Tobruk's parliament will vote", "source_id": "S1"}
+    bad = {"quote": "nobody said this at all", "source_id": "S1"}
+    data = {
+        "groups": [
+            {"items": [{"name": "kept", "proof": good, "aside": bad}]},
+            {"items": [{"name": "gone", "proof": bad}]},
+        ],
+        "headline": bad,
+    }
+    paths = [p for p, _ in grounding.walk(Report.model_validate(data))]
+    assert paths == [
+        "groups[0].items[0].proof", "groups[0].items[0].aside", "groups[1].items[0].proof",
+        "headline",
+    ]  # fmt: skip
+    run = _run("drop", last=True)
+    with grounding.checking(run):
+        report = grounding.checked(Report).model_validate(data)
+    assert [[i.name for i in g.items] for g in report.groups] == [["kept"]]
+    assert report.groups[0].items[0].aside is None and report.headline is None
+    assert run.dropped == 3

@@ -60,3 +60,10 @@ def test_unknown_prompt_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="known prompts: brief"):
         prompting.get_prompt("nope")
+
+
+def test_shipped_templates_pass_the_load_check() -> None:
+    """The check a user's template gets at load (it renders; its system block is the same
+    for every article) holds for the built-in ones, which are not re-checked at run time."""
+    for p in prompting.list_prompts():
+        prompting._check(p)

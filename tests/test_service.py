@@ -153,7 +153,7 @@ def test_stored_brief_in_every_format(api: Api) -> None:
     brief_id = r.headers["x-brief-id"]
     assert api.get(f"/v1/briefs/{brief_id}").json() == r.json()
     stored = api.store.get_brief(brief_id)
-    assert stored is not None and stored[0] == "article"  # as `summarizer brief` stores it
+    assert stored is not None and stored[0] == "brief"  # as `summarizer brief` stores it
     md = api.get(f"/v1/briefs/{brief_id}", params={"format": "md"})
     assert md.headers["content-type"].startswith("text/markdown")
     assert md.text.startswith(f"# {r.json()['title']}")

@@ -39,6 +39,7 @@ OPERATIONS = [
     "GET /v1/briefs/{brief_id}",
     "GET /healthz",
     "GET /metrics",
+    "GET /v1/kinds",
 ]
 
 

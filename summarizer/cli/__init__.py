@@ -49,6 +49,7 @@ app.command("history")(_history.history)
 app.command("show")(_history.show)
 app.command("schema")(_info.schema)
 app.command("prompts")(_info.prompts)
+app.command("kinds")(_info.kinds)
 app.command("serve")(_serve.serve)
 app.command("slack")(_slack.slack)
 

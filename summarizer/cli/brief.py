@@ -11,6 +11,7 @@ import typer
 from summarizer.cli import edge, options
 
 
+@options.model_options
 def brief(
     inputs: Annotated[
         list[str],
@@ -37,55 +38,28 @@ def brief(
             show_default=False,
         ),
     ] = None,
-    config: options.Config = None,
-    model: options.Model = None,
-    base_url: options.BaseUrl = None,
-    mode: options.Mode = None,
-    system_prompt: options.SystemPrompt = None,
-    record: options.Record = None,
-    replay: options.Replay = None,
-    strict: options.Strict = False,
-    timeout: options.Timeout = None,
-    retries: options.Retries = None,
-    max_reasks: options.MaxReasks = None,
-    max_tokens: options.MaxTokens = None,
-    max_bytes: options.MaxBytes = None,
-    language: options.Language = None,
-    store: options.StorePath = None,
-    verbose: options.Verbose = False,
+    *,
+    flags: options.ModelFlags,
 ) -> None:
-    """Brief each article: summary, key points, stance table with quotes, open questions."""
-    edge.setup_logging(verbose)
+    """Brief each article: summary, key points, stance table with quotes, open questions.
+
+    --kind timeline (or any kind from `summarizer kinds`) makes that kind instead.
+    """
+    edge.setup_logging(flags.verbose)
     with edge.guarded():
         import asyncio
 
-        from summarizer.daily import EXIT_PARTIAL
-        from summarizer.errors import ConfigError, InputError
+        from summarizer.errors import EXIT_PARTIAL, InputError
         from summarizer.ingest import read_path
+        from summarizer.kinds import registry_for
         from summarizer.pipeline import brief_documents
-        from summarizer.render import FORMATS, render
+        from summarizer.render import render
+        from summarizer.render.formats import get_format
         from summarizer.sources import is_url, load_inputs
 
-        chosen = fmt or "md"
-        if chosen not in FORMATS:
-            raise ConfigError(f"--format {chosen}: unknown; use one of {', '.join(FORMATS)}")
-        settings = options.settings_from_flags(
-            config,
-            strict=strict,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            system_prompt=system_prompt,
-            record_dir=record,
-            replay_dir=replay,
-            timeout=timeout,
-            http_retries=retries,
-            max_reasks=max_reasks,
-            max_tokens=max_tokens,
-            max_input_bytes=max_bytes,
-            store_path=store,
-            language=language,
-        )
+        chosen = get_format(fmt or "md").name
+        settings = flags.settings()
+        registry_for(settings).get(settings.kind)  # an unknown or broken kind: before any input
         # Every input is read and checked before the first model call: a bad one costs nothing.
         if feed or any(is_url(a) for a in inputs):
             loaded = asyncio.run(
@@ -128,12 +102,13 @@ def _remember(briefs: list[Any], settings: Any) -> None:
     """Keep each brief in the store for `summarizer history`/`show`. A store that cannot be
     opened costs the user a warning, never the brief they asked for."""
     from summarizer.errors import SummarizerError
+    from summarizer.render.generic import title_of
     from summarizer.store import Store
 
     try:
         db = Store(options.store_path(settings))
         for b in briefs:
-            db.put_brief("article", b.model_dump_json(), title=b.title)
+            db.put_brief(b.provenance.kind, b.model_dump_json(), title=title_of(b))
         db.close()
     except SummarizerError as exc:
         edge.logger().warning("brief not kept in the store: %s", exc)

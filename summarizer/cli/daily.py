@@ -11,6 +11,7 @@ import typer
 from summarizer.cli import edge, options
 
 
+@options.model_options
 def daily(
     source: Annotated[
         list[str] | None,
@@ -35,7 +36,10 @@ def daily(
     fmt: Annotated[
         list[str] | None,
         typer.Option(
-            "--format", "-f", help="md, json, html (repeatable). Default all.", show_default=False
+            "--format",
+            "-f",
+            help="md, json, html, slack (repeatable). Default md, json, html.",
+            show_default=False,
         ),
     ] = None,
     max_articles: Annotated[
@@ -52,26 +56,12 @@ def daily(
             "--max-run-tokens", help="Stop past this many tokens in the run.", show_default=False
         ),
     ] = None,
-    language: options.Language = None,
     force: Annotated[
         bool, typer.Option("--force", help="Deliver again even if already sent.")
     ] = False,
-    store: options.StorePath = None,
-    config: options.Config = None,
-    model: options.Model = None,
-    base_url: options.BaseUrl = None,
-    mode: options.Mode = None,
-    system_prompt: options.SystemPrompt = None,
-    record: options.Record = None,
-    replay: options.Replay = None,
-    strict: options.Strict = False,
-    concurrency: options.Concurrency = None,
-    rpm: options.Rpm = None,
-    timeout: options.Timeout = None,
-    retries: options.Retries = None,
-    max_bytes: options.MaxBytes = None,
     log_json: options.LogJson = False,
-    verbose: options.Verbose = False,
+    *,
+    flags: options.ModelFlags,
 ) -> None:
     """Brief the day's articles, grouped into stories, to DIR/DATE.{md,json,html}.
 
@@ -79,22 +69,16 @@ def daily(
     listed in the brief), 10 when another run holds the lock, 11 when nothing could be
     briefed.
     """
-    edge.setup_logging(verbose, json_logs=log_json)
+    edge.setup_logging(flags.verbose, json_logs=log_json)
     with edge.guarded():
         import asyncio
 
         from summarizer.daily import load_daily_config, run_daily
         from summarizer.store import Store
 
-        settings = options.settings_from_flags(
-            config, strict=strict, model=model, base_url=base_url, mode=mode,
-            system_prompt=system_prompt, record_dir=record, replay_dir=replay, timeout=timeout,
-            http_retries=retries,
-            max_input_bytes=max_bytes, concurrency=concurrency, rpm=rpm, language=language,
-            store_path=store,
-        )  # fmt: skip
+        settings = flags.settings()
         cfg = load_daily_config(
-            config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
+            flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
             max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
         )  # fmt: skip
         db = Store(options.store_path(settings))
@@ -109,11 +93,9 @@ def daily(
             log.info("%s", result.delivery)
         p = result.daily.provenance
         log.info(
-            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens (%d cached), "
-            "cost %s, brief %s",
+            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens, brief %s",
             result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
-            p.llm_calls, p.tokens_in, p.tokens_out, p.cached_tokens,
-            "unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}", result.brief_id,
+            p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
         )  # fmt: skip
         for path in result.paths:
             sys.stdout.write(f"{path}\n")

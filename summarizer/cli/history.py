@@ -12,6 +12,12 @@ from summarizer.cli import edge, options
 
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many of each.")] = 20,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind", "-k", help="Only outputs of this kind (brief, timeline, daily, ...)."
+        ),
+    ] = None,
     store: options.StorePath = None,
     config: options.Config = None,
 ) -> None:
@@ -23,7 +29,7 @@ def history(
             options.store_path(options.settings_from_flags(config, strict=False, store_path=store))
         )
         typer.echo("Briefs (newest first):")
-        for b in db.list_briefs(limit):
+        for b in db.list_briefs(limit, kind=kind):
             typer.echo(f"  {b.id}  {b.created_at}  {b.kind:<8} {b.title or ''}")
         typer.echo("Runs (newest first):")
         for r in db.list_runs(limit):
@@ -39,25 +45,30 @@ def show(
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, json, html or slack.")] = "md",
     store: options.StorePath = None,
     config: options.Config = None,
+    prompts_dir: options.PromptsDir = None,
+    kind_file: options.KindFile = None,
 ) -> None:
     """Print a stored brief."""
     with edge.guarded():
-        from summarizer.errors import ConfigError, InputError
-        from summarizer.render import FORMATS, render, render_daily
-        from summarizer.schemas import Brief, DailyBrief
+        from summarizer.errors import InputError
+        from summarizer.kinds import load_output, registry_for
+        from summarizer.render import render, render_daily
+        from summarizer.render.formats import get_format
+        from summarizer.schemas import DailyBrief
         from summarizer.store import Store
 
-        if fmt not in FORMATS:
-            raise ConfigError(f"--format {fmt}: unknown; use one of {', '.join(FORMATS)}")
-        db = Store(
-            options.store_path(options.settings_from_flags(config, strict=False, store_path=store))
-        )
+        get_format(fmt)
+        settings = options.settings_from_flags(
+            config, strict=False, store_path=store, prompts_dir=prompts_dir,
+            kind_files=kind_file or None,
+        )  # fmt: skip
+        db = Store(options.store_path(settings))
         found = db.get_brief(brief_id)
         if found is None:
             raise InputError(f"brief {brief_id}: not in the store; see `summarizer history`")
-        kind, body = found
-        if kind == "daily":
-            text = render_daily(DailyBrief.model_validate_json(body), fmt)
+        output = load_output(*found, registry_for(settings))
+        if isinstance(output, DailyBrief):
+            text = render_daily(output, fmt)
         else:
-            text = render([Brief.model_validate_json(body)], fmt)
+            text = render([output], fmt)
         sys.stdout.write(text)

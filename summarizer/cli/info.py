@@ -1,40 +1,86 @@
-"""`summarizer schema` and `summarizer prompts`: what the tool promises and what it asks."""
+"""`summarizer schema`, `summarizer prompts` and `summarizer kinds`: what the tool promises,
+what it asks, and what it can make."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
-from summarizer.cli import edge
+from summarizer.cli import edge, options
 
 
 def schema(
     name: Annotated[
-        str, typer.Argument(help="brief (the output) or brief-content (what the model writes).")
+        str,
+        typer.Argument(
+            help="brief (the output), brief-content (what the model writes), daily-brief, "
+            "or any kind's name (see `summarizer kinds`)."
+        ),
     ] = "brief",
+    prompts_dir: options.PromptsDir = None,
+    kind_file: options.KindFile = None,
+    config: options.Config = None,
 ) -> None:
-    """Print the JSON Schema of the output contract."""
+    """Print the JSON Schema of an output contract."""
     with edge.guarded():
         from summarizer.errors import ConfigError
+        from summarizer.kinds import registry_for
         from summarizer.schema_export import SCHEMAS, schema_json
 
-        if name not in SCHEMAS:
-            raise ConfigError(f"schema {name!r}: unknown; use one of {', '.join(SCHEMAS)}")
-        typer.echo(schema_json(name), nl=False)
+        if name in SCHEMAS:
+            typer.echo(schema_json(name), nl=False)
+            return
+        settings = options.settings_from_flags(
+            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
+        )
+        registry = registry_for(settings)
+        if name not in registry:
+            known = sorted({*SCHEMAS, *(k.name for k in registry)})
+            raise ConfigError(f"schema {name!r}: unknown; use one of {', '.join(known)}")
+        data = registry.get(name).json_schema()
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def prompts(
     name: Annotated[
         str | None, typer.Argument(help="Show this template in full.", show_default=False)
     ] = None,
+    prompts_dir: options.PromptsDir = None,
+    kind_file: options.KindFile = None,
+    config: options.Config = None,
 ) -> None:
-    """List the prompt templates with their versions, or show one."""
+    """List the prompt templates (name, version, kind, where from), or show one."""
     with edge.guarded():
-        from summarizer import prompting
+        from summarizer.kinds import registry_for
 
+        settings = options.settings_from_flags(
+            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
+        )
+        library = registry_for(settings).prompts
         if name is None:
-            for p in prompting.list_prompts():
-                typer.echo(f"{p.name}\tv{p.version}\t{p.description}")
+            for p in library:
+                typer.echo(f"{p.name}\tv{p.version}\t{p.kind}\t{p.origin}: {p.where}")
+            for p in library.shadowed:
+                typer.echo(f"{p.name}\tv{p.version}\t{p.kind}\toverridden: {p.where}")
             return
-        typer.echo(prompting.get_prompt(name).source, nl=False)
+        typer.echo(library.get(name).source, nl=False)
+
+
+def kinds(
+    prompts_dir: options.PromptsDir = None,
+    kind_file: options.KindFile = None,
+    config: options.Config = None,
+) -> None:
+    """List the kinds of output (--kind): name, template, where from, what it makes."""
+    with edge.guarded():
+        from summarizer.kinds import registry_for
+
+        settings = options.settings_from_flags(
+            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
+        )
+        registry = registry_for(settings)
+        for k in registry:
+            p = registry.prompt(k)
+            typer.echo(f"{k.name}\t{p.name} v{p.version}\t{k.origin}\t{k.description}")

@@ -1,11 +1,22 @@
-"""Options shared by the commands that call a model, so `brief` and `daily` agree."""
+"""Options shared by the commands that call a model (brief, daily, serve, slack).
+
+`@model_options` adds one set of options to a command, the same for all four, and hands
+them to it as one `ModelFlags`: a flag added here is offered everywhere, so the commands
+cannot drift apart again.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 Config = Annotated[
     Path | None, typer.Option("--config", help="TOML config file.", show_default=False)
@@ -87,6 +98,103 @@ Rpm = Annotated[
     int | None,
     typer.Option("--rpm", help="Requests-per-minute limit of the endpoint.", show_default=False),
 ]
+
+
+Kind = Annotated[
+    str | None,
+    typer.Option(
+        "--kind", "-k", help="What to make: brief, timeline, ... (see `summarizer kinds`).",
+        show_default=False,
+    ),
+]  # fmt: skip
+PromptsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--prompts-dir",
+        help="Folder of prompt templates overriding or adding to the built-in ones.",
+        show_default=False,
+    ),
+]
+KindFile = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--kind-file", help="Python file registering more kinds (repeatable).", show_default=False
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ModelFlags:
+    """The shared options as given (None: not given, so the environment or file decides)."""
+
+    config: Path | None = None
+    model: str | None = None
+    base_url: str | None = None
+    mode: str | None = None
+    system_prompt: str | None = None
+    record: Path | None = None
+    replay: Path | None = None
+    strict: bool = False
+    timeout: float | None = None
+    retries: int | None = None
+    max_reasks: int | None = None
+    max_tokens: int | None = None
+    max_bytes: int | None = None
+    concurrency: int | None = None
+    rpm: int | None = None
+    language: str | None = None
+    kind: str | None = None
+    prompts_dir: Path | None = None
+    kind_file: list[Path] | None = None
+    store: Path | None = None
+    verbose: bool = False
+
+    def settings(self, **more: Any) -> Any:
+        """Settings from these flags (flag > environment > config file > default)."""
+        return settings_from_flags(
+            self.config, strict=self.strict, model=self.model, base_url=self.base_url,
+            mode=self.mode, system_prompt=self.system_prompt, record_dir=self.record,
+            replay_dir=self.replay,
+            timeout=self.timeout, http_retries=self.retries, max_reasks=self.max_reasks,
+            max_tokens=self.max_tokens, max_input_bytes=self.max_bytes,
+            concurrency=self.concurrency, rpm=self.rpm, language=self.language,
+            kind=self.kind, prompts_dir=self.prompts_dir, kind_files=self.kind_file or None,
+            store_path=self.store, **more,
+        )  # fmt: skip
+
+
+_ANNOTATIONS: dict[str, Any] = {
+    "config": Config, "model": Model, "base_url": BaseUrl, "mode": Mode,
+    "system_prompt": SystemPrompt, "record": Record,
+    "replay": Replay, "strict": Strict, "timeout": Timeout, "retries": Retries,
+    "max_reasks": MaxReasks, "max_tokens": MaxTokens, "max_bytes": MaxBytes,
+    "concurrency": Concurrency, "rpm": Rpm, "language": Language, "kind": Kind,
+    "prompts_dir": PromptsDir, "kind_file": KindFile, "store": StorePath, "verbose": Verbose,
+}  # fmt: skip
+
+
+def model_options(func: F) -> F:
+    """Give a command the shared options; it receives them as `flags: ModelFlags`."""
+    sig = inspect.signature(func, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "flags"]
+    shared = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=_ANNOTATIONS[f.name],
+        )
+        for f in fields(ModelFlags)
+    ]
+    names = [f.name for f in fields(ModelFlags)]
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        flags = ModelFlags(**{n: kwargs.pop(n) for n in names if n in kwargs})
+        return func(*args, flags=flags, **kwargs)
+
+    command.__signature__ = sig.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
+    return command  # type: ignore[return-value]
 
 
 def store_path(settings: Any) -> Path:

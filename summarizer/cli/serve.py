@@ -19,30 +19,19 @@ ServiceConfig = Annotated[
 ]
 
 
+@options.model_options
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
     service_config: ServiceConfig = None,
-    store: options.StorePath = None,
-    config: options.Config = None,
-    model: options.Model = None,
-    base_url: options.BaseUrl = None,
-    mode: options.Mode = None,
-    replay: options.Replay = None,
-    strict: options.Strict = False,
-    timeout: options.Timeout = None,
-    retries: options.Retries = None,
-    max_reasks: options.MaxReasks = None,
-    max_tokens: options.MaxTokens = None,
-    max_bytes: options.MaxBytes = None,
-    concurrency: options.Concurrency = None,
-    verbose: options.Verbose = False,
+    *,
+    flags: options.ModelFlags,
 ) -> None:
     """Serve the HTTP API: POST /v1/briefs, GET /v1/jobs/ID, /healthz, /metrics.
 
     Needs API keys: SUMMARIZER_API_KEYS=key1,key2 (or api_keys in --service-config).
     """
-    edge.setup_logging(verbose)
+    edge.setup_logging(flags.verbose)
     with edge.guarded():
         import uvicorn
 
@@ -50,23 +39,9 @@ def serve(
         from summarizer.service.settings import load_service_settings
         from summarizer.store import Store
 
-        settings = options.settings_from_flags(
-            config,
-            strict=strict,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            replay_dir=replay,
-            timeout=timeout,
-            http_retries=retries,
-            max_reasks=max_reasks,
-            max_tokens=max_tokens,
-            max_input_bytes=max_bytes,
-            concurrency=concurrency,
-            store_path=store,
-        )
-        service_settings = load_service_settings(service_config, main_config=config)
+        settings = flags.settings()
+        service_settings = load_service_settings(service_config, main_config=flags.config)
         app = create_app(settings, service_settings, Store(options.store_path(settings)))
         typer.echo(f"summarizer API on http://{host}:{port} (OpenAPI at /openapi.json)", err=True)
         # uvicorn logs the request line only (never headers), so API keys stay out of logs.
-        uvicorn.run(app, host=host, port=port, log_level="debug" if verbose else "info")
+        uvicorn.run(app, host=host, port=port, log_level="debug" if flags.verbose else "info")

@@ -11,15 +11,23 @@ import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from summarizer.config import config_section
 from summarizer.errors import ConfigError
 
-OutFormat = Literal["md", "json", "html"]
-ALL_FORMATS: tuple[OutFormat, ...] = ("md", "json", "html")
+# Any format of the one table (render/formats.py); by default the three that read as files.
+ALL_FORMATS: tuple[str, ...] = ("md", "json", "html")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 
@@ -34,8 +42,33 @@ class DailyConfig(BaseModel):
     max_cost: float | None = Field(None, gt=0, description="Stop spending past this many USD.")
     max_tokens: int | None = Field(None, gt=0, description="Stop past this many tokens in a run.")
     out_dir: Path = Field(Path("briefs"), description="Where YYYY-MM-DD.{md,json,html} go.")
-    formats: list[OutFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
+    formats: list[str] = Field(
+        default_factory=lambda: list(ALL_FORMATS),
+        description="Files written: md, json, html, slack (render/formats.py).",
+    )
     slack_webhook: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per source (as listed in sources): the kind made of its articles "
+        "([daily.kinds]); the others get the run's kind (--kind, or `kind` at the top level).",
+    )
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        from summarizer.render.formats import NAMES
+
+        unknown = [f for f in value if f not in NAMES]
+        if unknown:
+            raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _kinds_name_sources(self) -> DailyConfig:
+        stray = [s for s in self.kinds if s not in self.sources]
+        if stray:
+            raise ValueError(f"kinds names {stray[0]!r}, which is not one of the sources")
+        return self
 
     def day(self, now: datetime) -> str:
         if self.date is None:

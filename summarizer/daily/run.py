@@ -21,32 +21,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from summarizer import pricing, prompting, stories
+from pydantic import BaseModel
+
+from summarizer import pricing, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.collect import collect
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import ConfigError, RunError, SummarizerError, UserError
+from summarizer.errors import (
+    EXIT_PARTIAL,
+    ConfigError,
+    LockedError,
+    NothingBriefedError,
+    SummarizerError,
+)
 from summarizer.ingest import Document
+from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document, synthesize
+from summarizer.pipeline import brief_document, make_source, provenance_of, synthesize
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.daily")
-
-EXIT_PARTIAL = 9
-
-
-class LockedError(UserError):
-    exit_code = 10
-
-
-class NothingBriefedError(RunError):
-    """Every source or article failed: there is no brief to write."""
-
-    exit_code = 11
 
 
 @dataclass
@@ -68,11 +65,15 @@ def _failure(source: str, error: str) -> SourceFailure:
     return SourceFailure(source=source, error=error.removeprefix(f"{source}: "))
 
 
-def cache_key(settings: Settings) -> str:
-    """Everything that shapes an article's or story's brief; nothing that does not."""
+def cache_key(settings: Settings, kind: str | None = None) -> str:
+    """Everything that shapes an article's or story's brief; nothing that does not. The
+    kind's fingerprint hashes its templates' text, so an edited template is a cache miss
+    even when its declared version stayed the same."""
+    registry = registry_for(settings)
     parts = {
         "schema": SCHEMA_VERSION,
-        "prompts": {p.name: p.version for p in prompting.list_prompts()},
+        "kind": kind or settings.kind,
+        "templates": registry.fingerprint(registry.get(kind or settings.kind)),
         "model": settings.model,
         "mode": settings.mode,
         "language": settings.language,
@@ -82,6 +83,33 @@ def cache_key(settings: Settings) -> str:
     if settings.system_prompt != "system":  # only when set, so existing caches stay valid
         parts["system_prompt"] = settings.system_prompt
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _kinds(settings: Settings, cfg: DailyConfig) -> dict[str, bool]:
+    """Every kind the run makes (the run's, and [daily.kinds] per source) -> whether its
+    articles become stories (the kind has a synthesis that makes briefs, like brief) or
+    stand alone in the daily brief's `outputs` (like timeline)."""
+    registry = registry_for(settings)
+    found: dict[str, bool] = {}
+    for name in (settings.kind, *cfg.kinds.values()):
+        kind = registry.get(name)
+        if kind.takes != "article":
+            raise ConfigError(
+                f"daily kind {name!r} merges the outputs of several articles and cannot brief "
+                "one; choose another kind (see `summarizer kinds`)"
+            )
+        synthesis = registry.get(kind.synthesis) if kind.synthesis else None
+        found[name] = (
+            synthesis is not None
+            and issubclass(kind.output_model, Brief)
+            and issubclass(synthesis.output_model, Brief)
+        )
+    return found
+
+
+def _as_brief(output: BaseModel) -> Brief:
+    assert isinstance(output, Brief), "checked by _kinds"
+    return output
 
 
 def _newest_first(docs: Sequence[Document]) -> list[Document]:
@@ -129,6 +157,7 @@ async def run_daily(
     from filelock import FileLock, Timeout
 
     now = now or datetime.now(UTC)
+    _kinds(settings, cfg)  # an unknown kind fails before the lock and any fetch
     day, since = cfg.day(now), cfg.window_start(now)
     if not cfg.sources:
         raise ConfigError(
@@ -160,18 +189,29 @@ async def _run(
     since: datetime, now: datetime, force: bool,
     on_article: Callable[[int, int], None] | None,
 ) -> DailyResult:  # fmt: skip
-    key = cache_key(settings)
+    kinds = _kinds(settings, cfg)
     with calls.collecting() as run_log:
         budget = _Budget(cfg, settings, run_log)
-        loaded = await collect(
-            cfg.sources,
-            since=since,
-            feed_entries=cfg.feed_entries,
-            max_bytes=settings.max_input_bytes,
-            page_bytes=settings.max_page_bytes,
-        )
-        failures = [_failure(s, e) for s, e in loaded.failures]
-        unique = list({d.sha256: d for d in _newest_first(loaded.documents)}.values())
+        # Sources are collected per kind, so each article knows what to make of it.
+        kind_of: dict[str, str] = {}
+        failures: list[SourceFailure] = []
+        documents: list[Document] = []
+        for kind in kinds:
+            group = [s for s in cfg.sources if cfg.kinds.get(s, settings.kind) == kind]
+            if not group:
+                continue
+            loaded = await collect(
+                group,
+                since=since,
+                feed_entries=cfg.feed_entries,
+                max_bytes=settings.max_input_bytes,
+                page_bytes=settings.max_page_bytes,
+            )
+            failures += [_failure(s, e) for s, e in loaded.failures]
+            for d in loaded.documents:
+                kind_of.setdefault(d.sha256, kind)
+            documents += loaded.documents
+        unique = list({d.sha256: d for d in _newest_first(documents)}.values())
         found = len(unique)
         chosen = unique[: cfg.max_articles]
         # Wire copies are collapsed before any call: the copy is listed, never briefed.
@@ -182,10 +222,19 @@ async def _run(
         # Lazy: a run answered entirely from the store never pays for importing openai.
         llm = LLM(settings, lazy=True)
         try:
-            briefs, hits = await _map(
-                canon, settings, store, key, llm, budget, failures, on_article
+            made, hits = await _map(
+                canon, kind_of, settings, store, llm, budget, failures, on_article
             )
-            story_briefs = await _reduce(briefs, copies, settings, store, key, llm, failures)
+            briefs = [(d, _as_brief(o)) for d, o in made if kinds[kind_of[d.sha256]]]
+            # Stories are made by the synthesis of the kind(s) whose articles become stories.
+            story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
+            story_briefs = await _reduce(
+                briefs, copies, settings, store, cache_key(settings, story_kind), llm, failures,
+                registry_for(settings).get(story_kind).synthesis or "story",
+            )  # fmt: skip
+            outputs = [
+                _with_copies(o, copies[d.sha256]) for d, o in made if not kinds[kind_of[d.sha256]]
+            ]
         finally:
             await llm.aclose()
         daily = DailyBrief(
@@ -193,25 +242,27 @@ async def _run(
             window_start=since,
             window_end=now,
             stories=story_briefs,
+            outputs=[o.model_dump(mode="json") for o in outputs],
             failures=failures,
             provenance=DailyProvenance(
                 created_at=datetime.now(UTC),
                 models=[settings.model],
                 articles_found=found,
-                articles_briefed=len(briefs) + sum(len(copies[d.sha256]) for d, _ in briefs),
+                articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
                 tokens_in=run_log.tokens_in,
                 tokens_out=run_log.tokens_out,
                 cached_tokens=run_log.cached_tokens,
                 llm_calls=len(run_log.records),
                 cost_usd=run_log.cost_usd(settings.model),
                 replayed=run_log.replayed or hits > 0,
-                fixture=run_log.fixture or any(b.provenance.fixture for b in story_briefs),
+                fixture=run_log.fixture
+                or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
                 stopped_by_budget=budget.hit,
             ),
         )
     # The calls were paid for whether or not anything came of them.
     store.record_calls(run_id, run_log.records, pricing.cost_usd)
-    if briefs == [] and (failures or found):
+    if made == [] and (failures or found):
         raise NothingBriefedError(
             f"no article could be briefed ({len(failures)} failure(s), first: "
             f"{failures[0].source}: {failures[0].error})"
@@ -240,17 +291,19 @@ async def _run(
 
 
 async def _map(
-    docs: Sequence[Document], settings: Settings, store: Store, key: str, llm: LLM,
-    budget: _Budget, failures: list[SourceFailure],
+    docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
+    llm: LLM, budget: _Budget, failures: list[SourceFailure],
     on_article: Callable[[int, int], None] | None,
-) -> tuple[list[tuple[Document, Brief]], int]:  # fmt: skip
+) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
     """Brief each article, from the cache where it can. Returns the briefs (in input order)
     and how many came from the cache. Workers take articles one at a time, so the budget
     is checked right before each new article is sent (a run overshoots by at most the
     articles already in flight)."""
     import asyncio
 
-    results: list[tuple[Document, Brief] | None] = [None] * len(docs)
+    results: list[tuple[Document, BaseModel] | None] = [None] * len(docs)
+    registry = registry_for(settings)
+    keys = {k: cache_key(settings, k) for k in set(kind_of.values())}
     queue = list(enumerate(docs))
     done = hits = 0
 
@@ -260,9 +313,12 @@ async def _map(
             i, doc = queue.pop(0)
             name = doc.url or doc.path or doc.title or doc.sha256[:12]
             try:
+                kind = kind_of[doc.sha256]
+                key = keys[kind]
                 cached = store.get_extraction(doc.sha256, key)
                 if cached is not None:
-                    results[i] = (doc, Brief.model_validate_json(cached))
+                    output = registry.get(kind).output_model.model_validate_json(cached)
+                    results[i] = (doc, output)
                     hits += 1
                 elif budget.exhausted():
                     failures.append(
@@ -271,7 +327,7 @@ async def _map(
                         )
                     )
                 else:
-                    brief = await brief_document(doc, settings, llm=llm)
+                    brief = await brief_document(doc, settings, llm=llm, kind=kind)
                     # Stored at once: a run killed after this line never pays for it again.
                     store.put_document(doc)
                     store.put_extraction(doc.sha256, key, brief.model_dump_json())
@@ -290,6 +346,7 @@ async def _map(
 async def _reduce(
     briefs: Sequence[tuple[Document, Brief]], copies: dict[str, list[Document]],
     settings: Settings, store: Store, key: str, llm: LLM, failures: list[SourceFailure],
+    story_kind: str = "story",
 ) -> list[Brief]:  # fmt: skip
     import asyncio
 
@@ -303,13 +360,15 @@ async def _reduce(
         items = [briefs[i] for i in group]
         extra = [(c, n) for n, (d, _) in enumerate(items) for c in copies.get(d.sha256, [])]
         if len(items) == 1:
-            return [await synthesize(items, settings, llm=llm, copies=extra)]
+            return [_as_brief(await synthesize(items, settings, llm=llm, copies=extra))]
         story_sha = hashlib.sha256("".join(sorted(d.sha256 for d, _ in items)).encode()).hexdigest()
         cached = store.get_extraction(story_sha, key)
         if cached is not None:
             return [Brief.model_validate_json(cached)]
         try:
-            brief = await synthesize(items, settings, llm=llm, copies=extra)
+            brief = _as_brief(
+                await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind)
+            )
         except SummarizerError as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
@@ -327,12 +386,22 @@ async def _reduce(
     return sorted(out, key=lambda b: -len(b.sources))
 
 
+def _with_copies(output: BaseModel, copies: list[Document]) -> BaseModel:
+    """An output that stands alone lists its near-copies as sources, like a story does."""
+    if not copies:
+        return output
+    sources = list(getattr(output, "sources", []))
+    extra = [make_source(c, f"S{n}", duplicate_of="S1") for n, c in enumerate(copies, 2)]
+    return output.model_copy(update={"sources": [*sources, *extra]})
+
+
 def _write(daily: DailyBrief, cfg: DailyConfig) -> list[Path]:
     from summarizer.render import render_daily
+    from summarizer.render.formats import get_format
 
     paths = []
     for fmt in cfg.formats:
-        path = cfg.out_dir / f"{daily.date}.{fmt}"
+        path = cfg.out_dir / f"{daily.date}{get_format(fmt).extension}"
         write_text(path, render_daily(daily, fmt))
         paths.append(path)
     return paths

@@ -27,7 +27,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from summarizer import attempts as attempt_count
 from summarizer import redact
+from summarizer.attempts import HOOK as ATTEMPT_HOOK
+from summarizer.attempts import started as attempt_started
 from summarizer.config import Settings
 from summarizer.errors import (
     ConfigError,
@@ -46,7 +49,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
-GROUNDING_MARKER = "must be copied exactly from its source"
 NO_ENDPOINT = (
     "no LLM endpoint configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
     "(Ollama, vLLM, any OpenAI-compatible server), or pass --base-url; to try it offline, "
@@ -160,9 +162,12 @@ class LLM:
                 "md_json": instructor.Mode.MD_JSON,
             }[mode]
             create = checks.guarded(sdk.chat.completions.create, mode=mode, merge=merge)
-            self._clients[key] = instructor.AsyncInstructor(
+            client: Any = instructor.AsyncInstructor(
                 client=sdk, create=instructor.patch(create=create, mode=imode), mode=imode
             )
+            # Counts attempts for the grounding policy (attempts.py holds the arithmetic).
+            client.on(ATTEMPT_HOOK, attempt_started)
+            self._clients[key] = client
         return self._clients[key]
 
     @property
@@ -184,7 +189,9 @@ class LLM:
 
                 found = probe.remembered(self, self.endpoint)
                 if found is None:
-                    found = await probe.probe(self)
+                    # The probe's attempts are not the brief's: count them apart.
+                    with attempt_count.counting(0):
+                        found = await probe.probe(self)
                     probe.remember(self, self.endpoint, found)
                     log.info(
                         "--mode auto: %s for %s at %s%s", found.mode, self.settings.model,
@@ -231,7 +238,7 @@ class LLM:
             client = self._instructor(mode, merge)
             result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 max_retries=reasks,
                 **kwargs,
             )
@@ -350,10 +357,18 @@ class LLM:
         raw = _raw_output(getattr(exc, "last_completion", None))
         attempts = getattr(exc, "n_attempts", "?")
         text = self._redact(str(exc))
-        if GROUNDING_MARKER in text:
+        from summarizer.grounding import ungrounded
+
+        # By type, not by wording: the grounding check raises UngroundedQuotes.
+        if (found := ungrounded(exc)) is not None:
+            why = (
+                "(--strict)"
+                if self.settings.grounding == "fail"
+                else "and the output cannot stand without them"
+            )
             return GroundingError(
-                f"quotes still not found in the article after {attempts} attempts "
-                f"(--strict): {_short(text.split(GROUNDING_MARKER, 1)[1], 200)}; "
+                f"quotes still not found in the article after {attempts} attempts {why}: "
+                f"{_short(self._redact('; '.join(found.problems)), 200)}; "
                 "re-run without --strict to drop them, or try a stronger model",
                 raw_output=raw,
             )

@@ -1,21 +1,26 @@
-"""Renderers: one function per output format, all from the same Brief or DailyBrief.
+"""Renderers: one function per output format, from any kind's output or a DailyBrief.
 
-md and json are cheap and imported here; html (Jinja2) and slack (Block Kit) are imported
-when asked for.
+Briefs (and stories) keep their own layout (markdown.py, html.py, slack.py); any other
+kind is laid out from its fields by generic.py. The formats are listed once, in
+formats.py. md and json are cheap and imported here; html (Jinja2) and slack (Block Kit)
+are imported when asked for.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
+from pydantic import BaseModel
+
+from summarizer.render import generic
+from summarizer.render.formats import NAMES as FORMATS
 from summarizer.render.markdown import daily_to_markdown, to_markdown
 from summarizer.schemas import Brief, DailyBrief
 
-FORMATS: tuple[str, ...] = ("md", "json", "html", "slack")
 
-
-def to_json(briefs: Sequence[Brief]) -> str:
+def to_json(briefs: Sequence[BaseModel]) -> str:
     """One brief as an object; several as an array, in input order."""
     if len(briefs) == 1:
         return briefs[0].model_dump_json(indent=2) + "\n"
@@ -23,21 +28,45 @@ def to_json(briefs: Sequence[Brief]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _html(obj: Brief | DailyBrief) -> str:
+def _html(obj: BaseModel) -> str:
+    if not isinstance(obj, Brief | DailyBrief):
+        return generic.to_html(obj)
     from summarizer.render.html import to_html
 
     return to_html(obj)
 
 
-def _slack(obj: Brief | DailyBrief) -> list[dict[str, object]]:
+def _slack(obj: BaseModel) -> list[dict[str, Any]]:
+    if not isinstance(obj, Brief | DailyBrief):
+        return generic.to_slack_messages(obj)
     from summarizer.render.slack import to_slack_messages
 
     return to_slack_messages(obj)
 
 
-def render(briefs: Sequence[Brief], fmt: str) -> str:
+def _md(obj: BaseModel) -> str:
+    if isinstance(obj, DailyBrief):
+        return daily_to_markdown(obj)
+    return to_markdown(obj) if isinstance(obj, Brief) else generic.to_markdown(obj)
+
+
+def render_one(obj: BaseModel, fmt: str) -> str | list[dict[str, Any]] | dict[str, Any]:
+    """One output (any kind, or a daily brief): text, or for slack and json the data."""
     if fmt == "md":
-        return "\n---\n\n".join(to_markdown(b) for b in briefs)
+        return _md(obj)
+    if fmt == "html":
+        return _html(obj)
+    if fmt == "slack":
+        return _slack(obj)
+    if fmt == "json":
+        data: dict[str, Any] = obj.model_dump(mode="json")
+        return data
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def render(briefs: Sequence[BaseModel], fmt: str) -> str:
+    if fmt == "md":
+        return "\n---\n\n".join(_md(b) for b in briefs)
     if fmt == "json":
         return to_json(briefs)
     if fmt == "html":
@@ -61,4 +90,4 @@ def render_daily(daily: DailyBrief, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-__all__ = ["FORMATS", "render", "render_daily", "to_json", "to_markdown"]
+__all__ = ["FORMATS", "render", "render_daily", "render_one", "to_json", "to_markdown"]

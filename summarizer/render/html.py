@@ -47,7 +47,11 @@ def to_html(obj: Brief | DailyBrief) -> str:
     template = _environment().get_template("brief.html.j2")
     daily = isinstance(obj, DailyBrief)
     p = obj.provenance
+    from summarizer.render.generic import html_fragment
+
     return template.render(
+        # Other kinds of a daily brief, laid out from their fields: escaped as they are built.
+        outputs=[html_fragment(o) for o in obj.outputs] if isinstance(obj, DailyBrief) else [],
         daily=obj if daily else None,
         brief=None if daily else obj,
         page_title=f"Daily brief — {obj.date}" if isinstance(obj, DailyBrief) else obj.title,

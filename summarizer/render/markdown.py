@@ -107,6 +107,11 @@ def daily_to_markdown(daily: DailyBrief) -> str:
         ]
     for i, story in enumerate(daily.stories, 1):
         out += [f"## {i}. {story.title}", "", *_body(story, "###")]
+    if daily.outputs:
+        from summarizer.render.generic import to_markdown as generic_markdown
+
+        # Other kinds (e.g. timeline) stand alone, laid out from their fields.
+        out += [generic_markdown(o, h="##") for o in daily.outputs]
     if daily.failures:
         out += ["## Not included", ""]
         out += [f"- {f.source}: {f.error}" for f in daily.failures]

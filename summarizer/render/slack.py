@@ -301,6 +301,12 @@ def _daily_messages(d: DailyBrief) -> list[Message]:
         for detail in _detail_parts(story):
             part.units.extend(detail.units)
         out += _pack(part, label)
+    if d.outputs:
+        from summarizer.render.generic import to_slack_messages as generic_messages
+
+        # Other kinds (e.g. timeline) stand alone: their own messages, in the same thread.
+        for o in d.outputs:
+            out += generic_messages(o)
     if d.failures:
         fail = _Part("Not included")
         fail.lines(

@@ -3,6 +3,7 @@
     POST /v1/briefs            documents and/or URLs -> a Brief (200) or a job (202)
     GET  /v1/jobs/{job_id}     a job's status, its brief ids and failures
     GET  /v1/briefs/{brief_id} a stored brief (API, CLI or daily run); ?format=md|json|html|slack
+    GET  /v1/kinds             the kinds a request's "kind" can name, with their JSON Schemas
     GET  /healthz              liveness
     GET  /metrics              Prometheus text format
     GET  /openapi.json         the API's OpenAPI document
@@ -21,8 +22,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from summarizer import __version__
@@ -35,7 +37,8 @@ from summarizer.errors import (
     ReplayMissError,
     SummarizerError,
 )
-from summarizer.schemas import Brief, DailyBrief
+from summarizer.kinds import load_output, registry_for
+from summarizer.schemas import Brief, DailyBrief, Timeline
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing
 from summarizer.service.jobs import (
     RESTARTED,
@@ -99,22 +102,17 @@ def status_for(exc: SummarizerError) -> int:
     return 500
 
 
-def render(obj: Brief | DailyBrief, fmt: str) -> Response:
-    """One brief in the asked format: the same renderers the CLI uses."""
-    if fmt == "md":
-        from summarizer.render.markdown import daily_to_markdown, to_markdown
+def render(obj: BaseModel, fmt: str) -> Response:
+    """One output (any kind, or a daily brief) in the asked format: the same renderers the
+    CLI uses, with the media type from the one format table."""
+    from summarizer.render import render_one
+    from summarizer.render.formats import get_format
 
-        text = daily_to_markdown(obj) if isinstance(obj, DailyBrief) else to_markdown(obj)
-        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
-    if fmt == "html":
-        from summarizer.render.html import to_html
-
-        return HTMLResponse(to_html(obj))
-    if fmt == "slack":
-        from summarizer.render.slack import to_slack_messages
-
-        return JSONResponse(to_slack_messages(obj))
-    return JSONResponse(obj.model_dump(mode="json"))
+    body = render_one(obj, fmt)
+    media_type = get_format(fmt).media_type
+    if isinstance(body, str):
+        return Response(body, media_type=media_type)
+    return JSONResponse(body, media_type=media_type)
 
 
 def create_app(settings: Settings, service_settings: ServiceSettings, store: Store) -> FastAPI:
@@ -204,7 +202,8 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs",
         tags=["briefs"],
         summary="Brief documents or URLs",
-        response_model=Brief,
+        # A brief, or the output of the kind asked for (GET /v1/kinds has every schema).
+        response_model=Brief | Timeline,
         responses={
             202: {"model": JobAccepted, "description": "Accepted as a background job."},
             **_ERRORS,
@@ -226,8 +225,9 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             )
             for i, d in enumerate(body.documents)
         ]
+        kind = _check_kind(body.kind)
         if len(docs) == 1 and not body.urls and len(docs[0].text) <= limits.sync_threshold_chars:
-            brief_id, brief = await briefer.brief(docs[0], "api")
+            brief_id, brief = await briefer.brief(docs[0], "api", kind)
             response = render(brief, fmt)
             response.headers["Location"] = f"/v1/briefs/{brief_id}"
             response.headers["X-Brief-Id"] = brief_id
@@ -255,7 +255,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         "/v1/briefs/{brief_id}",
         tags=["briefs"],
         summary="A stored brief",
-        response_model=Brief | DailyBrief,
+        response_model=Brief | Timeline | DailyBrief,
         responses=_ERRORS,
     )
     async def get_brief(
@@ -264,8 +264,43 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         found = store.get_brief(brief_id)
         if found is None:
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
-        kind, body = found
-        model = DailyBrief if kind == "daily" else Brief
-        return render(model.model_validate_json(body), fmt)
+        return render(load_output(*found, registry_for(settings)), fmt)
+
+    def _check_kind(name: str) -> str:
+        registry = registry_for(settings)
+        if name not in registry or registry.get(name).takes != "article":
+            known = ", ".join(k.name for k in registry if k.takes == "article")
+            raise ApiError(422, "InvalidRequest", f"kind: {name!r} unknown; use one of {known}")
+        return name
+
+    @app.get(
+        "/v1/kinds",
+        tags=["briefs"],
+        summary="The kinds of output",
+        response_model=list[KindView],
+        responses=_ERRORS,
+    )
+    async def list_kinds(_key: Caller) -> list[KindView]:
+        """Every kind a request's `"kind"` can name, with the JSON Schema of its output."""
+        registry = registry_for(settings)
+        return [
+            KindView(
+                name=k.name,
+                description=k.description,
+                prompt_name=registry.prompt(k).name,
+                prompt_version=registry.prompt(k).version,
+                json_schema=k.json_schema(),
+            )
+            for k in registry
+            if k.takes == "article"
+        ]
 
     return app
+
+
+class KindView(BaseModel):
+    name: str = Field(description="What a request's `kind` names.")
+    description: str = Field(description="What it makes.")
+    prompt_name: str = Field(description="Its prompt template.")
+    prompt_version: str = Field(description="The template's version.")
+    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")

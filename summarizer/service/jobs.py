@@ -23,8 +23,8 @@ from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document
-from summarizer.schemas import Brief
+from summarizer.pipeline import brief_document, provenance_of
+from summarizer.render.generic import title_of
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
 
@@ -51,6 +51,10 @@ class BriefRequest(BaseModel):
     )
     urls: list[str] = Field(
         default_factory=list, description="Article URLs to fetch; each gets its own brief."
+    )
+    kind: str = Field(
+        default="brief",
+        description="What to make for each document: brief, timeline, ... (GET /v1/kinds).",
     )
 
 
@@ -134,16 +138,20 @@ class Briefer:
 
     # one brief, one URL --------------------------------------------------------------
 
-    async def brief(self, doc: Document, origin: str) -> tuple[str, Brief]:
-        """Brief one document and store it. Returns (brief id, brief)."""
+    async def brief(
+        self, doc: Document, origin: str, kind: str | None = None
+    ) -> tuple[str, BaseModel]:
+        """Brief one document as `kind` (default: the settings') and store it. Returns
+        (brief id, output)."""
         if self._sem is None:  # made here so it belongs to the serving event loop
             self._sem = asyncio.Semaphore(self.settings.concurrency)
         async with self._sem:
-            brief = await brief_document(doc, self.settings, llm=self.llm)
+            brief = await brief_document(doc, self.settings, llm=self.llm, kind=kind)
         self.metrics.observe_brief(brief, origin)
         self.store.put_document(doc)
-        # "article": the kind `summarizer brief` stores, so history and show see both alike.
-        brief_id = self.store.put_brief("article", brief.model_dump_json(), title=brief.title)
+        # Stored under its kind, as `summarizer brief` stores it: history and show see both.
+        p = provenance_of(brief)
+        brief_id = self.store.put_brief(p.kind, brief.model_dump_json(), title=title_of(brief))
         return brief_id, brief
 
     async def load_url(self, url: str) -> Document:
@@ -170,12 +178,14 @@ class Briefer:
     def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
         job_id = self.store.create_job(request.model_dump_json(), owner=owner)
         self.metrics.jobs_running.inc()
-        task = self.spawn(self._run_job(job_id, list(docs), list(request.urls)))
+        task = self.spawn(self._run_job(job_id, list(docs), list(request.urls), request.kind))
         self._jobs[job_id] = task
         task.add_done_callback(lambda _t: self._jobs.pop(job_id, None))
         return job_id
 
-    async def _run_job(self, job_id: str, docs: list[Document], urls: list[str]) -> None:
+    async def _run_job(
+        self, job_id: str, docs: list[Document], urls: list[str], kind: str = "brief"
+    ) -> None:
         items: list[tuple[str, Document | str]] = [
             *((f"documents[{i}]", d) for i, d in enumerate(docs)),
             *((u, u) for u in urls),
@@ -183,7 +193,7 @@ class Briefer:
 
         async def one(item: Document | str) -> str:
             doc = item if isinstance(item, Document) else await self.load_url(item)
-            brief_id, _ = await self.brief(doc, "api")
+            brief_id, _ = await self.brief(doc, "api", kind)
             return brief_id
 
         try:

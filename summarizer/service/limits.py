@@ -12,21 +12,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# ApiError is defined with every other error (errors.py) and re-exported here.
+from summarizer.errors import ApiError as ApiError
 from summarizer.errors import InputError
 from summarizer.ingest import Document, document_from_bytes
-
-
-class ApiError(Exception):
-    """An HTTP answer other than success: status, a machine-readable type, one line."""
-
-    def __init__(
-        self, status: int, type_: str, message: str, *, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.type = type_
-        self.message = " ".join(message.split())
-        self.headers = headers or {}
 
 
 def error_body(type_: str, message: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from summarizer.schemas import Brief
+    from pydantic import BaseModel
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -66,8 +66,10 @@ class Metrics:
             f"{prefix}_jobs_in_progress", "Background jobs queued or running.", registry=r
         )
 
-    def observe_brief(self, brief: Brief, origin: str) -> None:
-        p = brief.provenance
+    def observe_brief(self, brief: BaseModel, origin: str) -> None:
+        from summarizer.pipeline import provenance_of
+
+        p = provenance_of(brief)  # any kind's output carries its provenance
         self.briefs.labels(origin).inc()
         self.tokens.labels("in").inc(p.tokens_in)
         self.tokens.labels("out").inc(p.tokens_out)

@@ -22,9 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
-from summarizer.render.slack import escape, to_slack_messages
+from summarizer.render.slack import escape
 from summarizer.service.jobs import Briefer
-from summarizer.service.limits import ApiError, to_document
+from summarizer.service.limits import to_document
 from summarizer.service.metrics import Metrics
 from summarizer.service.settings import ServiceSettings
 from summarizer.slack.dedupe import dedupe_middleware
@@ -61,6 +61,15 @@ def only_url(text: str) -> str | None:
     if m:
         return _unescape(m.group(1))
     return text if _BARE_URL.match(text) else None
+
+
+def slack_messages(output: Any) -> list[dict[str, Any]]:
+    """Block Kit messages for any kind's output (render.render_one's slack format)."""
+    from summarizer.render import render_one
+
+    messages = render_one(output, "slack")
+    assert isinstance(messages, list)
+    return messages
 
 
 class SlackBot:
@@ -112,7 +121,8 @@ class SlackBot:
         name = self.service_settings.slack_command
         if not text:
             await ack(
-                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`.",
+                text=f"Give me something to brief: `{name} <url>` or `{name} <article text>`"
+                f" (`{name} timeline <url>` for another kind).",
                 response_type="ephemeral",
             )
             return
@@ -124,11 +134,23 @@ class SlackBot:
         async def tell(message: str) -> None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
+        kind, text = self._kind_and_text(text)
         self.briefer.spawn(
             self._brief_and_post(
-                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell
+                text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell,
+                kind=kind,
             )
-        )
+        )  # fmt: skip
+
+    def _kind_and_text(self, text: str) -> tuple[str | None, str]:
+        """`/brief timeline <url>`: a first word that names a kind picks it."""
+        from summarizer.kinds import registry_for
+
+        first, _, rest = text.partition(" ")
+        registry = registry_for(self.briefer.settings)
+        if rest.strip() and first in registry and registry.get(first).takes == "article":
+            return first, rest.strip()
+        return None, text
 
     async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         # Events are acked by bolt before this runs.
@@ -142,9 +164,12 @@ class SlackBot:
         if url is None:
             await tell("Mention me with a link to an article and I will brief it here.")
             return
+        # "@bot timeline <link>": the word right after the mention may name a kind.
+        after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
+        kind, _ = self._kind_and_text(after)
         self.briefer.spawn(
             self._brief_and_post(
-                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell
+                url, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
             )
         )
 
@@ -158,6 +183,7 @@ class SlackBot:
         channel: str,
         thread_ts: str | None,
         tell: Say,
+        kind: str | None = None,
     ) -> None:
         try:
             url = only_url(text)
@@ -172,17 +198,16 @@ class SlackBot:
                     max_chars=self.service_settings.max_document_chars,
                     max_bytes=self.briefer.settings.max_input_bytes,
                 )
-            _, brief = await self.briefer.brief(doc, "slack")
-        except (SummarizerError, ApiError) as exc:
-            message = exc.message if isinstance(exc, ApiError) else str(exc)
-            await self._safely(tell, f":warning: Could not brief that: {escape(message)}")
+            _, brief = await self.briefer.brief(doc, "slack", kind)
+        except SummarizerError as exc:  # ApiError is one too (errors.py)
+            await self._safely(tell, f":warning: Could not brief that: {escape(str(exc))}")
             return
         except Exception:
             log.exception("Slack brief failed")
             await self._safely(tell, f":warning: Could not brief that: {INTERNAL}")
             return
         try:
-            await post_messages(client, channel, thread_ts, to_slack_messages(brief))
+            await post_messages(client, channel, thread_ts, slack_messages(brief))
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             log.warning("posting a brief to %s failed: %s", channel, error)
@@ -267,6 +292,6 @@ async def run_socket_mode(
     assert service_settings.slack_app_token is not None  # checked by SlackBot
     handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
     try:
-        await handler.start_async()
+        await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await bot.aclose()

@@ -1,0 +1,367 @@
+"""Any kind's output in md, html or slack, laid out from its fields: no renderer code per kind.
+
+The model's fields become a list of blocks (`layout`), which each format then writes:
+
+    str / number / enum field     a paragraph under the field's name
+    Quote                         a quote with its source id (any object with `quote` and
+                                  `source_id`: the layout reads JSON data, so a stored
+                                  output renders the same as a live one)
+    list of str                   a bulleted list
+    list of Quote                 quotes, one per line
+    list of models                a table: one row per item, one column per field (a quote
+                                  in a cell is shown with its source id)
+    a nested model                its fields as "name: value" lines
+
+`title` (if the kind has one) is the heading; sources and provenance close every output
+as they do a brief's. Slack output keeps Slack's limits whatever the kind: a table row is
+one section (clipped to 3,000 characters), and messages are packed to 50 blocks.
+
+Article and model text is escaped for each format through `_md`, `_html` and `_slack`,
+the one place each format's escaping is called from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from summarizer.schemas import Provenance, Source
+
+SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
+
+
+# escaping: one small function per format ----------------------------------------------
+
+
+def _md(text: str) -> str:
+    # A pipe or newline would break a table row; the rest of Markdown is left readable.
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def _html(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _slack(text: str) -> str:
+    from summarizer.render.slack import escape
+
+    return escape(" ".join(text.split()))
+
+
+# the layout, shared by every format -----------------------------------------------------
+
+Inline = tuple[str, str, str]  # ("text", text, "") or ("quote", quote, source id)
+
+
+@dataclass
+class Block:
+    type: str  # heading, text, bullets, quotes, table
+    text: str = ""
+    items: list[list[Inline]] = field(default_factory=list)  # bullets / quotes: one each
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[list[Inline]]] = field(default_factory=list)
+
+
+def label(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _data(output: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The layout works on JSON data, so a stored output (a daily brief's other kinds)
+    renders the same as a live one, with no model class at hand."""
+    if isinstance(output, BaseModel):
+        data: dict[str, Any] = output.model_dump(mode="json")
+        return data
+    return output
+
+
+def _is_quote(value: Any) -> bool:
+    # schemas.Quote as JSON: every kind's quotes have these two fields.
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("quote"), str)
+        and isinstance(value.get("source_id"), str)
+    )
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def inline(value: Any) -> list[Inline]:
+    """A value inside a table cell or a bullet."""
+    if value is None or value == "":
+        return []
+    if _is_quote(value):
+        extra = [
+            part for k, v in value.items() if k not in ("quote", "source_id") for part in inline(v)
+        ]
+        return [*extra, ("quote", value["quote"], value["source_id"])]
+    if isinstance(value, dict):
+        out: list[Inline] = []
+        for name, item in value.items():
+            sub = inline(item)
+            if sub:
+                out += [("text", f"{label(name)}: ", ""), *sub]
+        return out
+    if isinstance(value, list | tuple):
+        out = []
+        for item in value:
+            out += inline(item)
+        return out
+    return [("text", _scalar(value), "")]
+
+
+def layout(output: BaseModel | dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = []
+    for name, value in _data(output).items():
+        if name in SKIP or value is None or value == [] or value == "":
+            continue
+        blocks.append(Block("heading", label(name)))
+        if _is_quote(value):
+            blocks.append(Block("quotes", items=[inline(value)]))
+        elif isinstance(value, dict):
+            blocks.append(Block("bullets", items=[inline(value)]))
+        elif isinstance(value, list) and all(_is_quote(v) for v in value):
+            blocks.append(Block("quotes", items=[inline(v) for v in value]))
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            columns = list(dict.fromkeys(k for v in value for k in v))
+            rows = [[inline(v.get(c)) for c in columns] for v in value]
+            blocks.append(Block("table", columns=[label(c) for c in columns], rows=rows))
+        elif isinstance(value, list):
+            blocks.append(Block("bullets", items=[inline(v) for v in value]))
+        else:
+            blocks.append(Block("text", text=_scalar(value)))
+    return blocks
+
+
+def title_of(output: BaseModel | dict[str, Any]) -> str:
+    data = output if isinstance(output, dict) else {"title": getattr(output, "title", None)}
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        return title
+    p = _provenance(output)
+    return label(p.kind) if p is not None else "Output"
+
+
+def _sources(output: BaseModel | dict[str, Any]) -> list[Source]:
+    if isinstance(output, dict):
+        return [Source.model_validate(s) for s in output.get("sources", [])]
+    sources = getattr(output, "sources", [])
+    return [s for s in sources if isinstance(s, Source)]
+
+
+def footer_text(p: Provenance) -> str:
+    cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
+    dropped = (
+        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
+    )
+    origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
+    return (
+        f"{p.model} · {p.kind} · prompt {p.prompt_name} v{p.prompt_version} · "
+        f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
+        f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}"
+    )
+
+
+def _provenance(output: BaseModel | dict[str, Any]) -> Provenance | None:
+    if isinstance(output, dict):
+        raw = output.get("provenance")
+        return Provenance.model_validate(raw) if isinstance(raw, dict) else None
+    p = getattr(output, "provenance", None)
+    return p if isinstance(p, Provenance) else None
+
+
+# Markdown -----------------------------------------------------------------------------
+
+
+def _md_inline(parts: list[Inline]) -> str:
+    out = []
+    for kind, text, sid in parts:
+        out.append(f"“{_md(text)}” ({_md(sid)})" if kind == "quote" else _md(text))
+    return " ".join(o for o in out if o)
+
+
+def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
+    from summarizer.render.markdown import _notice
+
+    p = _provenance(output)
+    out = [f"{h} {_md(title_of(output))}", ""]
+    if p is not None and h == "#":
+        out += _notice(p.fixture, p.replayed)
+    for b in layout(output):
+        if b.type == "heading":
+            out += [f"{h}# {b.text}", ""]
+        elif b.type == "text":
+            out += [b.text, ""]
+        elif b.type == "bullets":
+            out += [f"- {_md_inline(i)}" for i in b.items] + [""]
+        elif b.type == "quotes":
+            out += [f"> {_md_inline(i)}" for i in b.items] + [""]
+        elif b.type == "table":
+            out.append("| " + " | ".join(b.columns) + " |")
+            out.append("|" + "---|" * len(b.columns))
+            out += ["| " + " | ".join(_md_inline(c) for c in row) + " |" for row in b.rows]
+            out.append("")
+    out += [f"{h}# Sources", ""]
+    for s in _sources(output):
+        where = s.url or s.path
+        line = f"- **{s.id}**: {_md(s.title or where or s.id)}"
+        out.append(line + (f" ({_md(where)})" if where and s.title else ""))
+    out.append("")
+    if p is not None:
+        out.append(f"<sub>{footer_text(p)}</sub>")
+    return "\n".join(out) + "\n"
+
+
+# HTML ---------------------------------------------------------------------------------
+
+_CSS = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+    "table{border-collapse:collapse;width:100%}th,td{border:1px solid #d0d0d5;padding:.4rem;"
+    "vertical-align:top;text-align:left}th{background:#f5f5f7}blockquote{margin:0 0 .4rem;"
+    "font-style:italic}cite{font-style:normal;color:#555}.notice{border-left:4px solid #c0392b;"
+    "background:#fdecea;padding:.6rem 1rem}.provenance{color:#666;font-size:.8rem;margin-top:2rem}"
+)
+
+
+def _html_inline(parts: list[Inline]) -> str:
+    out = []
+    for kind, text, sid in parts:
+        if kind == "quote":
+            out.append(f"<q>{_html(text)}</q> <cite>{_html(sid)}</cite>")
+        else:
+            out.append(_html(text))
+    return " ".join(o for o in out if o)
+
+
+def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
+    """The output as an HTML fragment (no page around it), every value escaped."""
+    p = _provenance(output)
+    h, sub = f"h{level}", f"h{level + 1}"
+    out = [f"<{h}>{_html(title_of(output))}</{h}>"]
+    for b in layout(output):
+        if b.type == "heading":
+            out.append(f"<{sub}>{_html(b.text)}</{sub}>")
+        elif b.type == "text":
+            out.append(f"<p>{_html(b.text)}</p>")
+        elif b.type == "bullets":
+            out.append("<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in b.items) + "</ul>")
+        elif b.type == "quotes":
+            out += [f"<blockquote>{_html_inline(i)}</blockquote>" for i in b.items]
+        elif b.type == "table":
+            head = "".join(f"<th>{_html(c)}</th>" for c in b.columns)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>"
+                for row in b.rows
+            )
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    out.append(f"<{sub}>Sources</{sub}><ul>")
+    for s in _sources(output):
+        name = _html(s.title or s.url or s.path or s.id)
+        if s.url and s.url.startswith(("http://", "https://")):
+            name = f'<a href="{_html(s.url)}" rel="noopener noreferrer">{name}</a>'
+        out.append(f"<li><strong>{_html(s.id)}</strong>: {name}</li>")
+    out.append("</ul>")
+    if p is not None:
+        out.append(f'<footer class="provenance">{_html(footer_text(p))}</footer>')
+    return "\n".join(out)
+
+
+def to_html(output: BaseModel | dict[str, Any]) -> str:
+    """One self-contained page: inline CSS, no scripts, no external assets."""
+    from summarizer.render.html import FIXTURE_NOTICE, REPLAY_NOTICE
+
+    p = _provenance(output)
+    title = _html(title_of(output))
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_CSS}</style></head>",
+        "<body>",
+    ]
+    if p is not None and (p.fixture or p.replayed):
+        strong = "<strong>Not model output.</strong> " if p.fixture else ""
+        out.append(
+            f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>'
+        )
+    out += [html_fragment(output, level=1), "</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+# Slack --------------------------------------------------------------------------------
+
+
+def _slack_inline(parts: list[Inline], limit: int) -> str:
+    from summarizer.render.slack import _clip
+
+    out = []
+    for kind, text, sid in parts:
+        if kind == "quote":
+            out.append(f"“{_slack(_clip(text, limit))}” ({_slack(sid)})")
+        else:
+            out.append(_slack(_clip(text, limit)))
+    return " ".join(o for o in out if o)
+
+
+def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]]:
+    """The header message (title, notice, footer), then one threaded part per field."""
+    from summarizer.render import slack as s
+
+    p = _provenance(output)
+    title = title_of(output)
+    head = s._Part("Summary")
+    head.add(s.header(title))
+    if p is not None and p.fixture:
+        head.add(s.context(s.FIXTURE_NOTICE))
+    elif p is not None and p.replayed:
+        head.add(s.context(s.REPLAY_NOTICE))
+    if p is not None:
+        head.add(s.context(_slack(footer_text(p))))
+    messages = s._pack(head, title)
+    part: s._Part | None = None
+    for b in layout(output):
+        if b.type == "heading":
+            if part is not None:
+                messages += s._pack(part, f"{part.label}: {title}")
+            part = s._Part(b.text)
+            part.lines([f"*{_slack(b.text)}*"])
+            continue
+        assert part is not None
+        if b.type == "text":
+            part.lines([_slack(b.text)])
+        elif b.type in ("bullets", "quotes"):
+            mark = "•" if b.type == "bullets" else ">"
+            part.lines([f"{mark} {_slack_inline(i, 2000)}" for i in b.items])
+        elif b.type == "table":
+            for row in b.rows:
+                # One row, one section: shorten long cells until it fits, never split it.
+                for limit in (2000, 600, 200, 80):
+                    text = "\n".join(
+                        f"*{_slack(c)}*: {_slack_inline(cell, limit)}"
+                        for c, cell in zip(b.columns, row, strict=True)
+                        if cell
+                    )
+                    if len(text) <= s.MAX_SECTION_CHARS:
+                        break
+                part.add(s.section(text))
+    if part is not None:
+        messages += s._pack(part, f"{part.label}: {title}")
+    src = s._Part("Sources")
+    src.lines(
+        ["*Sources*"]
+        + [
+            f"• *{_slack(x.id)}*: {s._link(x.url, ' '.join((x.title or x.url or x.path or x.id).split()))}"
+            for x in _sources(output)
+        ]
+    )
+    messages += s._pack(src, f"Sources: {title}")
+    return messages

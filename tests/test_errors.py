@@ -1,0 +1,57 @@
+"""errors.py holds every error class: each documented, each drawn in the module's tree."""
+
+from __future__ import annotations
+
+import inspect
+
+from summarizer import errors
+
+
+def _classes() -> list[type[BaseException]]:
+    return [
+        obj
+        for _, obj in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(obj, BaseException) and obj.__module__ == errors.__name__
+    ]
+
+
+def test_every_error_has_a_docstring_and_a_place_in_the_tree() -> None:
+    tree = errors.__doc__ or ""
+    for cls in _classes():
+        assert cls.__doc__ and cls.__doc__.strip(), f"{cls.__name__} has no docstring"
+        line = next((ln for ln in tree.splitlines() if f"── {cls.__name__} " in ln), None)
+        if cls is errors.SummarizerError:
+            line = next(ln for ln in tree.splitlines() if f" {cls.__name__} " in ln)
+        assert line is not None, f"{cls.__name__} is not drawn in errors.py's tree"
+        code = getattr(cls, "exit_code", None)
+        if code is not None and "(exit" in line:
+            assert f"(exit {code})" in line, f"{cls.__name__}: tree says {line.strip()!r}"
+
+
+def test_tree_indentation_matches_the_class_hierarchy() -> None:
+    """A class drawn under another in the tree is its subclass."""
+    depth: dict[str, int] = {}
+    parents: list[tuple[int, str]] = []
+    names = {c.__name__: c for c in _classes()}
+    for ln in (errors.__doc__ or "").splitlines():
+        words = ln.replace("├──", " ").replace("└──", " ").replace("│", " ").split()
+        if not words or (words[0] not in names and words[0] not in ("Exception", "ValueError")):
+            continue
+        indent = len(ln) - len(ln.lstrip(" │├└─"))
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        name = words[0]
+        if parents and name in names and parents[-1][1] in names:
+            assert issubclass(names[name], names[parents[-1][1]]), f"{name} under {parents[-1][1]}"
+        parents.append((indent, name))
+        depth[name] = indent
+    assert set(names) <= set(depth)
+
+
+def test_exit_codes_are_distinct_where_the_readme_says_so() -> None:
+    codes = {c.__name__: c.exit_code for c in _classes() if hasattr(c, "exit_code")}
+    assert codes["ConfigError"] == 3 and codes["InputError"] == 4
+    assert codes["ReplayMissError"] == 5 and codes["ProviderError"] == 6
+    assert codes["ModelOutputError"] == 7 and codes["GroundingError"] == 8
+    assert codes["LockedError"] == 10 and codes["NothingBriefedError"] == 11
+    assert errors.EXIT_PARTIAL == 9 and errors.EXIT_INTERRUPTED == 130
