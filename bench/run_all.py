@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, cost
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared, cost
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -22,6 +22,7 @@ from collections.abc import Callable
 import cost
 import daily_runs
 import overhead
+import shared
 import startup
 from common import Figure
 
@@ -32,6 +33,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "rates": daily_runs.rate_limits,
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
+    "shared": shared.figures,
     "cost": cost.figures,
 }
 

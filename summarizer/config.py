@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     store_path: Path | None = Field(
         None, description="SQLite store; default $XDG_DATA_HOME/summarizer/summarizer.db."
     )
+    database_url: str | None = Field(
+        None,
+        description="postgresql://... puts the store on PostgreSQL instead of SQLite.",
+    )
     record_dir: Path | None = Field(None, description="Record every LLM exchange into this dir.")
     replay_dir: Path | None = Field(None, description="Answer LLM calls from recordings here.")
 

@@ -20,13 +20,15 @@
     │       │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
     │       │   ├── WrongToolCall        (exit 7)  the model called only other tools
     │       │   └── GroundingError       (exit 8)  quotes still not in the source (--strict)
-    │       └── NothingBriefedError      (exit 11) `daily`: no article could be briefed
+    │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
+    │       └── StorageError             (exit 12) disk full, I/O error, read-only, locked,
+    │                                              unreachable database, failed migration
     └── ValueError
         └── UngroundedQuotes                        raised inside validation: a reask, not an exit
 
 Exit codes that are not errors: 0 success, 2 bad command line (typer), 9 partial (some
 sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted. Allocated:
-12 storage error, 13 a batch still pending.
+13 a batch still pending.
 
 Adapters (CLI, cron, HTTP API, Slack bot) catch SummarizerError at their edge and show
 `str(err)`; anything else is a bug and keeps its traceback.
@@ -178,6 +180,16 @@ class NothingBriefedError(RunError):
     """Every source or article of a daily run failed: there is no brief to write."""
 
     exit_code = 11
+
+
+class StorageError(RunError):
+    """The store could not do its work although the input was fine: the disk is full, the
+    file or database answered with an I/O error, it is read-only or locked, the database
+    server cannot be reached, or a schema migration failed (and was rolled back whole).
+    The message names the store (a URL only with its credentials redacted) and the cause;
+    it never suggests moving a healthy store aside, which would lose its delivery records."""
+
+    exit_code = 12
 
 
 class UngroundedQuotes(ValueError):

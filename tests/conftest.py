@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.pg import pg_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -83,3 +84,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
 def fake_openai() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
+
+
+# PostgreSQL: `pg_url` (a throwaway database, from tests/pg.py) and `store_target`.
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where to open a store, once per backend: the conformance suite runs on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+__all__ = ["pg_url"]  # re-exported so pytest sees the fixture in every test module

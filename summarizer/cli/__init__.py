@@ -17,6 +17,8 @@ from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
 from summarizer.cli import slack as _slack
+from summarizer.cli import store as _store
+from summarizer.cli import worker as _worker
 
 app = typer.Typer(
     name="summarizer",
@@ -52,6 +54,8 @@ app.command("prompts")(_info.prompts)
 app.command("kinds")(_info.kinds)
 app.command("serve")(_serve.serve)
 app.command("slack")(_slack.slack)
+app.add_typer(_store.app, name="store")
+app.command("worker")(_worker.worker)
 
 
 def main() -> None:

@@ -85,9 +85,11 @@ Language = Annotated[
 ]
 LogJson = Annotated[bool, typer.Option("--log-json", help="Log to stderr as JSON lines.")]
 StorePath = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--store", help="SQLite store (default ~/.local/share/summarizer).", show_default=False
+        "--store",
+        help="SQLite file (default ~/.local/share/summarizer) or postgresql:// URL.",
+        show_default=False,
     ),
 ]
 Concurrency = Annotated[
@@ -146,7 +148,7 @@ class ModelFlags:
     kind: str | None = None
     prompts_dir: Path | None = None
     kind_file: list[Path] | None = None
-    store: Path | None = None
+    store: str | None = None  # a SQLite file or a postgresql:// URL
     verbose: bool = False
 
     def settings(self, **more: Any) -> Any:
@@ -197,10 +199,12 @@ def model_options(func: F) -> F:
     return command  # type: ignore[return-value]
 
 
-def store_path(settings: Any) -> Path:
+def store_path(settings: Any) -> Path | str:
+    """Where the store is: a PostgreSQL URL (`database_url`) or a SQLite file. `Store()`
+    opens either."""
     from summarizer.store import default_store_path
 
-    return settings.store_path or default_store_path()
+    return settings.database_url or settings.store_path or default_store_path()
 
 
 def settings_from_flags(config: Path | None, *, strict: bool, **flags: Any) -> Any:
@@ -211,4 +215,8 @@ def settings_from_flags(config: Path | None, *, strict: bool, **flags: Any) -> A
         raise ConfigError("--record and --replay exclude each other; pick one")
     if strict:
         flags["grounding"] = "fail"
+    from summarizer.store import is_database_url
+
+    if is_database_url(flags.get("store_path")):  # --store postgresql://...
+        flags["database_url"] = flags.pop("store_path")
     return load_settings(config, **flags)

@@ -171,12 +171,25 @@ async def run_daily(
         raise LockedError(
             f"another daily run holds {cfg.out_dir}/.summarizer-daily.lock; wait for it to finish"
         ) from None
-    run_id = store.start_run("daily", day, {"sources": cfg.sources, "since": since.isoformat()})
     try:
-        result = await _run(cfg, settings, store, run_id, day, since, now, force, on_article)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
-        raise
+        with store.hold_lock(f"daily:{day}") as held:
+            # The store's own lock for the day: a run on another folder, or on another
+            # machine sharing a PostgreSQL store (an advisory lock there), cannot run it too.
+            if not held:
+                raise LockedError(
+                    f"another daily run holds the lock for {day} on {store.label}; "
+                    "wait for it to finish"
+                )
+            run_id = store.start_run(
+                "daily", day, {"sources": cfg.sources, "since": since.isoformat()}
+            )
+            try:
+                result = await _run(
+                    cfg, settings, store, run_id, day, since, now, force, on_article
+                )
+            except BaseException as exc:
+                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                raise
     finally:
         lock.release()
     status = "partial" if result.exit_code == EXIT_PARTIAL else "ok"
@@ -315,7 +328,7 @@ async def _map(
             try:
                 kind = kind_of[doc.sha256]
                 key = keys[kind]
-                cached = store.get_extraction(doc.sha256, key)
+                cached = await asyncio.to_thread(store.get_extraction, doc.sha256, key)
                 if cached is not None:
                     output = registry.get(kind).output_model.model_validate_json(cached)
                     results[i] = (doc, output)
@@ -329,8 +342,10 @@ async def _map(
                 else:
                     brief = await brief_document(doc, settings, llm=llm, kind=kind)
                     # Stored at once: a run killed after this line never pays for it again.
-                    store.put_document(doc)
-                    store.put_extraction(doc.sha256, key, brief.model_dump_json())
+                    await asyncio.to_thread(store.put_document, doc)
+                    await asyncio.to_thread(
+                        store.put_extraction, doc.sha256, key, brief.model_dump_json()
+                    )
                     results[i] = (doc, brief)
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
@@ -362,7 +377,7 @@ async def _reduce(
         if len(items) == 1:
             return [_as_brief(await synthesize(items, settings, llm=llm, copies=extra))]
         story_sha = hashlib.sha256("".join(sorted(d.sha256 for d, _ in items)).encode()).hexdigest()
-        cached = store.get_extraction(story_sha, key)
+        cached = await asyncio.to_thread(store.get_extraction, story_sha, key)
         if cached is not None:
             return [Brief.model_validate_json(cached)]
         try:
@@ -376,7 +391,7 @@ async def _reduce(
                 SourceFailure(source=f"story of {names}", error=f"not synthesized: {exc}")
             )
             return [b for _, b in items]
-        store.put_extraction(story_sha, key, brief.model_dump_json())
+        await asyncio.to_thread(store.put_extraction, story_sha, key, brief.model_dump_json())
         return [brief]
 
     out: list[Brief] = []

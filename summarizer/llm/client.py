@@ -96,6 +96,7 @@ class LLM:
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
         self._openai: Any = None
         self._clients: dict[tuple[str, bool], Any] = {}
+        self._limiter: Any = None
         # --mode auto: resolved once per LLM (from the store or a probe), under a lock.
         self._resolved: tuple[str, bool] | None = None
         self._resolving = asyncio.Lock()
@@ -124,8 +125,11 @@ class LLM:
             http_retries = 0
         else:
             # No limits configured, no limiter: the transport then skips the per-call estimate.
-            limits = RateLimiter(settings.rpm, settings.tpm, window=settings.rate_window)
+            limits = RateLimiter(
+                settings.rpm, settings.tpm, window=settings.rate_window, log=_shared_log(settings)
+            )
             limiter = limits if limits.active else None
+            self._limiter = limiter
             # One pool for the whole run: connections are reused across articles, and it is
             # sized to the concurrency so no call waits for a connection.
             pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
@@ -247,6 +251,8 @@ class LLM:
     async def aclose(self) -> None:
         if self._openai is not None:
             await self._openai.close()
+        if self._limiter is not None:
+            await asyncio.to_thread(self._limiter.close)
 
     def _redact(self, text: str) -> str:
         return redact.text(text, [self._secret])
@@ -377,6 +383,18 @@ class LLM:
             f"try {checks.other_modes(mode)} or a stronger model",
             raw_output=raw,
         )
+
+
+def _shared_log(settings: Settings) -> Any:
+    """On a PostgreSQL store, the rate-limit window is shared by every process using it."""
+    from summarizer.store import is_database_url
+
+    if not (settings.rpm or settings.tpm) or not is_database_url(settings.database_url):
+        return None
+    from summarizer.llm.shared_window import StoreWindow, scope_for
+
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return StoreWindow(str(settings.database_url), scope_for(settings.base_url, key))
 
 
 @functools.cache

@@ -128,15 +128,24 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     )
     limits = service_settings
 
+    from summarizer.queue import queue_for
+
+    queue = queue_for(store)  # PostgreSQL: jobs go to `summarizer worker` processes
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        failed = store.fail_unfinished_jobs(RESTARTED)
-        if failed:
-            log.warning("%d unfinished job(s) from an earlier run marked failed", failed)
+        if queue is not None:
+            await queue.open()  # another replica's jobs are not this process's to fail
+        else:
+            failed = store.fail_unfinished_jobs(RESTARTED)
+            if failed:
+                log.warning("%d unfinished job(s) from an earlier run marked failed", failed)
         try:
             yield
         finally:
             await briefer.aclose()
+            if queue is not None:
+                await queue.close()
 
     app = FastAPI(
         title="summarizer",
@@ -232,7 +241,10 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             response.headers["Location"] = f"/v1/briefs/{brief_id}"
             response.headers["X-Brief-Id"] = brief_id
             return response
-        job_id = briefer.submit_job(body, docs, owner=key)
+        if queue is not None:
+            job_id = await queue.submit(briefer, body, owner=key)
+        else:
+            job_id = briefer.submit_job(body, docs, owner=key)
         accepted = JobAccepted(job_id=job_id, status="queued", status_url=f"/v1/jobs/{job_id}")
         return JSONResponse(
             accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url}

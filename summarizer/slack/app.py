@@ -82,6 +82,7 @@ class SlackBot:
         store: Store,
         *,
         socket_mode: bool = False,
+        briefer: Briefer | None = None,
     ) -> None:
         s = service_settings
         if s.slack_bot_token is None:
@@ -93,7 +94,14 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
-        self.briefer = Briefer(settings, store, Metrics(), allow_private_urls=s.allow_private_urls)
+        self.briefer = briefer or Briefer(
+            settings, store, Metrics(), allow_private_urls=s.allow_private_urls
+        )
+        from summarizer.queue import queue_for
+
+        # PostgreSQL: briefs are run by `summarizer worker`s, so a bot replica that stops
+        # loses none, and any number of replicas share the work.
+        self.queue = queue_for(store)
         self.app = AsyncApp(
             token=s.slack_bot_token.get_secret_value(),
             signing_secret=s.slack_signing_secret.get_secret_value()
@@ -130,11 +138,17 @@ class SlackBot:
             text="Working on a brief; it will be posted in this channel.",
             response_type="ephemeral",
         )
+        kind, text = self._kind_and_text(text)
+        if self.queue is not None:
+            await self.queue.defer_slack(
+                text=text, channel=command["channel_id"], kind=kind,
+                response_url=command.get("response_url"),
+            )  # fmt: skip
+            return
 
         async def tell(message: str) -> None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
-        kind, text = self._kind_and_text(text)
         self.briefer.spawn(
             self._brief_and_post(
                 text, client=client, channel=command["channel_id"], thread_ts=None, tell=tell,
@@ -167,6 +181,9 @@ class SlackBot:
         # "@bot timeline <link>": the word right after the mention may name a kind.
         after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
         kind, _ = self._kind_and_text(after)
+        if self.queue is not None:
+            await self.queue.defer_slack(text=url, channel=channel, thread_ts=thread_ts, kind=kind)
+            return
         self.briefer.spawn(
             self._brief_and_post(
                 url, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
@@ -214,6 +231,35 @@ class SlackBot:
             hint = " Invite me to the channel first." if error == "not_in_channel" else ""
             await self._safely(tell, f":warning: Could not post the brief ({error}).{hint}")
 
+    async def run_queued(
+        self,
+        text: str,
+        channel: str,
+        thread_ts: str | None,
+        response_url: str | None,
+        kind: str | None = None,
+    ) -> None:
+        """A brief taken from the queue by a worker: the same work as in-process, with the
+        user told through the command's response URL or in the mention's thread."""
+        from slack_bolt.context.respond.async_respond import AsyncRespond
+
+        client = self.app.client
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+
+        async def tell(message: str) -> None:
+            if respond is not None:
+                await respond(text=message, response_type="ephemeral", replace_original=False)
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
+
+        await self._brief_and_post(
+            text, client=client, channel=channel, thread_ts=thread_ts, tell=tell, kind=kind
+        )
+
+    async def start(self) -> None:
+        if self.queue is not None:
+            await self.queue.open()
+
     @staticmethod
     async def _safely(tell: Say, message: str) -> None:
         try:
@@ -223,6 +269,8 @@ class SlackBot:
 
     async def aclose(self) -> None:
         await self.briefer.aclose()
+        if self.queue is not None:
+            await self.queue.close()
 
 
 async def post_messages(
@@ -254,6 +302,7 @@ def create_slack_http_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await bot.start()
         try:
             yield
         finally:
@@ -292,6 +341,7 @@ async def run_socket_mode(
     assert service_settings.slack_app_token is not None  # checked by SlackBot
     handler = AsyncSocketModeHandler(bot.app, service_settings.slack_app_token.get_secret_value())
     try:
+        await bot.start()
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await bot.aclose()

@@ -9,6 +9,7 @@ the store (`claim_event`, shared across restarts); every later copy is acked and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -49,7 +50,7 @@ def dedupe_middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         key = request_key(req.body)
-        if key is not None and not store.claim_event(SOURCE, key):
+        if key is not None and not await asyncio.to_thread(store.claim_event, SOURCE, key):
             retry = req.headers.get("x-slack-retry-num", ["0"])[0]
             log.info("ignored a repeated Slack request %s (retry %s)", key, retry)
             # Acked, so Slack stops retrying; the header tells a reader of logs or tests.
