@@ -163,3 +163,18 @@ def test_md_json_without_the_schema_fails_on_such_a_server(tmp_path: Path) -> No
     quirks = Quirks(drop_system=True)
     with FakeOpenAI(quirks=quirks) as server, pytest.raises(ModelOutputError):
         run(server, tmp_path, mode="md_json", max_reasks=0)
+
+
+def test_auto_keeps_its_answer_in_either_store(store_target: str) -> None:
+    where = (
+        {"database_url": store_target}
+        if store_target.startswith("postgresql://")
+        else {"store_path": Path(store_target)}
+    )
+    with FakeOpenAI() as server:
+        for _ in range(2):
+            s = load_settings(base_url=server.base_url, mode="auto", **where)
+            asyncio.run(brief_documents([Document(text=ARTICLE)], s))
+        assert len(server.requests) - len(briefs(server)) == 1  # probed once, then remembered
+    with Store(store_target) as store:
+        assert store.get_endpoint_mode(server.base_url, "gpt-4o-mini") == ("tools", "system")

@@ -140,8 +140,10 @@ def _store(llm: LLM) -> Store | None:
     """The store, or None when it cannot be opened: then the probe runs every time."""
     from summarizer.store import Store, default_store_path
 
+    settings = llm.settings
     try:
-        return Store(llm.settings.store_path or default_store_path())
+        # The run's own store: PostgreSQL when database_url is set, else the SQLite file.
+        return Store(settings.database_url or settings.store_path or default_store_path())
     except (SummarizerError, sqlite3.Error) as exc:
         _not_kept(exc)
         return None
