@@ -2,7 +2,8 @@
 synthesize each story (reduce), store, write, deliver.
 
 Safe to repeat and to schedule:
-- a lock file in the output directory stops two overlapping runs;
+- a lock per day on the store, and a lock file in the output directory, stop two
+  overlapping runs (before either has paid for anything);
 - per-article and per-story results are cached in the store under a key of everything
   that shapes them (prompt versions, model, mode, language, grounding), so a re-run of
   the same day makes no LLM call for what it has already done, and a run killed half-way

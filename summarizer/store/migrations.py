@@ -68,8 +68,40 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # The API's side: who owns a brief (a hash of its API key, never the key), which
+        # document and settings made it (so a resubmission reuses it), the front door that
+        # paid for each LLM call, and job leases (workers with a heartbeat) plus each job's
+        # per-document results, written as each document finishes.
+        "0005_api_owners_leases_results",
+        """
+        ALTER TABLE briefs ADD COLUMN owner TEXT;
+        ALTER TABLE briefs ADD COLUMN source_key TEXT;
+        CREATE INDEX briefs_source ON briefs (owner, source_key);
+        ALTER TABLE llm_calls ADD COLUMN origin TEXT;
+        ALTER TABLE jobs ADD COLUMN worker TEXT;
+        CREATE TABLE workers (
+            id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL, heartbeat {real} NOT NULL
+        );
+        CREATE TABLE job_results (
+            job_id TEXT NOT NULL, position INTEGER NOT NULL, source TEXT NOT NULL,
+            brief_id TEXT, error_type TEXT, error TEXT, PRIMARY KEY (job_id, position)
+        );
+        """,
+    ),
+    (
+        # Which process runs a run: `history` tells a live run from one killed with -9
+        # (summarizer/liveness.py).
+        "0006_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN proc_start TEXT;
+        """,
+    ),
+    (
         # --mode auto: what an endpoint (URL without credentials) and model can do, probed once.
-        "0005_endpoint_modes",
+        "0007_endpoint_modes",
         """
         CREATE TABLE endpoint_modes (
             endpoint TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
