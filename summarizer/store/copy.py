@@ -32,6 +32,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("day", "target"),
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
+    "endpoint_modes": ("endpoint", "model"),  # --mode auto's probes: no need to probe again
 }
 ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.

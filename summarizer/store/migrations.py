@@ -99,6 +99,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN proc_start TEXT;
         """,
     ),
+    (
+        # --mode auto: what an endpoint (URL without credentials) and model can do, probed once.
+        "0007_endpoint_modes",
+        """
+        CREATE TABLE endpoint_modes (
+            endpoint TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+            system_prompt TEXT NOT NULL, probed_at TEXT NOT NULL, PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
 ]
 
 
