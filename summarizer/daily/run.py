@@ -13,6 +13,7 @@ Safe to repeat and to schedule:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -43,6 +45,9 @@ from summarizer.pipeline import brief_document, make_source, provenance_of, synt
 from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
 from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from summarizer.daily.on_workers import RemoteMap
 
 log = logging.getLogger("summarizer.daily")
 
@@ -232,9 +237,18 @@ async def _run(
         # Lazy: a run answered entirely from the store never pays for importing openai.
         llm = LLM(settings, lazy=True)
         try:
-            made, hits = await _map(
-                canon, kind_of, settings, store, llm, budget, failures, on_article
-            )
+            if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
+                from summarizer.daily.on_workers import RemoteMap
+
+                async with RemoteMap(store, run_id, settings) as remote:
+                    made, hits = await _map(
+                        canon, kind_of, settings, store, llm, budget, failures, on_article,
+                        remote,
+                    )  # fmt: skip
+            else:
+                made, hits = await _map(
+                    canon, kind_of, settings, store, llm, budget, failures, on_article
+                )
             briefs = [(d, _as_brief(o)) for d, o in made if kinds[kind_of[d.sha256]]]
             # Stories are made by the synthesis of the kind(s) whose articles become stories.
             story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
@@ -247,6 +261,9 @@ async def _run(
             ]
         finally:
             await llm.aclose()
+        # Calls made for this run by workers (--on-workers), recorded by them in the store.
+        w_calls, w_in, w_out = await asyncio.to_thread(store.run_spend, run_id)
+        tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
         daily = DailyBrief(
             date=day,
             window_start=since,
@@ -259,12 +276,12 @@ async def _run(
                 models=[settings.model],
                 articles_found=found,
                 articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
-                tokens_in=run_log.tokens_in,
-                tokens_out=run_log.tokens_out,
-                llm_calls=len(run_log.records),
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                llm_calls=len(run_log.records) + w_calls,
                 cost_usd=0.0
                 if run_log.replayed
-                else cost_usd(settings.model, run_log.tokens_in, run_log.tokens_out),
+                else cost_usd(settings.model, tokens_in, tokens_out),
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
@@ -304,7 +321,7 @@ async def _run(
 async def _map(
     docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
     llm: LLM, budget: _Budget, failures: list[SourceFailure],
-    on_article: Callable[[int, int], None] | None,
+    on_article: Callable[[int, int], None] | None, remote: RemoteMap | None = None,
 ) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
     """Brief each article, from the cache where it can. Returns the briefs (in input order)
     and how many came from the cache. Workers take articles one at a time, so the budget
@@ -337,6 +354,9 @@ async def _map(
                             source=name, error="skipped: the run's cost or token budget was reached"
                         )
                     )
+                elif remote is not None:  # a worker briefs and stores it
+                    output_model = registry.get(kind).output_model
+                    results[i] = (doc, await remote.brief(doc, kind, key, output_model))
                 else:
                     brief = await brief_document(doc, settings, llm=llm, kind=kind)
                     # Stored at once: a run killed after this line never pays for it again.
@@ -352,7 +372,9 @@ async def _map(
             if on_article:
                 on_article(done, len(docs))
 
-    await asyncio.gather(*(worker() for _ in range(min(settings.concurrency, len(docs)) or 1)))
+    # On workers, every article is queued at once: the workers' own limits pace them.
+    slots = len(docs) if remote is not None else min(settings.concurrency, len(docs))
+    await asyncio.gather(*(worker() for _ in range(slots or 1)))
     return [r for r in results if r is not None], hits
 
 

@@ -32,6 +32,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("day", "target"),
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
+    "map_failures": ("run_id", "doc_sha256"),
 }
 ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.
