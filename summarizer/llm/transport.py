@@ -116,7 +116,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 parsed = None
         tin, tout = _usage(parsed)
         if self._limiter is not None:
-            await self._limiter.charge(tout)
+            await self._limiter.charge(tout, sent=started)
         calls.record(
             calls.CallRecord(
                 key=key, model=model, status=upstream.status_code, tokens_in=tin,
