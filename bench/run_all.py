@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared, service
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import daily_runs
 import overhead
+import service_latency
 import shared
 import startup
 from common import Figure
@@ -33,6 +34,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "memory": daily_runs.memory,
     "faults": daily_runs.faults,
     "shared": shared.figures,
+    "service": service_latency.figures,
 }
 
 

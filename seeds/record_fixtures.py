@@ -19,6 +19,8 @@ from typing import Any
 
 from summarizer.config import load_settings
 from summarizer.daily import DailyConfig, run_daily
+from summarizer.eval import Variant, load_gold_set, run_variant
+from summarizer.eval.run import kind_checker
 from summarizer.ingest import read_path
 from summarizer.pipeline import brief_documents
 from summarizer.store import Store
@@ -26,6 +28,11 @@ from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, gro
 
 SEEDS = Path(__file__).resolve().parent
 FIXTURES = SEEDS / "fixtures"
+# The gold set's answers: `NAME.json` answers seeds/gold/articles/NAME.txt; a file with a
+# `_match` answers the chunk of a long article that contains that text, and `story-*.json`
+# the merge of its chunks (the story prompt), as for the daily seeds.
+GOLD_FIXTURES = FIXTURES / "gold"
+GOLD = SEEDS / "gold"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -40,6 +47,7 @@ def _kind_answers(kind: str) -> dict[str, dict[str, Any]]:
         for article in [
             *SEEDS.glob(f"{fixture.stem}.txt"),
             *SEEDS.glob(f"daily/{fixture.stem}.txt"),
+            *GOLD.glob(f"articles/{fixture.stem}.txt"),
         ]:
             found[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
     return found
@@ -52,8 +60,11 @@ def _schema_name(request: dict[str, Any]) -> str:
     return str(request.get("response_format", {}).get("json_schema", {}).get("name", ""))
 
 
-def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
-    """Article text -> its hand-written brief; and (match, answer) for story fixtures."""
+def _answers() -> tuple[
+    dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]
+]:
+    """Article text -> its hand-written brief; (match, answer) for story fixtures; and
+    (match, answer) for chunks of a long article."""
     by_text: dict[str, dict[str, Any]] = {}
     for fixture in FIXTURES.glob("*.json"):
         if fixture.stem.startswith("story-"):
@@ -65,13 +76,23 @@ def _answers() -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any
             by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
     stories = [
         (json.loads(f.read_text(encoding="utf-8"))["_match"], _load(f))
-        for f in FIXTURES.glob("story-*.json")
+        for f in sorted([*FIXTURES.glob("story-*.json"), *GOLD_FIXTURES.glob("story-*.json")])
     ]
-    return by_text, stories
+    chunks: list[tuple[str, dict[str, Any]]] = []
+    for fixture in sorted(GOLD_FIXTURES.glob("*.json")):
+        if fixture.stem.startswith("story-"):
+            continue
+        match = json.loads(fixture.read_text(encoding="utf-8")).get("_match")
+        if match:
+            chunks.append((match, _load(fixture)))
+        else:
+            article = GOLD / "articles" / f"{fixture.stem}.txt"
+            by_text[read_path(str(article), max_bytes=10**7).text] = _load(fixture)
+    return by_text, stories, chunks
 
 
 def responder(request: dict[str, Any]) -> Reply:
-    by_text, stories = _answers()
+    by_text, stories, chunks = _answers()
     docs = articles_in(request)
     if _schema_name(request) == "TimelineContent":
         text = next(iter(docs.values()), "")
@@ -91,6 +112,9 @@ def responder(request: dict[str, Any]) -> Reply:
     for known, answer in by_text.items():
         if known.strip() == text.strip():
             return Reply(answer)
+    for match, answer in chunks:
+        if match in text:
+            return Reply(answer)
     return grounded_brief(request)
 
 
@@ -105,6 +129,8 @@ def main() -> None:
             asyncio.run(brief_documents([doc], settings))
             print(f"recorded brief {article.name}")
         for fixture in sorted((FIXTURES / "timeline").glob("*.json")):
+            if not (SEEDS / f"{fixture.stem}.txt").exists():
+                continue  # a gold article's: recorded with the gold set below
             doc = read_path(str(SEEDS / f"{fixture.stem}.txt"), max_bytes=settings.max_input_bytes)
             asyncio.run(brief_documents([doc], settings, kind="timeline"))
             print(f"recorded timeline {fixture.stem}.txt")
@@ -115,6 +141,13 @@ def main() -> None:
         print(
             f"recorded daily: {len(result.daily.stories)} stories, {result.daily.provenance.llm_calls} calls"
         )
+        # The gold set, through the eval's own path, so `summarizer eval seeds/gold
+        # --replay seeds/recordings` finds every request it makes.
+        cases = load_gold_set(
+            GOLD, max_bytes=settings.max_input_bytes, check_kind=kind_checker(settings)
+        )
+        scored = asyncio.run(run_variant(cases, settings, Variant()))
+        print(f"recorded gold set: {len(cases)} articles, {scored.counts.calls} calls")
 
 
 if __name__ == "__main__":

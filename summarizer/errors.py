@@ -2,6 +2,7 @@
 
     Exception
     ├── SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
+    │   ├── GateFailed                   (exit 14) `eval`: a metric fell below its --min floor
     │   ├── UserError                               the user can fix it
     │   │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
     │   │   │   └── KindError            (exit 3)  a kind or template refused at load time
@@ -148,6 +149,13 @@ class StorageError(RunError):
     it never suggests moving a healthy store aside, which would lose its delivery records."""
 
     exit_code = 12
+
+
+class GateFailed(SummarizerError):
+    """`summarizer eval --min METRIC=VALUE`: the run worked, but a metric is under its floor
+    (or was not measured). Its own code, so CI can tell a quality regression from a crash."""
+
+    exit_code = 14
 
 
 class UngroundedQuotes(ValueError):

@@ -134,7 +134,7 @@ class QueueBriefer(Briefer):
     of the model."""
 
     async def brief(
-        self, doc: Document, origin: str, kind: str | None = None
+        self, doc: Document, origin: str, kind: str | None = None, owner: str | None = None
     ) -> tuple[str, BaseModel]:
         from summarizer.daily.run import cache_key
         from summarizer.kinds import registry_for
@@ -148,10 +148,13 @@ class QueueBriefer(Briefer):
             output = model.model_validate_json(cached)
             await asyncio.to_thread(self.store.put_document, doc)
             brief_id = await asyncio.to_thread(
-                self.store.put_brief, provenance_of(output).kind, cached, title=title_of(output)
-            )
+                lambda: self.store.put_brief(
+                    provenance_of(output).kind, cached, title=title_of(output), owner=owner,
+                    source_key=f"{doc.sha256}:{key}" if owner is not None else None,
+                )
+            )  # fmt: skip
             return brief_id, output
-        brief_id, output = await super().brief(doc, origin, kind)
+        brief_id, output = await super().brief(doc, origin, kind, owner)
         await asyncio.to_thread(
             self.store.put_extraction, doc.sha256, key, output.model_dump_json()
         )
@@ -164,7 +167,7 @@ class QueueBriefer(Briefer):
         request = BriefRequest.model_validate_json(row["request_json"])
         docs = [Document(text=d.text, title=d.title, url=d.url) for d in request.documents]
         self.metrics.jobs_running.inc()  # _run_job counts it down when done
-        await self._run_job(job_id, docs, list(request.urls), request.kind)
+        await self._run_job(job_id, docs, list(request.urls), request.kind, row.get("owner"))
 
 
 async def run_worker(

@@ -10,6 +10,7 @@ One place, used by every message that names an endpoint or repeats what a server
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -67,3 +68,16 @@ def text(s: str, secrets: Iterable[str | None] = ()) -> str:
     for shape, replacement in _SHAPES:
         s = shape.sub(replacement, s)
     return s
+
+
+class LogFilter(logging.Filter):
+    """Redacts every record a handler writes: libraries log what servers answered (instructor
+    logs each failed attempt with the endpoint's body), and none of it may carry a key.
+    Attach it to a handler; the record's message is formatted once and redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

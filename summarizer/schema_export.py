@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from summarizer.eval.gold import GoldFile
 from summarizer.schemas import (
     SCHEMA_VERSION,
     Brief,
@@ -29,6 +30,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "daily-brief": DailyBrief,
     "timeline": Timeline,
     "timeline-content": TimelineContent,
+    "gold": GoldFile,
 }
 
 

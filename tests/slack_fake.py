@@ -238,10 +238,10 @@ _QUOTE_MARK = re.compile(r"^> ", re.MULTILINE)  # mrkdwn's block quote: markup o
 class LiveServer:
     """Serve an ASGI app with uvicorn on a free loopback port, in a background thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, config: Any = None) -> None:
         import uvicorn
 
-        config = uvicorn.Config(
+        config = config or uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
         )
         self.server = uvicorn.Server(config)

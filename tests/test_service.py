@@ -32,6 +32,7 @@ from tests.test_render_html_slack import make_brief, make_daily
 
 KEY = "key-alpha-0123456789SECRET"
 OTHER_KEY = "key-beta-9876543210SECRET"
+ADMIN_KEY = "key-admin-5555555555SECRET"
 ARTICLE = (
     "The city council voted 7-2 on Tuesday to close the Elm Street bridge for repairs.\n\n"
     "Mayor Ana Ruiz said the closure was the only responsible choice after inspectors found "
@@ -168,14 +169,52 @@ def test_stored_brief_in_every_format(api: Api) -> None:
     assert md_now.status_code == 200 and md_now.text.startswith("# ")
 
 
-def test_daily_briefs_in_the_store_are_served_too(api: Api) -> None:
+def test_daily_briefs_are_served_only_when_configured(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    store = Store(tmp_path / "store.db")
     daily = make_daily([make_brief()])
-    brief_id = api.store.put_brief("daily", daily.model_dump_json(), title="Daily")
-    assert DailyBrief.model_validate(api.get(f"/v1/briefs/{brief_id}").json()) == daily
-    md = api.get(f"/v1/briefs/{brief_id}", params={"format": "md"}).text
-    assert md.startswith("# Daily brief — 2025-03-04")
-    html = api.get(f"/v1/briefs/{brief_id}", params={"format": "html"}).text
-    assert "<h2>Not included</h2>" in html
+    brief_id = store.put_brief("daily", daily.model_dump_json(), title="Daily")
+    cli_id = store.put_brief("article", make_brief().model_dump_json(), title="CLI")
+    with serving(tmp_path, fake_openai, store=store) as api:  # the default: none
+        for made_outside in (brief_id, cli_id):
+            r = api.get(f"/v1/briefs/{made_outside}")
+            assert r.status_code == 404 and r.json()["error"]["type"] == "NotFound"
+    with serving(tmp_path, fake_openai, store=store, local_briefs="all") as api:
+        assert DailyBrief.model_validate(api.get(f"/v1/briefs/{brief_id}").json()) == daily
+        md = api.get(f"/v1/briefs/{brief_id}", params={"format": "md"}).text
+        assert md.startswith("# Daily brief — 2025-03-04")
+        html = api.get(f"/v1/briefs/{brief_id}", params={"format": "html"}).text
+        assert "<h2>Not included</h2>" in html
+    with serving(
+        tmp_path, fake_openai, store=store, local_briefs="admin", admin_keys=ADMIN_KEY
+    ) as api:
+        assert api.get(f"/v1/briefs/{cli_id}").status_code == 404
+        assert api.get(f"/v1/briefs/{cli_id}", ADMIN_KEY).status_code == 200
+
+
+def test_briefs_belong_to_the_key_that_made_them(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    with serving(tmp_path, fake_openai, admin_keys=ADMIN_KEY) as api:
+        r = api.post({"documents": [doc()]})
+        brief_id = r.headers["x-brief-id"]
+        assert api.get(f"/v1/briefs/{brief_id}").status_code == 200
+        other = api.get(f"/v1/briefs/{brief_id}", OTHER_KEY)
+        # Exactly a missing brief's answer: another key cannot even learn the id exists.
+        missing = api.get("/v1/briefs/0123456789abcdef", OTHER_KEY)
+        assert other.status_code == 404 == missing.status_code
+        assert other.json()["error"]["type"] == missing.json()["error"]["type"] == "NotFound"
+        assert api.get(f"/v1/briefs/{brief_id}", ADMIN_KEY).status_code == 200
+        job_id = api.post({"documents": [doc("First. " + ARTICLE), doc()]}).json()["job_id"]
+        job = api.wait_job(job_id)
+        assert api.get(f"/v1/jobs/{job_id}", OTHER_KEY).status_code == 404
+        assert api.get(f"/v1/jobs/{job_id}", ADMIN_KEY).json()["brief_ids"] == job["brief_ids"]
+        for b in job["brief_ids"]:
+            assert api.get(f"/v1/briefs/{b}", OTHER_KEY).status_code == 404
+        # The owner is stored as a hash of the key, never the key.
+        owners = {r[0] for r in api.store._db.execute("SELECT owner FROM briefs")}
+        assert owners == {_key_id(KEY)}
+        dump = b"".join(line.encode() for line in api.store._db.iterdump())
+        assert KEY.encode() not in dump and KEY[:16].encode() not in dump
 
 
 def test_several_documents_become_a_job_with_one_brief_each(api: Api) -> None:

@@ -182,8 +182,8 @@ def test_model_failure_reaches_the_user_as_one_short_line(
         bot.command(ARTICLE)
         (answer,) = bot.slack.wait_for(lambda: bot.slack.responses)
     assert answer["response_type"] == "ephemeral"
-    assert answer["text"].startswith(
-        ":warning: Could not brief that: model endpoint answered HTTP 500"
+    assert answer["text"] == (
+        ":warning: Could not brief that: the model endpoint answered HTTP 500; try again later"
     )
     assert "\n" not in answer["text"] and "Traceback" not in answer["text"]
     assert bot.slack.posts == []

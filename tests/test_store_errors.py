@@ -30,7 +30,10 @@ def test_survives_a_writer_killed_mid_transaction(tmp_path: Path) -> None:
     # A second connection dies with an open transaction: its write must vanish, not corrupt.
     other = sqlite3.connect(path)
     other.execute("BEGIN")
-    other.execute("INSERT INTO briefs VALUES ('x', 'article', 'now', 'lost', NULL, NULL, '{}')")
+    other.execute(
+        "INSERT INTO briefs (id, kind, created_at, title, body_json) "
+        "VALUES ('x', 'article', 'now', 'lost', '{}')"
+    )
     del other  # closed without commit, as a killed process would
     reopened = Store(path)
     assert [r.title for r in reopened.list_briefs()] == ["kept"]

@@ -13,6 +13,7 @@ import typer
 from summarizer import __version__
 from summarizer.cli import brief as _brief
 from summarizer.cli import daily as _daily
+from summarizer.cli import eval as _eval
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
@@ -47,6 +48,7 @@ def _root(
 
 app.command("brief")(_brief.brief)
 app.command("daily")(_daily.daily)
+app.command("eval")(_eval.eval_)
 app.command("history")(_history.history)
 app.command("show")(_history.show)
 app.command("schema")(_info.schema)

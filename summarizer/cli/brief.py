@@ -80,9 +80,16 @@ def brief(
             )
         if not docs:
             raise InputError("nothing to brief: every feed entry failed (see above)")
-        briefs = asyncio.run(brief_documents(docs, settings))
+        from summarizer.llm import calls
+
+        with calls.collecting() as spent:
+            try:
+                briefs = asyncio.run(brief_documents(docs, settings))
+            except BaseException:
+                _remember([], settings, spent.records)  # the calls were paid for all the same
+                raise
         text = render(briefs, chosen)
-        _remember(briefs, settings)
+        _remember(briefs, settings, spent.records)
         if output is not None:
             from summarizer.atomic import write_text
 
@@ -98,15 +105,18 @@ def brief(
             raise typer.Exit(code=EXIT_PARTIAL)
 
 
-def _remember(briefs: list[Any], settings: Any) -> None:
-    """Keep each brief in the store for `summarizer history`/`show`. A store that cannot be
-    opened costs the user a warning, never the brief they asked for."""
+def _remember(briefs: list[Any], settings: Any, records: list[Any]) -> None:
+    """Keep each brief in the store for `summarizer history`/`show`, and the LLM calls made
+    with their tokens and cost, as `daily` records its own. A store that cannot be opened
+    costs the user a warning, never the brief they asked for."""
     from summarizer.errors import SummarizerError
+    from summarizer.pricing import cost_usd
     from summarizer.render.generic import title_of
     from summarizer.store import Store
 
     try:
         db = Store(options.store_path(settings))
+        db.record_calls(None, records, cost_usd, origin="brief")
         for b in briefs:
             db.put_brief(b.provenance.kind, b.model_dump_json(), title=title_of(b))
         db.close()

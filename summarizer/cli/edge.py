@@ -32,7 +32,10 @@ def logger() -> logging.Logger:
 
 
 def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
+    from summarizer.redact import LogFilter
+
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LogFilter())  # what libraries log of a server's answer may hold a key
     handler.setFormatter(
         _JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(message)s")
     )

@@ -38,6 +38,12 @@ def history(
             typer.echo(
                 f"  {r.id}  {r.created_at}  {r.kind:<8} {r.day or '':<10} {r.status}{extra}{error}"
             )
+        spend = db.spend()
+        if spend:
+            typer.echo("LLM spend (all time, by front door):")
+            for origin, n, tokens_in, tokens_out, cost in spend:
+                price = "cost unknown" if cost is None else f"${cost:.4f}"
+                typer.echo(f"  {origin:<8} {n} call(s), {tokens_in}+{tokens_out} tokens, {price}")
 
 
 def show(

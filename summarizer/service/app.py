@@ -2,15 +2,17 @@
 
     POST /v1/briefs            documents and/or URLs -> a Brief (200) or a job (202)
     GET  /v1/jobs/{job_id}     a job's status, its brief ids and failures
-    GET  /v1/briefs/{brief_id} a stored brief (API, CLI or daily run); ?format=md|json|html|slack
+    GET  /v1/briefs/{brief_id} a brief this key made (admin keys: any API brief; briefs made
+                               outside the API only if `local_briefs` allows); ?format=...
     GET  /v1/kinds             the kinds a request's "kind" can name, with their JSON Schemas
     GET  /healthz              liveness
     GET  /metrics              Prometheus text format
     GET  /openapi.json         the API's OpenAPI document
 
 Errors are `{"error": {"type", "message"}}` with a one-line message, never a stack trace:
-auth and limits answer 401/413/422/429, library errors map by kind (InputError 422,
-ConfigError 500, ProviderError and ModelOutputError 502, ReplayMissError 503).
+auth and limits answer 401/413/422/429/503, library errors map by kind (answers.py:
+InputError 422, ConfigError 500, ProviderError and ModelOutputError 502, ReplayMissError
+503) with a short reason; what the model endpoint said goes to the server log only.
 """
 
 from __future__ import annotations
@@ -20,43 +22,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from summarizer import __version__
 from summarizer.config import Settings
-from summarizer.errors import (
-    ConfigError,
-    InputError,
-    ModelOutputError,
-    ProviderError,
-    ReplayMissError,
-    SummarizerError,
-)
+from summarizer.errors import ConfigError, SummarizerError
 from summarizer.kinds import load_output, registry_for
 from summarizer.schemas import Brief, DailyBrief, Timeline
-from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing
-from summarizer.service.jobs import (
-    RESTARTED,
-    Briefer,
-    BriefRequest,
-    ErrorBody,
-    JobAccepted,
-    JobView,
-)
+from summarizer.service.answers import log_failure, public_message, status_for
+from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
+from summarizer.service.jobs import Briefer, BriefRequest, ErrorBody, JobAccepted, JobView
 from summarizer.service.limits import (
     ApiError,
     BodySizeLimit,
     RateLimiter,
-    check_counts,
-    check_urls,
+    SyncQueue,
     error_body,
-    to_document,
+    parse_brief_request,
 )
+from summarizer.service.logs import redact_access_log
 from summarizer.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from summarizer.service.settings import ServiceSettings
 from summarizer.store import Store
@@ -90,18 +82,6 @@ def _caller(
 Caller = Annotated[str, Security(_caller)]
 
 
-def status_for(exc: SummarizerError) -> int:
-    if isinstance(exc, ReplayMissError):
-        return 503
-    if isinstance(exc, InputError):
-        return 422
-    if isinstance(exc, ConfigError):
-        return 500  # the server is misconfigured; the message says how, and holds no secret
-    if isinstance(exc, ProviderError | ModelOutputError):
-        return 502
-    return 500
-
-
 def render(obj: BaseModel, fmt: str) -> Response:
     """One output (any kind, or a daily brief) in the asked format: the same renderers the
     CLI uses, with the media type from the one format table."""
@@ -116,17 +96,20 @@ def render(obj: BaseModel, fmt: str) -> Response:
 
 
 def create_app(settings: Settings, service_settings: ServiceSettings, store: Store) -> FastAPI:
-    keys = KeyRing(service_settings.key_values())
+    keys = KeyRing(service_settings.key_values(), service_settings.admin_key_values())
     if not len(keys):
         raise ConfigError(
             "no API keys configured: set SUMMARIZER_API_KEYS=key1,key2 (or api_keys in the "
             "service config); the API does not run without authentication"
         )
+    check_key_strength(service_settings.key_values(), "SUMMARIZER_API_KEYS")
+    check_key_strength(service_settings.admin_key_values(), "SUMMARIZER_ADMIN_KEYS")
     metrics = Metrics()
     briefer = Briefer(
         settings, store, metrics, allow_private_urls=service_settings.allow_private_urls
     )
     limits = service_settings
+    sync_queue = SyncQueue(settings.concurrency, limits.max_sync_waiting)
 
     from summarizer.queue import queue_for
 
@@ -134,12 +117,11 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # here: uvicorn has configured its loggers by now
         if queue is not None:
-            await queue.open()  # another replica's jobs are not this process's to fail
+            await queue.open()  # jobs run on `summarizer worker`s, which hold their own leases
         else:
-            failed = store.fail_unfinished_jobs(RESTARTED)
-            if failed:
-                log.warning("%d unfinished job(s) from an earlier run marked failed", failed)
+            await briefer.start_jobs(limits.job_lease_seconds)
         try:
             yield
         finally:
@@ -162,6 +144,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         AuthMiddleware,
         keys=keys,
         limiter=RateLimiter(limits.rate_limit_per_minute),
+        failures=RateLimiter(limits.auth_failures_per_minute),
         on_error=metrics.observe_error,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -177,8 +160,14 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         return fail(exc.status, exc.type, exc.message, exc.headers)
 
     @app.exception_handler(SummarizerError)
-    async def _library_error(_r: Request, exc: SummarizerError) -> Response:
-        return fail(status_for(exc), type(exc).__name__, str(exc))
+    async def _library_error(r: Request, exc: SummarizerError) -> Response:
+        log_failure(exc, f"{r.method} {r.url.path}")
+        return fail(status_for(exc), type(exc).__name__, public_message(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_r: Request, _exc: ClientDisconnect) -> Response:
+        # Nobody is left to answer; MetricsMiddleware counts this as a disconnect.
+        return Response(status_code=499)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> Response:
@@ -217,26 +206,38 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             202: {"model": JobAccepted, "description": "Accepted as a background job."},
             **_ERRORS,
         },
+        # The body is read and checked by parse_brief_request (counts first, in a worker
+        # thread), not by FastAPI on the event loop; this documents its schema.
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/BriefRequest"}}
+                },
+            }
+        },
     )
-    async def create_brief(body: BriefRequest, key: Caller, fmt: FormatQuery = "json") -> Any:
+    async def create_brief(request: Request, key: Caller, fmt: FormatQuery = "json") -> Any:
         """One document of at most `sync_threshold_chars` and no URLs: the brief, at once.
-        Anything else: 202 with a job id to poll; each document or URL gets its own brief."""
-        check_counts(len(body.documents), len(body.urls), max_documents=limits.max_documents)
-        check_urls(body.urls)
-        docs = [
-            to_document(
-                d.text,
-                index=i,
-                title=d.title,
-                url=d.url,
+        Anything else: 202 with a job id to poll; each document or URL gets its own brief.
+        A document this key already had briefed with the same settings is not paid for
+        again: its stored brief is returned."""
+        raw = await request.body()
+        body, docs = await anyio.to_thread.run_sync(
+            lambda: parse_brief_request(
+                raw,
+                max_documents=limits.max_documents,
                 max_chars=limits.max_document_chars,
                 max_bytes=settings.max_input_bytes,
             )
-            for i, d in enumerate(body.documents)
-        ]
+        )
         kind = _check_kind(body.kind)
         if len(docs) == 1 and not body.urls and len(docs[0].text) <= limits.sync_threshold_chars:
-            brief_id, brief = await briefer.brief(docs[0], "api", kind)
+            async with sync_queue.slot():
+                brief_id, brief = await briefer.brief(docs[0], "api", kind, owner=key)
+            # A caller that hung up while waiting is counted as a disconnect (the check reads
+            # its connection's state); the brief is kept, and a resubmission gets it free.
+            await request.is_disconnected()
             response = render(brief, fmt)
             response.headers["Location"] = f"/v1/briefs/{brief_id}"
             response.headers["X-Brief-Id"] = brief_id
@@ -258,7 +259,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         responses=_ERRORS,
     )
     async def get_job(key: Caller, job_id: Annotated[str, _ID]) -> JobView:
-        view = briefer.job_view(job_id, owner=key)
+        view = briefer.job_view(job_id, owner=key, admin=keys.is_admin(key))
         if view is None:
             raise ApiError(404, "NotFound", f"job {job_id}: not found; check the id")
         return view
@@ -271,12 +272,14 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         responses=_ERRORS,
     )
     async def get_brief(
-        _key: Caller, brief_id: Annotated[str, _ID], fmt: FormatQuery = "json"
+        key: Caller, brief_id: Annotated[str, _ID], fmt: FormatQuery = "json"
     ) -> Any:
-        found = store.get_brief(brief_id)
-        if found is None:
+        found = store.get_brief_owned(brief_id)
+        # Someone else's brief is answered exactly as a missing one: ids are not probed.
+        if found is None or not may_read(key, found[2]):
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
-        return render(load_output(*found, registry_for(settings)), fmt)
+        kind, body, _owner = found
+        return render(load_output(kind, body, registry_for(settings)), fmt)
 
     def _check_kind(name: str) -> str:
         registry = registry_for(settings)
@@ -307,6 +310,28 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             if k.takes == "article"
         ]
 
+    def may_read(key: str, owner: str | None) -> bool:
+        admin = keys.is_admin(key)
+        if owner is None:  # made outside the API: the CLI, daily or the Slack bot
+            return limits.local_briefs == "all" or (limits.local_briefs == "admin" and admin)
+        return owner == key or admin
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            body = BriefRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body.pop("$defs", {}))
+            components["BriefRequest"] = body
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -1,7 +1,8 @@
 """Bearer API keys: who is calling, checked in constant time, never logged.
 
 A caller is known by a key id (a short hash of its key): that id, never the key, is what
-rate limits, job ownership and logs use.
+rate limits, brief and job ownership and logs use. Keys shorter than MIN_KEY_CHARS are
+refused at start-up; failed attempts are throttled per client address.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Callable, Sequence
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from summarizer.errors import ConfigError
 from summarizer.service.limits import ApiError, RateLimiter, error_body
+from summarizer.service.settings import MIN_KEY_CHARS
 
 #: Where the caller's key id is kept in the request state for the handlers.
 KEY_ID = "key_id"
@@ -25,13 +28,29 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()[:12]
 
 
+def check_key_strength(keys: Sequence[bytes], setting: str) -> None:
+    """ConfigError when a key is too short to resist guessing (the key is never named)."""
+    for n, key in enumerate(keys, 1):
+        chars = len(key.decode("utf-8", errors="replace"))
+        if chars < MIN_KEY_CHARS:
+            raise ConfigError(
+                f"{setting}: key {n} of {len(keys)} has {chars} characters, under the "
+                f"{MIN_KEY_CHARS} needed; use long random keys, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+
+
 class KeyRing:
-    def __init__(self, keys: Sequence[bytes]) -> None:
+    def __init__(self, keys: Sequence[bytes], admin_keys: Sequence[bytes] = ()) -> None:
         # (key, id) pairs; ids are computed once so a lookup hashes nothing secret twice.
-        self._keys = [(k, key_id(k)) for k in keys if k]
+        self._keys = [(k, key_id(k)) for k in [*keys, *admin_keys] if k]
+        self.admins = frozenset(key_id(k) for k in admin_keys if k)
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def is_admin(self, kid: str) -> bool:
+        return kid in self.admins
 
     def identify(self, token: str | None) -> str:
         """The key id for a bearer token, or ApiError 401. `token` is the credentials part
@@ -59,19 +78,25 @@ class KeyRing:
 
 class AuthMiddleware:
     """Checks the key and the caller's rate before anything else happens to a /v1/ request,
-    so an anonymous caller learns nothing from body parsing, and spends nothing."""
+    so an anonymous caller learns nothing from body parsing, and spends nothing.
+
+    A client address (uvicorn's, which honours X-Forwarded-For from trusted proxies) that
+    fails `failures.per_minute` times in a minute is refused with 429 until its bucket
+    refills, right key or not: guessing keys is throttled to that rate."""
 
     def __init__(
         self,
         app: ASGIApp,
         keys: KeyRing,
         limiter: RateLimiter,
+        failures: RateLimiter,
         on_error: Callable[[str], None],
         prefix: str = "/v1/",
     ) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
+        self.failures = failures
         self.on_error = on_error
         self.prefix = prefix
 
@@ -79,8 +104,22 @@ class AuthMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
+        client = (scope.get("client") or ("unknown", 0))[0]
         try:
-            kid = self.keys.identify(_bearer(scope))
+            wait = self.failures.blocked(client)
+            if wait:
+                raise ApiError(
+                    429,
+                    "TooManyFailedLogins",
+                    "too many failed authentications from this address; "
+                    f"retry in {wait}s with a valid key",
+                    headers={"Retry-After": str(wait)},
+                )
+            try:
+                kid = self.keys.identify(_bearer(scope))
+            except ApiError:
+                self.failures.spend(client)
+                raise
             self.limiter.check(kid)
         except ApiError as exc:
             self.on_error(exc.type)

@@ -1,19 +1,27 @@
 """The work behind the front doors: brief a document, fetch a URL, run a job.
 
 The HTTP API and the Slack bot both go through `Briefer`, which calls the same library
-function as the CLI (`pipeline.brief_document`) with one LLM built once and reused, and
-keeps every brief in the store the CLI uses. Background jobs run in-process as asyncio
-tasks; their state lives in the store, so a restart loses no finished brief, and
-`fail_unfinished_jobs` at start-up marks what a dead process left behind.
+function as the CLI (`pipeline.brief_document`) with one LLM built once and reused, keeps
+every brief in the store the CLI uses, and records every LLM call there with its tokens
+and cost, as `daily` does. Background jobs run in-process as asyncio tasks. Their state
+lives in the store behind its job methods (the seam another store reimplements): the
+process holds a lease it renews (`register_worker`, `heartbeat`); each document's result
+is stored the moment it is known; and a job is failed by another process only once the
+process that ran it is gone (`reap_jobs`). A resubmitted document, same key and same
+settings, gets its stored brief back instead of paying again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
+import os
+import socket
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx2
@@ -22,16 +30,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document
+from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, provenance_of
+from summarizer.pricing import cost_usd
 from summarizer.render.generic import title_of
+from summarizer.service.answers import log_failure, public_message
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.service")
 
-RESTARTED = "server restarted before the job finished; resubmit"
-STOPPED = "server stopped before the job finished; resubmit"
+RESTARTED = (
+    "the server process running the job stopped before it finished; resubmit (documents "
+    "already briefed are listed here and reused)"
+)
+STOPPED = (
+    "server stopped before the job finished; resubmit (documents already briefed are "
+    "listed here and reused)"
+)
 INTERNAL = "internal error while briefing; the server log has the details"
 
 JobStatus = Literal["queued", "running", "succeeded", "partial", "failed"]
@@ -117,6 +134,20 @@ class _PublicOnly(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def host_identity() -> str:
+    """Where a pid means something: the host name, plus (on Linux) the boot and the pid
+    namespace. Two containers may share a host name, and a pid in one says nothing about
+    the other; only processes with the same identity are checked by pid."""
+    parts = [socket.gethostname()]
+    for path, read in (
+        ("/proc/sys/kernel/random/boot_id", lambda f: Path(f).read_text().strip()),
+        ("/proc/self/ns/pid", os.readlink),
+    ):
+        with contextlib.suppress(OSError):  # not Linux: the host name alone
+            parts.append(read(path))
+    return "/".join(parts)
+
+
 class Briefer:
     def __init__(
         self,
@@ -135,23 +166,49 @@ class Briefer:
         self._http: httpx2.AsyncClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._jobs: dict[str, asyncio.Task[Any]] = {}
+        self._worker: str | None = None
+        self._lease: asyncio.Task[None] | None = None
 
     # one brief, one URL --------------------------------------------------------------
 
     async def brief(
-        self, doc: Document, origin: str, kind: str | None = None
+        self, doc: Document, origin: str, kind: str | None = None, owner: str | None = None
     ) -> tuple[str, BaseModel]:
         """Brief one document as `kind` (default: the settings') and store it. Returns
-        (brief id, output)."""
+        (brief id, output).
+
+        With an `owner` (an API key id) the brief is that key's, and a brief the same key
+        made of the same document as the same kind with the same settings is returned
+        instead of a new one. Every LLM call is recorded in the store under `origin`, the
+        brief made or not."""
+        from summarizer.daily.run import cache_key
+        from summarizer.kinds import load_output, registry_for
+
+        source_key = f"{doc.sha256}:{cache_key(self.settings, kind)}"
+        if owner is not None:
+            found = await asyncio.to_thread(self.store.find_brief, owner, source_key)
+            if found is not None:
+                return found[0], load_output(found[1], found[2], registry_for(self.settings))
         if self._sem is None:  # made here so it belongs to the serving event loop
             self._sem = asyncio.Semaphore(self.settings.concurrency)
         async with self._sem:
-            brief = await brief_document(doc, self.settings, llm=self.llm, kind=kind)
+            with calls.collecting() as spent:
+                try:
+                    brief = await brief_document(doc, self.settings, llm=self.llm, kind=kind)
+                finally:
+                    # Paid for whether or not a brief came of it, as daily's calls are.
+                    self.store.record_calls(None, spent.records, cost_usd, origin=origin)
         self.metrics.observe_brief(brief, origin)
         self.store.put_document(doc)
         # Stored under its kind, as `summarizer brief` stores it: history and show see both.
         p = provenance_of(brief)
-        brief_id = self.store.put_brief(p.kind, brief.model_dump_json(), title=title_of(brief))
+        brief_id = self.store.put_brief(
+            p.kind,
+            brief.model_dump_json(),
+            title=title_of(brief),
+            owner=owner,
+            source_key=source_key if owner is not None else None,
+        )
         return brief_id, brief
 
     async def load_url(self, url: str) -> Document:
@@ -175,76 +232,114 @@ class Briefer:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def start_jobs(self, lease_seconds: float) -> None:
+        """Become a worker: take a lease in the store, renew it every quarter lease, and
+        on each renewal fail the jobs of workers that are gone (this one's included
+        never: it is alive). Jobs left by gone workers are failed at once."""
+        host = host_identity()
+        self._worker = await asyncio.to_thread(self.store.register_worker, host, os.getpid())
+        failed = await asyncio.to_thread(self.store.reap_jobs, lease_seconds, host, RESTARTED)
+        if failed:
+            log.warning("%d job(s) of a stopped server process marked failed", failed)
+
+        async def renew(worker: str) -> None:
+            while True:
+                await asyncio.sleep(lease_seconds / 4)
+                try:
+                    await asyncio.to_thread(self.store.heartbeat, worker)
+                    n = await asyncio.to_thread(
+                        self.store.reap_jobs, lease_seconds, host, RESTARTED
+                    )
+                    if n:
+                        log.warning("%d job(s) of a stopped server process marked failed", n)
+                except Exception:  # a busy or failing store must not end the lease loop
+                    log.exception("renewing the job lease failed; retrying")
+
+        self._lease = asyncio.get_running_loop().create_task(renew(self._worker))
+
     def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
-        job_id = self.store.create_job(request.model_dump_json(), owner=owner)
+        job_id = self.store.create_job(request.model_dump_json(), owner=owner, worker=self._worker)
         self.metrics.jobs_running.inc()
-        task = self.spawn(self._run_job(job_id, list(docs), list(request.urls), request.kind))
+        task = self.spawn(
+            self._run_job(job_id, list(docs), list(request.urls), request.kind, owner)
+        )
         self._jobs[job_id] = task
         task.add_done_callback(lambda _t: self._jobs.pop(job_id, None))
         return job_id
 
     async def _run_job(
-        self, job_id: str, docs: list[Document], urls: list[str], kind: str = "brief"
+        self,
+        job_id: str,
+        docs: list[Document],
+        urls: list[str],
+        kind: str = "brief",
+        owner: str | None = None,
     ) -> None:
         items: list[tuple[str, Document | str]] = [
             *((f"documents[{i}]", d) for i, d in enumerate(docs)),
             *((u, u) for u in urls),
         ]
 
-        async def one(item: Document | str) -> str:
-            doc = item if isinstance(item, Document) else await self.load_url(item)
-            brief_id, _ = await self.brief(doc, "api", kind)
-            return brief_id
+        async def one(position: int, label: str, item: Document | str) -> bool:
+            """Brief one item and store its result at once, whatever happens to the rest."""
+            try:
+                doc = item if isinstance(item, Document) else await self.load_url(item)
+                brief_id, _ = await self.brief(doc, "api", kind, owner)
+            except SummarizerError as exc:
+                log_failure(exc, f"job {job_id}: {label}")
+                self.metrics.observe_error(type(exc).__name__)
+                self.store.set_job_result(
+                    job_id, position, label, error_type=type(exc).__name__,
+                    error=public_message(exc),
+                )  # fmt: skip
+                return False
+            except Exception:
+                log.exception("job %s: %s failed", job_id, label)
+                self.metrics.observe_error("InternalError")
+                self.store.set_job_result(
+                    job_id, position, label, error_type="InternalError", error=INTERNAL
+                )
+                return False
+            self.store.set_job_result(job_id, position, label, brief_id=brief_id)
+            return True
 
         try:
             self.store.update_job(job_id, "running")
-            results = await asyncio.gather(*(one(x) for _, x in items), return_exceptions=True)
-            ids: list[str] = []
-            failures: list[dict[str, str]] = []
-            for (label, _), result in zip(items, results, strict=True):
-                if isinstance(result, str):
-                    ids.append(result)
-                elif isinstance(result, SummarizerError):
-                    failures.append(
-                        {"source": label, "type": type(result).__name__, "message": str(result)}
-                    )
-                    self.metrics.observe_error(type(result).__name__)
-                else:
-                    log.error("job %s: %s failed", job_id, label, exc_info=result)
-                    failures.append({"source": label, "type": "InternalError", "message": INTERNAL})
-                    self.metrics.observe_error("InternalError")
-            status = "succeeded" if not failures else "partial" if ids else "failed"
-            self.store.update_job(
-                job_id,
-                status,
-                # The jobs table has one brief_id column: a job's ids go there comma-joined
-                # (ids are hex, so a comma never occurs in one).
-                brief_id=",".join(ids) or None,
-                error=json.dumps({"failures": failures}) if failures else None,
-            )
+            done = await asyncio.gather(*(one(n, lb, x) for n, (lb, x) in enumerate(items)))
+            status = "succeeded" if all(done) else "partial" if any(done) else "failed"
+            self.store.finish_job(job_id, status)
         except asyncio.CancelledError:
-            self.store.update_job(job_id, "failed", error=STOPPED)
+            self.store.finish_job(job_id, "failed", error=STOPPED)
             raise
         except Exception:
             log.exception("job %s failed", job_id)
-            self.store.update_job(job_id, "failed", error=INTERNAL)
+            self.store.finish_job(job_id, "failed", error=INTERNAL)
         finally:
             self.metrics.jobs_running.dec()
 
-    def job_view(self, job_id: str, owner: str) -> JobView | None:
-        """The job as its owner sees it; None when missing or someone else's."""
+    def job_view(self, job_id: str, owner: str, *, admin: bool = False) -> JobView | None:
+        """The job as its owner (or an admin) sees it; None when missing or another's."""
         row = self.store.get_job(job_id)
-        if row is None or row.get("owner") != owner:
+        if row is None or (row.get("owner") != owner and not admin):
             return None
-        ids = [i for i in (row.get("brief_id") or "").split(",") if i]
+        ids: list[str] = []
         failures: list[JobFailure] = []
+        for r in self.store.job_results(job_id):
+            if r["brief_id"]:
+                ids.append(r["brief_id"])
+            else:
+                failures.append(
+                    JobFailure(source=r["source"], type=r["error_type"], message=r["error"])
+                )
+        # Jobs from before per-document results kept their ids comma-joined in brief_id.
+        ids += [i for i in (row.get("brief_id") or "").split(",") if i and i not in ids]
         error: ErrorDetail | None = None
         raw = row.get("error")
         if raw:
             try:
-                failures = [JobFailure(**f) for f in json.loads(raw)["failures"]]
+                failures += [JobFailure(**f) for f in json.loads(raw)["failures"]]
             except (ValueError, KeyError, TypeError):
-                # A plain reason: written by fail_unfinished_jobs or a stopped server.
+                # A plain reason: the job's process stopped, or an internal error.
                 error = ErrorDetail(type="JobInterrupted", message=raw)
         if row["status"] == "failed" and error is None and failures:
             error = ErrorDetail(type=failures[0].type, message=failures[0].message)
@@ -260,8 +355,11 @@ class Briefer:
         )
 
     async def aclose(self) -> None:
-        """Stop: unfinished jobs are marked failed (the caller may resubmit), then the
-        LLM and fetch clients close."""
+        """Stop: unfinished jobs are marked failed (their finished documents stay listed,
+        and a resubmission reuses them), the lease is given up, the clients close."""
+        if self._lease is not None:
+            self._lease.cancel()
+            await asyncio.gather(self._lease, return_exceptions=True)
         tasks = list(self._tasks)
         jobs = list(self._jobs)
         for t in tasks:
@@ -269,9 +367,9 @@ class Briefer:
         await asyncio.gather(*tasks, return_exceptions=True)
         # A job cancelled before it ever ran had no chance to record that itself.
         for job_id in jobs:
-            row = self.store.get_job(job_id)
-            if row is not None and row["status"] in ("queued", "running"):
-                self.store.update_job(job_id, "failed", error=STOPPED)
+            self.store.finish_job(job_id, "failed", error=STOPPED)
+        if self._worker is not None:
+            self.store.retire_worker(self._worker)
         if self._http is not None:
             await self._http.aclose()
         await self.llm.aclose()

@@ -62,6 +62,13 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.disconnects = Counter(
+            f"{prefix}_client_disconnects",
+            "Requests whose client went away before the answer was sent, by route template "
+            "(counted here, not as errors or 500s).",
+            ["method", "route"],
+            registry=r,
+        )
         self.jobs_running = Gauge(
             f"{prefix}_jobs_in_progress", "Background jobs queued or running.", registry=r
         )
@@ -97,18 +104,32 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        answered = False
+        gone = False
+
+        async def receive_and_note() -> Message:
+            nonlocal gone
+            message = await receive()
+            if message["type"] == "http.disconnect" and not answered:
+                gone = True
+            return message
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive_and_note, send_and_note)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "?")
-            self.metrics.requests.labels(method, template, str(status)).inc()
+            if gone:
+                # The client left before its answer: not a server error, and no status.
+                self.metrics.disconnects.labels(method, template).inc()
+            else:
+                self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -29,6 +29,14 @@ from pydantic_settings import (
 )
 
 from summarizer.errors import ConfigError
+
+# Slack's own requests are small: a message's text is cut at 40,000 characters, which is
+# at most 160 KB of UTF-8; an event carries it twice (text and rich-text blocks) and a slash
+# command form-encodes it (up to 3 bytes per byte), so no real payload nears 0.5 MB. 1 MiB
+# leaves room for that and refuses the 100 MB bodies that once cost the bot 1 GB of memory.
+SLACK_MAX_BODY_BYTES = 1_048_576
+# A key shorter than this can be guessed; the API refuses to start with one.
+MIN_KEY_CHARS = 16
 
 _service_file: ContextVar[Path | None] = ContextVar("summarizer_service_file", default=None)
 _service_table: ContextVar[dict[str, Any] | None] = ContextVar(
@@ -45,10 +53,49 @@ class ServiceSettings(BaseSettings):
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), description="Bearer keys accepted by the HTTP API (SUMMARIZER_API_KEYS=k1,k2)."
     )
+    admin_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description=(
+            "Bearer keys that may also read every API brief and job, whichever key made it "
+            "(SUMMARIZER_ADMIN_KEYS=k1,k2); they are valid API keys on their own."
+        ),
+    )
+    local_briefs: Literal["none", "admin", "all"] = Field(
+        "none",
+        description=(
+            "Who may read briefs made outside the API (summarizer brief, daily, the Slack "
+            "bot) by id: none, admin keys, or all keys. They can name local files."
+        ),
+    )
     rate_limit_per_minute: int = Field(
         60, ge=0, description="Requests per API key per minute; 0 turns the limit off."
     )
+    auth_failures_per_minute: int = Field(
+        10,
+        ge=0,
+        description=(
+            "Failed authentications a client address may make per minute before it is "
+            "refused (429) for a while; 0 turns the throttle off."
+        ),
+    )
     max_body_bytes: int = Field(2_500_000, ge=1024, description="Largest request body accepted.")
+    max_sync_waiting: int = Field(
+        16,
+        ge=0,
+        description=(
+            "Synchronous briefs that may wait for a free model slot (beyond `concurrency` "
+            "running); past it the API answers 503 with Retry-After."
+        ),
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "A job's process must renew its lease this often (it does so every quarter of "
+            "it); another process fails the job only once the lease has lapsed, or at once "
+            "when the process is on the same host and its pid is gone."
+        ),
+    )
     max_documents: int = Field(20, ge=1, description="Most documents plus URLs in one request.")
     max_document_chars: int = Field(
         200_000, ge=1, description="Longest document text accepted, in characters."
@@ -86,8 +133,13 @@ class ServiceSettings(BaseSettings):
         description="Base URL of the Slack Web API, for tests and proxies.",
     )
     slack_command: str = Field("/brief", description="The slash command the bot answers.")
+    slack_max_body_bytes: int = Field(
+        SLACK_MAX_BODY_BYTES,
+        ge=65_536,
+        description="Largest request body accepted at /slack/events (see SLACK_MAX_BODY_BYTES).",
+    )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str | SecretStr):
@@ -122,6 +174,9 @@ class ServiceSettings(BaseSettings):
 
     def key_values(self) -> list[bytes]:
         return [k.get_secret_value().encode("utf-8") for k in self.api_keys]
+
+    def admin_key_values(self) -> list[bytes]:
+        return [k.get_secret_value().encode("utf-8") for k in self.admin_keys]
 
 
 def load_service_settings(

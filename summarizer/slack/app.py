@@ -4,7 +4,10 @@ Handlers ack at once (Slack wants an answer within 3 seconds), then brief in the
 background through the same `Briefer` as the HTTP API, which calls the library function
 the CLI calls, and post the result as Block Kit (render/slack.py): a header message, then
 one threaded reply per part. Requests are signature-checked by bolt; repeats are dropped
-by dedupe.py. A failure reaches the user as one short line, never a stack trace.
+by dedupe.py. A failure reaches the user as one short line, never a stack trace and
+never what the model endpoint answered (that goes to the log, redacted: answers.py).
+Bodies over `slack_max_body_bytes` are refused while they stream in, before bolt reads
+them to check the signature (see SLACK_MAX_BODY_BYTES for why that limit).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.render.slack import escape
+from summarizer.service.answers import log_failure, public_message
 from summarizer.service.jobs import Briefer
-from summarizer.service.limits import to_document
+from summarizer.service.limits import BodySizeLimit, to_document
+from summarizer.service.logs import redact_access_log
 from summarizer.service.metrics import Metrics
 from summarizer.service.settings import ServiceSettings
 from summarizer.slack.dedupe import dedupe_middleware
@@ -217,7 +222,9 @@ class SlackBot:
                 )
             _, brief = await self.briefer.brief(doc, "slack", kind)
         except SummarizerError as exc:  # ApiError is one too (errors.py)
-            await self._safely(tell, f":warning: Could not brief that: {escape(str(exc))}")
+            log_failure(exc, "Slack brief")
+            message = public_message(exc)
+            await self._safely(tell, f":warning: Could not brief that: {escape(message)}")
             return
         except Exception:
             log.exception("Slack brief failed")
@@ -302,6 +309,7 @@ def create_slack_http_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()
         await bot.start()
         try:
             yield
@@ -310,6 +318,11 @@ def create_slack_http_app(
 
     api = FastAPI(title="summarizer Slack bot", lifespan=lifespan, openapi_url=None, docs_url=None)
     api.state.bot = bot
+    # Outermost: an oversize body is refused while it streams in, signed or not, before
+    # bolt buffers it whole to verify the signature.
+    api.add_middleware(
+        BodySizeLimit, max_bytes=service_settings.slack_max_body_bytes, paths=(EVENTS_PATH,)
+    )
 
     async def events(request: Request) -> Response:
         return await handler.handle(request)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -60,6 +61,16 @@ def _now() -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def default_store_path() -> Path:
@@ -287,16 +298,37 @@ class Store:
 
     def put_brief(
         self, kind: str, body_json: str, *, title: str | None, day: str | None = None,
-        run_id: str | None = None,
+        run_id: str | None = None, owner: str | None = None, source_key: str | None = None,
     ) -> str:  # fmt: skip
+        """Store a brief. `owner` is the API key id that made it (None: made outside the
+        API); `source_key` names the document, kind and settings, for `find_brief`."""
         brief_id = new_id()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO briefs (id, kind, created_at, title, day, run_id, body_json) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (brief_id, kind, _now(), title, day, run_id, body_json),
+                "INSERT INTO briefs (id, kind, created_at, title, day, run_id, body_json, owner, "
+                "source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (brief_id, kind, _now(), title, day, run_id, body_json, owner, source_key),
             )
         return brief_id
+
+    def get_brief_owned(self, brief_id: str) -> tuple[str, str, str | None] | None:
+        """(kind, body_json, owner), or None. owner None: made outside the API."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT kind, body_json, owner FROM briefs WHERE id = ?", (brief_id,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), row[2])
+
+    def find_brief(self, owner: str, source_key: str) -> tuple[str, str, str] | None:
+        """(id, kind, body_json) of the newest brief `owner` made from the same document as
+        the same kind with the same settings, or None."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT id, kind, body_json FROM briefs WHERE owner = ? AND source_key = ? "
+                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (owner, source_key),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
 
     def get_brief(self, brief_id: str) -> tuple[str, str] | None:
         """(kind, body_json), or None."""
@@ -340,21 +372,35 @@ class Store:
             for r in rows
         ]
 
-    def record_calls(self, run_id: str | None, records: Any, price: Any) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost."""
+    def record_calls(
+        self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
+    ) -> None:
+        """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost.
+        `origin` is the front door that paid: daily, brief (the CLI), api or slack."""
         rows = [
             (run_id, r.key, r.model, r.status, r.tokens_in, r.tokens_out,
              0.0 if r.replayed else price(r.model, r.tokens_in, r.tokens_out),
-             r.latency_ms, int(r.replayed), _now())
+             r.latency_ms, int(r.replayed), _now(), origin)
             for r in records
         ]  # fmt: skip
         if rows:
             with self._tx() as db:
                 db.executemany(
                     "INSERT INTO llm_calls (run_id, key, model, status, tokens_in, tokens_out, "
-                    "cost_usd, latency_ms, replayed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "cost_usd, latency_ms, replayed, created_at, origin) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
+
+    def spend(self) -> list[tuple[str, int, int, int, float | None]]:
+        """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD;
+        None when no call had a known price)."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT COALESCE(origin, 'daily'), COUNT(*), SUM(tokens_in), SUM(tokens_out), "
+                "SUM(cost_usd) FROM llm_calls GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), r[4]) for r in rows]
 
     # deliveries: at most once ---------------------------------------------------------
 
@@ -402,15 +448,40 @@ class Store:
             )
 
     # API jobs ------------------------------------------------------------------------
+    #
+    # A job runs in the process that accepted it. That process is a `worker`: a row with
+    # its host, pid and a heartbeat it renews while it lives. A job is failed by someone
+    # else only when its worker is gone (`reap_jobs`); each document's result is written
+    # the moment it is known (`set_job_result`), so nothing finished is ever lost.
 
-    def create_job(self, request_json: str, owner: str | None = None) -> str:
+    def register_worker(self, host: str, pid: int) -> str:
+        worker_id = new_id()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO workers (id, host, pid, started_at, heartbeat) VALUES (?, ?, ?, ?, ?)",
+                (worker_id, host, pid, _now(), time.time()),
+            )
+        return worker_id
+
+    def heartbeat(self, worker_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE workers SET heartbeat = ? WHERE id = ?", (time.time(), worker_id))
+
+    def retire_worker(self, worker_id: str) -> None:
+        """A worker stopping cleanly: its row goes (its jobs were finished or failed first)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
+
+    def create_job(
+        self, request_json: str, owner: str | None = None, worker: str | None = None
+    ) -> str:
         job_id = new_id()
         now = _now()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO jobs (id, status, created_at, updated_at, request_json, owner) "
-                "VALUES (?, 'queued', ?, ?, ?, ?)",
-                (job_id, now, now, request_json, owner),
+                "INSERT INTO jobs (id, status, created_at, updated_at, request_json, owner, "
+                "worker) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                (job_id, now, now, request_json, owner, worker),
             )
         return job_id
 
@@ -423,13 +494,76 @@ class Store:
                 (status, brief_id, error, _now(), job_id),
             )
 
+    def finish_job(self, job_id: str, status: str, error: str | None = None) -> bool:
+        """Move an unfinished job to its final status. False when it was already final
+        (failed by a reaper that judged its worker gone): a job's status never flips."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status = ?, error = ?, updated_at = ? "
+                "WHERE id = ? AND status IN ('queued', 'running')",
+                (status, error, _now(), job_id),
+            )
+        return cur.rowcount == 1
+
+    def set_job_result(
+        self, job_id: str, position: int, source: str, *, brief_id: str | None = None,
+        error_type: str | None = None, error: str | None = None,
+    ) -> None:  # fmt: skip
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO job_results (job_id, position, source, brief_id, error_type, error) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, position) DO UPDATE SET "
+                "source = excluded.source, brief_id = excluded.brief_id, "
+                "error_type = excluded.error_type, error = excluded.error",
+                (job_id, position, source, brief_id, error_type, error),
+            )
+
+    def job_results(self, job_id: str) -> list[dict[str, Any]]:
+        """Each finished document of a job, in request order: source, brief_id or
+        error_type and error."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT position, source, brief_id, error_type, error FROM job_results "
+                "WHERE job_id = ? ORDER BY position",
+                (job_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         with self._read() as db:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else dict(row)
 
+    def reap_jobs(self, lease_seconds: float, host: str, reason: str) -> int:
+        """Fail the unfinished jobs whose worker is gone: its heartbeat is older than
+        `lease_seconds`, or it ran on this `host` under a pid that no longer exists, or it
+        left no worker row (it stopped, or predates leases). Returns how many."""
+        stale = time.time() - lease_seconds
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT j.id, w.host, w.pid, w.heartbeat FROM jobs j "
+                "LEFT JOIN workers w ON w.id = j.worker WHERE j.status IN ('queued', 'running')"
+            ).fetchall()
+            gone = [
+                r["id"]
+                for r in rows
+                if r["heartbeat"] is None
+                or r["heartbeat"] < stale
+                or (r["host"] == host and not _pid_alive(int(r["pid"])))
+            ]
+            now = _now()
+            db.executemany(
+                "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
+                "WHERE id = ? AND status IN ('queued', 'running')",
+                [(reason, now, job_id) for job_id in gone],
+            )
+            # Workers long silent are gone too; their rows only slow the join down.
+            db.execute("DELETE FROM workers WHERE heartbeat < ?", (stale - lease_seconds,))
+        return len(gone)
+
     def fail_unfinished_jobs(self, reason: str) -> int:
-        """At start-up: jobs a previous process left queued or running can never finish."""
+        """Fail every queued or running job, whoever runs it (for tools that know no
+        worker is alive; the API uses `reap_jobs`)."""
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "

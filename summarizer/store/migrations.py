@@ -68,8 +68,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # The API's side: who owns a brief (a hash of its API key, never the key), which
+        # document and settings made it (so a resubmission reuses it), the front door that
+        # paid for each LLM call, and job leases (workers with a heartbeat) plus each job's
+        # per-document results, written as each document finishes.
+        "0005_api_owners_leases_results",
+        """
+        ALTER TABLE briefs ADD COLUMN owner TEXT;
+        ALTER TABLE briefs ADD COLUMN source_key TEXT;
+        CREATE INDEX briefs_source ON briefs (owner, source_key);
+        ALTER TABLE llm_calls ADD COLUMN origin TEXT;
+        ALTER TABLE jobs ADD COLUMN worker TEXT;
+        CREATE TABLE workers (
+            id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL, heartbeat {real} NOT NULL
+        );
+        CREATE TABLE job_results (
+            job_id TEXT NOT NULL, position INTEGER NOT NULL, source TEXT NOT NULL,
+            brief_id TEXT, error_type TEXT, error TEXT, PRIMARY KEY (job_id, position)
+        );
+        """,
+    ),
+    (
         # `daily --on-workers`: why a worker could not brief an article of a run.
-        "0005_map_failures",
+        "0006_map_failures",
         """
         CREATE TABLE map_failures (
             run_id TEXT NOT NULL, doc_sha256 TEXT NOT NULL, error TEXT NOT NULL,

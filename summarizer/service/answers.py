@@ -1,0 +1,78 @@
+"""What a caller of the API or a Slack user is told about a failure, and what the log gets.
+
+A library error's own message is written for the operator: it can name the model
+endpoint's URL and repeat what the endpoint answered. Callers get the status and a short
+reason instead (`public_message`), never an upstream body; the full message, redacted,
+goes to the server log (`log_failure`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from summarizer import redact
+from summarizer.errors import (
+    ApiError,
+    ConfigError,
+    GroundingError,
+    InputError,
+    ModelOutputError,
+    ProviderError,
+    ProviderUnreachable,
+    ReplayMissError,
+    SummarizerError,
+)
+
+log = logging.getLogger("summarizer.service")
+
+_PROVIDER_HINTS = {
+    401: "the server's model credentials were refused",
+    403: "the server's model credentials lack a permission",
+    404: "the model endpoint does not know the configured model",
+    429: "the model endpoint is rate limiting this server",
+}
+
+
+def status_for(exc: SummarizerError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, ReplayMissError):
+        return 503
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, ConfigError):
+        return 500  # the server is misconfigured; the message says how, and holds no secret
+    if isinstance(exc, ProviderError | ModelOutputError):
+        return 502
+    return 500
+
+
+def public_message(exc: SummarizerError) -> str:
+    """One line for a caller: what failed, with the upstream status but not its body."""
+    if isinstance(exc, ProviderUnreachable):
+        return "the model endpoint could not be reached or timed out; try again later"
+    if isinstance(exc, ProviderError):
+        status = f"HTTP {exc.status}" if exc.status else "an error"
+        hint = _PROVIDER_HINTS.get(exc.status or 0, "try again later")
+        return f"the model endpoint answered {status}; {hint}"
+    if isinstance(exc, GroundingError):
+        return (
+            "the model's quotes were still not found in the article after retries, and the "
+            "server is set to fail rather than drop them"
+        )
+    if isinstance(exc, ModelOutputError):
+        return "the model gave no valid brief after retries; try again or shorten the article"
+    if isinstance(exc, ApiError):
+        return exc.message
+    if isinstance(exc, ConfigError):
+        return "the server is misconfigured; the operator's log has the details"
+    # Input and replay errors describe the caller's own input (or a missing recording);
+    # they are still passed through redaction, as every message is.
+    return redact.text(str(exc))
+
+
+def log_failure(exc: SummarizerError, where: str) -> None:
+    """The whole story, for the operator: the message and any upstream body, redacted."""
+    body = getattr(exc, "body", None)
+    extra = f" (upstream body: {redact.text(body)})" if body else ""
+    log.warning("%s: %s: %s%s", where, type(exc).__name__, redact.text(str(exc)), extra)
