@@ -2,7 +2,7 @@
 
     bench/run                  everything (a couple of minutes on 2 cores)
     bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
-                               shared, service, extraction, continuity
+                               shared, service, extraction, cost, continuity
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 import continuity
+import cost
 import daily_runs
 import extraction
 import overhead
@@ -40,6 +41,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "continuity": continuity.figures,
     "service": service_latency.figures,
     "extraction": extraction.figures,
+    "cost": cost.figures,
 }
 
 

@@ -14,6 +14,7 @@ Safe to repeat and to schedule:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,10 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from summarizer import continuity, stories
+from summarizer import continuity, pricing, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily import follow
@@ -41,12 +43,24 @@ from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, make_source, provenance_of, synthesize
-from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
 from summarizer.sources import Loader
 from summarizer.store import Store
 
+if TYPE_CHECKING:
+    from summarizer.daily.on_workers import RemoteMap
+
 log = logging.getLogger("summarizer.daily")
+
+
+def _run_cost(
+    run_log: calls.CallLog, model: str, w_calls: int, w_in: int, w_out: int
+) -> float | None:
+    """This process's calls at their own (cached) rates, plus what workers spent for the
+    run (--on-workers) at list price; None when either is unknown."""
+    own = run_log.cost_usd(model)
+    workers = pricing.cost_usd(model, w_in, w_out) if w_calls else 0.0
+    return None if own is None or workers is None else own + workers
 
 
 @dataclass
@@ -83,6 +97,8 @@ def cache_key(settings: Settings, kind: str | None = None) -> str:
         "grounding": settings.grounding,
         "chunk": settings.max_article_tokens,
     }
+    if settings.system_prompt != "system":  # only when set, so existing caches stay valid
+        parts["system_prompt"] = settings.system_prompt
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -122,7 +138,7 @@ class _Budget:
     def __init__(self, cfg: DailyConfig, settings: Settings, run_log: calls.CallLog) -> None:
         if (
             cfg.max_cost is not None
-            and settings.model not in PRICES
+            and not pricing.known(settings.model)
             and settings.replay_dir is None
         ):
             raise ConfigError(
@@ -133,7 +149,9 @@ class _Budget:
         self.hit = False
 
     def spent(self) -> float:
-        return cost_usd(self.settings.model, self.log.tokens_in, self.log.tokens_out) or 0.0
+        # Priced even when replayed, so a budget behaves the same on replay as it did live.
+        log, model = self.log, self.settings.model
+        return pricing.cost_usd(model, log.tokens_in, log.tokens_out, log.cached_tokens) or 0.0
 
     def exhausted(self) -> bool:
         tokens = self.log.tokens_in + self.log.tokens_out
@@ -232,9 +250,18 @@ async def _run(
         # Lazy: a run answered entirely from the store never pays for importing openai.
         llm = LLM(settings, lazy=True)
         try:
-            made, hits = await _map(
-                canon, kind_of, settings, store, llm, budget, failures, on_article
-            )
+            if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
+                from summarizer.daily.on_workers import RemoteMap
+
+                async with RemoteMap(store, run_id, settings) as remote:
+                    made, hits = await _map(
+                        canon, kind_of, settings, store, llm, budget, failures, on_article,
+                        remote,
+                    )  # fmt: skip
+            else:
+                made, hits = await _map(
+                    canon, kind_of, settings, store, llm, budget, failures, on_article
+                )
             briefs = [(d, _as_brief(o)) for d, o in made if kinds[kind_of[d.sha256]]]
             # Stories are made by the synthesis of the kind(s) whose articles become stories.
             story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
@@ -247,6 +274,9 @@ async def _run(
             ]
         finally:
             await llm.aclose()
+        # Calls made for this run by workers (--on-workers), recorded by them in the store.
+        w_calls, w_in, w_out = await asyncio.to_thread(store.run_spend, run_id)
+        tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
         daily = DailyBrief(
             date=day,
             window_start=since,
@@ -259,12 +289,11 @@ async def _run(
                 models=[settings.model],
                 articles_found=found,
                 articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
-                tokens_in=run_log.tokens_in,
-                tokens_out=run_log.tokens_out,
-                llm_calls=len(run_log.records),
-                cost_usd=0.0
-                if run_log.replayed
-                else cost_usd(settings.model, run_log.tokens_in, run_log.tokens_out),
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                cached_tokens=run_log.cached_tokens,
+                llm_calls=len(run_log.records) + w_calls,
+                cost_usd=_run_cost(run_log, settings.model, w_calls, w_in, w_out),
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
@@ -272,7 +301,7 @@ async def _run(
             ),
         )
     # The calls were paid for whether or not anything came of them.
-    store.record_calls(run_id, run_log.records, cost_usd)
+    store.record_calls(run_id, run_log.records, pricing.cost_usd)
     if not made:
         # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
@@ -305,7 +334,7 @@ async def _run(
 async def _map(
     docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
     llm: LLM, budget: _Budget, failures: list[SourceFailure],
-    on_article: Callable[[int, int], None] | None,
+    on_article: Callable[[int, int], None] | None, remote: RemoteMap | None = None,
 ) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
     """Brief each article, from the cache where it can. Returns the briefs (in input order)
     and how many came from the cache. Workers take articles one at a time, so the budget
@@ -338,6 +367,9 @@ async def _map(
                             source=name, error="skipped: the run's cost or token budget was reached"
                         )
                     )
+                elif remote is not None:  # a worker briefs and stores it
+                    output_model = registry.get(kind).output_model
+                    results[i] = (doc, await remote.brief(doc, kind, key, output_model))
                 else:
                     brief = await brief_document(doc, settings, llm=llm, kind=kind)
                     # Stored at once: a run killed after this line never pays for it again.
@@ -353,7 +385,9 @@ async def _map(
             if on_article:
                 on_article(done, len(docs))
 
-    await asyncio.gather(*(worker() for _ in range(min(settings.concurrency, len(docs)) or 1)))
+    # On workers, every article is queued at once: the workers' own limits pace them.
+    slots = len(docs) if remote is not None else min(settings.concurrency, len(docs))
+    await asyncio.gather(*(worker() for _ in range(slots or 1)))
     return [r for r in results if r is not None], hits
 
 

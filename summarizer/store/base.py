@@ -226,6 +226,55 @@ class Store:
                 (doc_sha256, cache_key, brief_json, _now()),
             )
 
+    def get_document(self, doc_sha256: str) -> dict[str, Any] | None:
+        """A stored document's fields (text, title, url, path, published), or None."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT text, title, url, path, published FROM documents WHERE sha256 = ?",
+                (doc_sha256,),
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def get_extractions(self, cache_key: str, doc_sha256s: Sequence[str]) -> dict[str, str]:
+        """sha256 -> result, for those of the documents that have one under `cache_key`."""
+        if not doc_sha256s:
+            return {}
+        marks = ", ".join("?" * len(doc_sha256s))
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT doc_sha256, brief_json FROM extractions "
+                f"WHERE cache_key = ? AND doc_sha256 IN ({marks})",
+                (cache_key, *doc_sha256s),
+            ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    # articles briefed elsewhere (daily --on-workers) ------------------------------------
+
+    def put_map_failure(self, run_id: str, doc_sha256: str, error: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO map_failures (run_id, doc_sha256, error) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, doc_sha256) DO UPDATE SET error = excluded.error",
+                (run_id, doc_sha256, error),
+            )
+
+    def map_failures(self, run_id: str) -> dict[str, str]:
+        """sha256 -> why a worker could not brief it, for one run."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT doc_sha256, error FROM map_failures WHERE run_id = ?", (run_id,)
+            ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def run_spend(self, run_id: str) -> tuple[int, int, int]:
+        """(calls, tokens in, tokens out) recorded so far for a run."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT COUNT(*), SUM(tokens_in), SUM(tokens_out) FROM llm_calls WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+        return int(row[0]), int(row[1] or 0), int(row[2] or 0)
+
     # runs, briefs and LLM calls -------------------------------------------------------
 
     def start_run(self, kind: str, day: str | None, detail: dict[str, Any]) -> str:
@@ -338,11 +387,16 @@ class Store:
     def record_calls(
         self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
     ) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost.
-        `origin` is the front door that paid: daily, brief (the CLI), api or slack."""
+        """Store CallRecords; `price(model, tokens_in, tokens_out, cached)` gives each call's
+        cost. `origin` is the front door that paid: daily, brief (the CLI), api or slack. A
+        completion without usage is stored with NULL tokens and cost: unknown, not 0."""
         rows = [
-            (run_id, r.key, r.model, r.status, r.tokens_in, r.tokens_out,
-             0.0 if r.replayed else price(r.model, r.tokens_in, r.tokens_out),
+            (run_id, r.key, r.model, r.status,
+             r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
+             0.0 if r.replayed else (
+                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens)
+                 if r.usage_known else None
+             ),
              r.latency_ms, int(r.replayed), _now(), origin)
             for r in records
         ]  # fmt: skip
@@ -355,6 +409,34 @@ class Store:
                     rows,
                 )
 
+    # endpoint modes (--mode auto) ----------------------------------------------------
+
+    def get_endpoint_mode(self, endpoint: str, model: str) -> tuple[str, str] | None:
+        """(mode, system_prompt) found by an earlier probe, or None."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT mode, system_prompt FROM endpoint_modes WHERE endpoint = ? AND model = ?",
+                (endpoint, model),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def put_endpoint_mode(self, endpoint: str, model: str, mode: str, system_prompt: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO endpoint_modes (endpoint, model, mode, system_prompt, probed_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "mode = excluded.mode, system_prompt = excluded.system_prompt, "
+                "probed_at = excluded.probed_at",
+                (endpoint, model, mode, system_prompt, _now()),
+            )
+
+    def forget_endpoint_mode(self, endpoint: str, model: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM endpoint_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
+            )
+
+    # deliveries: at most once ---------------------------------------------------------
     def spend(self) -> list[tuple[str, int, int, int, float | None]]:
         """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD;
         None when no call had a known price)."""

@@ -22,7 +22,8 @@ BATCH = 500
 # Every table worth keeping, with its key. Every column is copied (both stores are
 # migrated to the same schema on opening), and `rowid` too, which keeps listings in
 # insertion order. Left out: `_migrations` (each store keeps its
-# own) and `rate_events` (a minute of rate-limit history, worthless elsewhere).
+# own), `rate_events` (a minute of rate-limit history, worthless elsewhere) and `workers`
+# (the leases of the processes running now).
 TABLES: dict[str, tuple[str, ...]] = {
     "documents": ("sha256",),
     "extractions": ("doc_sha256", "cache_key"),
@@ -32,6 +33,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("day", "target"),
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
+    "endpoint_modes": ("endpoint", "model"),  # --mode auto's probes: no need to probe again
+    "job_results": ("job_id", "position"),
+    "map_failures": ("run_id", "doc_sha256"),
     "story_days": ("story_id", "day"),
     "questions": ("id",),
 }

@@ -100,10 +100,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # --mode auto: what an endpoint (URL without credentials) and model can do, probed once.
+        "0007_endpoint_modes",
+        """
+        CREATE TABLE endpoint_modes (
+            endpoint TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+            system_prompt TEXT NOT NULL, probed_at TEXT NOT NULL, PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
+    (
+        # `daily --on-workers`: why a worker could not brief an article of a run.
+        "0008_map_failures",
+        """
+        CREATE TABLE map_failures (
+            run_id TEXT NOT NULL, doc_sha256 TEXT NOT NULL, error TEXT NOT NULL,
+            PRIMARY KEY (run_id, doc_sha256)
+        );
+        """,
+    ),
+    (
         # Stories that continue (daily/follow.py): each story's brief per day, and the ledger
         # of every open question it asked. A question's status on a day is read from the
         # days it was answered or dropped, so a backfill of an earlier day sees it open.
-        "0007_stories_questions",
+        "0009_stories_questions",
         """
         CREATE TABLE story_days (
             story_id TEXT NOT NULL, day TEXT NOT NULL, first_day TEXT NOT NULL,
