@@ -14,7 +14,7 @@ import schemathesis
 # this lazily in from_url(), and pytest's assertion rewriting then compiles it beside other
 # threads, which CPython 3.11.7 can fail with "AST constructor recursion depth mismatch"
 # (its AST recursion counter is process-wide; fixed in 3.12).
-import schemathesis.specs.openapi.schemas  # noqa: F401
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
