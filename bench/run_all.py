@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared, service, cost
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
+                               shared, service, extraction, cost
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -21,6 +22,7 @@ from collections.abc import Callable
 
 import cost
 import daily_runs
+import extraction
 import overhead
 import service_latency
 import shared
@@ -36,6 +38,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "faults": daily_runs.faults,
     "shared": shared.figures,
     "service": service_latency.figures,
+    "extraction": extraction.figures,
     "cost": cost.figures,
 }
 

@@ -216,6 +216,7 @@ def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
         out.append(line + (f" ({_md(where)})" if where and s.title else ""))
     out.append("")
     if p is not None:
+        out += [f"> **Warning:** {_md(w)}\n" for w in p.warnings]
         out.append(f"<sub>{escape.markdown_inline(footer_text(p))}</sub>")
     return "\n".join(out) + "\n"
 
@@ -270,6 +271,7 @@ def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
         out.append(f"<li><strong>{_html(s.id)}</strong>: {name}</li>")
     out.append("</ul>")
     if p is not None:
+        out += [f'<p class="warning">Warning: {_html(w)}</p>' for w in p.warnings]
         out.append(f'<footer class="provenance">{_html(footer_text(p))}</footer>')
     return "\n".join(out)
 
@@ -325,6 +327,8 @@ def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]
     elif p is not None and p.replayed:
         head.add(s.context(s.REPLAY_NOTICE))
     if p is not None:
+        for w in p.warnings:
+            head.add(s.context(f":warning: {_slack(w)}"))
         head.add(s.context(_slack(footer_text(p))))
     messages = s._pack(head, title)
     part: s._Part | None = None

@@ -75,13 +75,17 @@ def _body(brief: Brief, h: str) -> list[str]:
     return out
 
 
+def _warnings(p: Provenance) -> str:
+    return "".join(f"> **Warning:** {_i(w)}\n\n" for w in p.warnings)
+
+
 def _footer(p: Provenance) -> str:
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
     dropped = (
         f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
     )
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
-    return (
+    return _warnings(p) + (
         f"<sub>{_i(p.model)} · prompt {_i(p.prompt_name)} v{_i(p.prompt_version)} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
         f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}</sub>"
@@ -112,6 +116,8 @@ def daily_to_markdown(daily: DailyBrief) -> str:
         ]
     for i, story in enumerate(daily.stories, 1):
         out += [f"## {i}. {_i(story.title)}", "", *_body(story, "###")]
+        if story.provenance.warnings:
+            out.append(_warnings(story.provenance))
     if daily.outputs:
         from summarizer.render.generic import to_markdown as generic_markdown
 

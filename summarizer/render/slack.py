@@ -174,6 +174,8 @@ def _summary_part(b: Brief, label: str, title_block: Block) -> _Part:
     elif p.replayed:
         part.add(context(REPLAY_NOTICE))
     part.lines([escape(b.summary.strip())])
+    for w in p.warnings:
+        part.add(context(f":warning: {escape(_flat(w))}"))
     if b.key_points:
         part.lines(["*Key points*", *(f"• {escape(_flat(k))}" for k in b.key_points)])
     return part
