@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from common import ROOT, SEED_ARTICLE, SUMMARIZER, Figure, median
 
@@ -46,11 +47,13 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def workers(url: str, base_url: str, n: int, jobs: int = 8) -> Iterator[None]:
+def workers(
+    url: str, base_url: str, n: int, jobs: int = 8, env: dict[str, str] | None = None
+) -> Iterator[None]:
     procs = [
         subprocess.Popen(
             [SUMMARIZER, "worker", "--jobs", str(jobs), "--base-url", base_url],
-            env=_env(url),
+            env=env or _env(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
@@ -181,6 +184,32 @@ def _shared_limit(url: str, limit: int, window: float, per_process: int) -> tupl
     return limited, (least / span if span else 0.0), len(times)
 
 
+def _daily_on_workers(url: str, n: int, limit: int, window: float) -> tuple[Any, ...]:
+    """`daily --on-workers` over n articles, two workers of 8 jobs, everyone under one
+    shared limit (--rpm, the window in PostgreSQL), the server enforcing it with 429s and
+    answering after 0.5 s. Returns (exit code, 429s, throughput / limit, requests, wall)."""
+    import daily_runs
+    from common import child_env, run_child
+
+    with (
+        daily_runs.workspace(n) as ws,
+        FakeOpenAI(latency=daily_runs.LATENCY, rpm_limit=limit, window=window) as server,
+    ):
+        env = child_env(
+            ws.home, OPENAI_API_KEY=KEY, SUMMARIZER_DATABASE_URL=url,
+            SUMMARIZER_RATE_WINDOW=str(window), SUMMARIZER_RPM=str(limit),
+        )  # fmt: skip
+        with workers(url, server.base_url, 2, jobs=8, env=env):
+            cmd = ws.cmd(server.base_url, "--on-workers")
+            cmd[cmd.index("--store") + 1] = url
+            child = run_child(cmd, env)
+        times = sorted(server.request_times)
+        limited = server.status_counts.get(429, 0)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    least = (len(times) - 1) // limit * window
+    return child.returncode, limited, (least / span if span else 0.0), len(times), child.wall
+
+
 def figures() -> list[Figure]:
     try:
         import psycopg
@@ -231,6 +260,17 @@ def figures() -> list[Figure]:
             f"{achieved:.1%}",
             ">= 85%",
             achieved >= 0.85,
+        )
+    )
+    with database() as url:
+        code, limited, achieved, requests, wall = _daily_on_workers(url, 200, 40, 5.0)
+    out.append(
+        Figure(
+            "daily --on-workers, 200 articles, 2 workers, shared limit 40 per 5 s",
+            f"exit {code}; {limited} 429s; {achieved:.1%} of the limit "
+            f"({requests} requests, {wall:.1f} s)",
+            "0 429s; >= 87% (within 1.15x)",
+            code in (0, 9) and limited == 0 and achieved >= 1 / 1.15,
         )
     )
     return out

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
         None,
         description="postgresql://... puts the store on PostgreSQL instead of SQLite.",
     )
+    on_workers: bool = Field(
+        False, description="daily: brief the articles on `summarizer worker`s (PostgreSQL)."
+    )
     record_dir: Path | None = Field(None, description="Record every LLM exchange into this dir.")
     replay_dir: Path | None = Field(None, description="Answer LLM calls from recordings here.")
 

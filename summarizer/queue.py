@@ -49,6 +49,10 @@ def make_app(database_url: str) -> Any:
         briefer: QueueBriefer = context.additional_context["briefer"]
         await briefer.run_stored_job(job_id)
 
+    from summarizer.daily import on_workers
+
+    app.task(name=on_workers.TASK, queue=QUEUE, pass_context=True)(on_workers.brief_article)
+
     @app.task(name=SLACK_TASK, queue=QUEUE, pass_context=True)
     async def slack_brief(
         context: Any,
@@ -177,13 +181,14 @@ async def run_worker(
     """Run queue workers until cancelled (SIGINT/SIGTERM: procrastinate stops gracefully)."""
     await ensure_schema(database_url)
     app = make_app(database_url)
+    context: dict[str, Any] = {"briefer": briefer, "slack": slack, "llms": {}}
     async with app.open_async():
         sweeper = asyncio.create_task(_retry_stalled(app, stalled_after))
         try:
             await app.run_worker_async(
                 queues=[QUEUE],
                 concurrency=concurrency,
-                additional_context={"briefer": briefer, "slack": slack},
+                additional_context=context,
                 update_heartbeat_interval=max(stalled_after / 5, 0.5),
                 # New jobs wake a worker at once (LISTEN/NOTIFY); a job put back by the
                 # stalled sweep sends no notification, so it waits for this poll.
@@ -195,6 +200,8 @@ async def run_worker(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await briefer.aclose()
+            for llm in context["llms"].values():  # daily articles' clients, one per settings
+                await llm.aclose()
 
 
 async def _retry_stalled(app: Any, stalled_after: float) -> None:

@@ -59,6 +59,13 @@ def daily(
         bool, typer.Option("--force", help="Deliver again even if already sent.")
     ] = False,
     log_json: options.LogJson = False,
+    on_workers: Annotated[
+        bool,
+        typer.Option(
+            "--on-workers",
+            help="Brief the articles on `summarizer worker`s (needs a PostgreSQL store).",
+        ),
+    ] = False,
     *,
     flags: options.ModelFlags,
 ) -> None:
@@ -75,7 +82,7 @@ def daily(
         from summarizer.daily import load_daily_config, run_daily
         from summarizer.store import Store
 
-        settings = flags.settings()
+        settings = flags.settings(on_workers=on_workers or None)
         cfg = load_daily_config(
             flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
             max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,

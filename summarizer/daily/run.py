@@ -14,6 +14,7 @@ Safe to repeat and to schedule:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -44,7 +46,20 @@ from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenanc
 from summarizer.sources import Loader
 from summarizer.store import Store
 
+if TYPE_CHECKING:
+    from summarizer.daily.on_workers import RemoteMap
+
 log = logging.getLogger("summarizer.daily")
+
+
+def _run_cost(
+    run_log: calls.CallLog, model: str, w_calls: int, w_in: int, w_out: int
+) -> float | None:
+    """This process's calls at their own (cached) rates, plus what workers spent for the
+    run (--on-workers) at list price; None when either is unknown."""
+    own = run_log.cost_usd(model)
+    workers = pricing.cost_usd(model, w_in, w_out) if w_calls else 0.0
+    return None if own is None or workers is None else own + workers
 
 
 @dataclass
@@ -234,9 +249,18 @@ async def _run(
         # Lazy: a run answered entirely from the store never pays for importing openai.
         llm = LLM(settings, lazy=True)
         try:
-            made, hits = await _map(
-                canon, kind_of, settings, store, llm, budget, failures, on_article
-            )
+            if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
+                from summarizer.daily.on_workers import RemoteMap
+
+                async with RemoteMap(store, run_id, settings) as remote:
+                    made, hits = await _map(
+                        canon, kind_of, settings, store, llm, budget, failures, on_article,
+                        remote,
+                    )  # fmt: skip
+            else:
+                made, hits = await _map(
+                    canon, kind_of, settings, store, llm, budget, failures, on_article
+                )
             briefs = [(d, _as_brief(o)) for d, o in made if kinds[kind_of[d.sha256]]]
             # Stories are made by the synthesis of the kind(s) whose articles become stories.
             story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
@@ -249,6 +273,9 @@ async def _run(
             ]
         finally:
             await llm.aclose()
+        # Calls made for this run by workers (--on-workers), recorded by them in the store.
+        w_calls, w_in, w_out = await asyncio.to_thread(store.run_spend, run_id)
+        tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
         daily = DailyBrief(
             date=day,
             window_start=since,
@@ -261,11 +288,11 @@ async def _run(
                 models=[settings.model],
                 articles_found=found,
                 articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
-                tokens_in=run_log.tokens_in,
-                tokens_out=run_log.tokens_out,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
                 cached_tokens=run_log.cached_tokens,
-                llm_calls=len(run_log.records),
-                cost_usd=run_log.cost_usd(settings.model),
+                llm_calls=len(run_log.records) + w_calls,
+                cost_usd=_run_cost(run_log, settings.model, w_calls, w_in, w_out),
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
@@ -306,7 +333,7 @@ async def _run(
 async def _map(
     docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
     llm: LLM, budget: _Budget, failures: list[SourceFailure],
-    on_article: Callable[[int, int], None] | None,
+    on_article: Callable[[int, int], None] | None, remote: RemoteMap | None = None,
 ) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
     """Brief each article, from the cache where it can. Returns the briefs (in input order)
     and how many came from the cache. Workers take articles one at a time, so the budget
@@ -339,6 +366,9 @@ async def _map(
                             source=name, error="skipped: the run's cost or token budget was reached"
                         )
                     )
+                elif remote is not None:  # a worker briefs and stores it
+                    output_model = registry.get(kind).output_model
+                    results[i] = (doc, await remote.brief(doc, kind, key, output_model))
                 else:
                     brief = await brief_document(doc, settings, llm=llm, kind=kind)
                     # Stored at once: a run killed after this line never pays for it again.
@@ -354,7 +384,9 @@ async def _map(
             if on_article:
                 on_article(done, len(docs))
 
-    await asyncio.gather(*(worker() for _ in range(min(settings.concurrency, len(docs)) or 1)))
+    # On workers, every article is queued at once: the workers' own limits pace them.
+    slots = len(docs) if remote is not None else min(settings.concurrency, len(docs))
+    await asyncio.gather(*(worker() for _ in range(slots or 1)))
     return [r for r in results if r is not None], hits
 
 

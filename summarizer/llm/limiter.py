@@ -24,10 +24,11 @@ from typing import Protocol
 class WindowLog(Protocol):
     """Where sends and token charges are logged. `try_send` either records a send of
     `tokens` and returns 0, or records nothing and returns the seconds to wait. `charge`
-    is called when the answer to this task's last send is in, with its completion tokens."""
+    is called when the answer to this task's last send is in, with its completion tokens
+    and when the request actually left (`time.perf_counter()`), if known."""
 
     async def try_send(self, limiter: RateLimiter, tokens: int) -> float: ...
-    async def charge(self, tokens: int) -> None: ...
+    async def charge(self, tokens: int, sent: float | None = None) -> None: ...
     def close(self) -> None: ...
 
 
@@ -78,7 +79,7 @@ class MemoryLog:
                 self._tokens.append((now, tokens))
         return wait
 
-    async def charge(self, tokens: int) -> None:
+    async def charge(self, tokens: int, sent: float | None = None) -> None:
         if tokens > 0:
             self._tokens.append((time.monotonic(), tokens))
 
@@ -117,10 +118,11 @@ class RateLimiter:
                     return
                 await asyncio.sleep(wait)
 
-    async def charge(self, tokens: int) -> None:
-        """The answer is in: count the tokens learned after the fact (the completion)."""
+    async def charge(self, tokens: int, sent: float | None = None) -> None:
+        """The answer is in: count the tokens learned after the fact (the completion).
+        `sent` is when the request left (perf_counter), for a log that re-stamps sends."""
         if self.active:
-            await self.log.charge(tokens if self.tpm is not None else 0)
+            await self.log.charge(tokens if self.tpm is not None else 0, sent)
 
     def close(self) -> None:
         self.log.close()

@@ -5,8 +5,8 @@ with one key, each keeping its own window would together send up to N times the 
 provoke 429s. Here each send is decided inside one transaction that holds a lock named
 after the scope (a PostgreSQL advisory lock; SQLite's write lock): expire old rows, read
 the window, compute the wait with the same arithmetic as the in-memory log, and record
-the send only when it fits; when its answer is in, the send is stamped again with that
-later time. Times are the database server's clock, one clock for all.
+the send only when it fits; when its answer is in, the send is stamped again with the
+moment the request actually left. Times are the database server's clock, one for all.
 The commit does not wait for the disk: a send is stamped before it leaves, so a slow
 commit would put sends closer together at the provider than in the log (and a log entry
 lost in a database crash only lets one window be a little fuller).
@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 import hashlib
 import threading
+import time
 
 from summarizer.llm.limiter import RateLimiter, wait_time
 from summarizer.store import Store
@@ -82,15 +83,18 @@ class StoreWindow:
                 _last_send.set(int(row[0]))
             return wait
 
-    def _charge(self, tokens: int, send_id: int | None) -> None:
+    def _charge(self, tokens: int, send_id: int | None, since_sent: float | None) -> None:
         store = self.store
         with store.exclusive_tx(f"rate:{self.scope}", durable=False) as db:
             now = float(db.execute(store.dialect.now_sql).fetchone()[0])
             if send_id is not None:
-                # The provider counted the send somewhere between its decision and its
-                # answer: stamping it with the later time can only make the window stricter.
+                # The send was stamped when it was decided; the request left later (this
+                # process's event loop, a thread hop, a connection). Re-stamped with when
+                # it left (server time now, less the time since), never earlier: the
+                # window then holds what the provider counted, not what was decided.
+                at = now - since_sent if since_sent is not None else now
                 db.execute(
-                    "UPDATE rate_events SET at = ? WHERE id = ? AND at < ?", (now, send_id, now)
+                    "UPDATE rate_events SET at = ? WHERE id = ? AND at < ?", (at, send_id, at)
                 )
             if tokens > 0:
                 db.execute(
@@ -106,10 +110,11 @@ class StoreWindow:
             _last_send.set(ctx[_last_send])
         return wait
 
-    async def charge(self, tokens: int) -> None:
+    async def charge(self, tokens: int, sent: float | None = None) -> None:
         send_id = _last_send.get()
         _last_send.set(None)
-        await asyncio.to_thread(self._charge, tokens, send_id)
+        since_sent = time.perf_counter() - sent if sent is not None else None
+        await asyncio.to_thread(self._charge, tokens, send_id, since_sent)
 
     def close(self) -> None:
         if self._owns_store and self._store is not None:

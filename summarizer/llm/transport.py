@@ -161,7 +161,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 parsed = None
         usage = read_usage(upstream.status_code, parsed)
         if self._limiter is not None:
-            await self._limiter.charge(usage.tokens_out)
+            await self._limiter.charge(usage.tokens_out, sent=started)
         _record(
             key, model, upstream.status_code, usage, latency_ms, replayed=False,
             fixture=fixture_note is not None,

@@ -22,7 +22,8 @@ BATCH = 500
 # Every table worth keeping, with its key. Every column is copied (both stores are
 # migrated to the same schema on opening), and `rowid` too, which keeps listings in
 # insertion order. Left out: `_migrations` (each store keeps its
-# own) and `rate_events` (a minute of rate-limit history, worthless elsewhere).
+# own), `rate_events` (a minute of rate-limit history, worthless elsewhere) and `workers`
+# (the leases of the processes running now).
 TABLES: dict[str, tuple[str, ...]] = {
     "documents": ("sha256",),
     "extractions": ("doc_sha256", "cache_key"),
@@ -33,6 +34,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
     "endpoint_modes": ("endpoint", "model"),  # --mode auto's probes: no need to probe again
+    "job_results": ("job_id", "position"),
+    "map_failures": ("run_id", "doc_sha256"),
 }
 ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.

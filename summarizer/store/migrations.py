@@ -109,6 +109,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # `daily --on-workers`: why a worker could not brief an article of a run.
+        "0008_map_failures",
+        """
+        CREATE TABLE map_failures (
+            run_id TEXT NOT NULL, doc_sha256 TEXT NOT NULL, error TEXT NOT NULL,
+            PRIMARY KEY (run_id, doc_sha256)
+        );
+        """,
+    ),
 ]
 
 
