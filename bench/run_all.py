@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: figure, value, budget, pass or MISS.
 
     bench/run                  everything (a couple of minutes on 2 cores)
-    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults, shared, service
+    bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
+                               shared, service, extraction
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 
 import daily_runs
+import extraction
 import overhead
 import service_latency
 import shared
@@ -35,6 +37,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "faults": daily_runs.faults,
     "shared": shared.figures,
     "service": service_latency.figures,
+    "extraction": extraction.figures,
 }
 
 

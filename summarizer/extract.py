@@ -6,7 +6,12 @@
 HTML goes through trafilatura with `favor_precision` (boilerplate such as navigation, ads,
 share bars, comments and footers is dropped, and a page that is only navigation yields
 nothing) and without comments; trafilatura's metadata gives the title and the publication
-date. The date search is kept to the page's markup (no "extensive search"): that search
+date. Precision can cut an article to its first paragraph (a body laid out in a grid of
+styled boxes is pruned as boilerplate), so unless the page's paragraph text shows that
+nothing was lost, the default extraction is run too and the fuller text is kept when the
+precise one lost most of it. When the text kept is still much shorter than
+the page's paragraph text (the rest is hidden until a script shows it, say), the Document
+carries a warning that the brief's provenance shows. The date search is kept to the page's markup (no "extensive search"): that search
 turns a footer's "© 2025" into 1 January 2025, and no date is better than a wrong one.
 
 Bytes are decoded by: byte-order mark, then the charset in the Content-Type header, then
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -33,6 +39,16 @@ if TYPE_CHECKING:
 
 # Shorter than this after extraction is a stub ("Loading...", a cookie notice), not an article.
 _MIN_TEXT_CHARS = 50
+# The precise text "lost most" of the article when it is under half of the default text.
+_LOST = 0.5
+# Text kept under this share of the page's paragraph text (and PAGE_SLACK characters short
+# of it) gets a warning: comments and teasers are paragraphs too, so the bar is low.
+_WARN_SHARE = 0.4
+_PAGE_SLACK = 1500
+# Elements whose paragraphs are never article text, for measuring what a page holds: by
+# tag, and by a class or id that names reader comments or teasers for other articles.
+_CHROME = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form")
+_NOT_ARTICLE = re.compile(r"comment|disqus|related|recommend|newsletter|promo|teaser", re.I)
 _SNIFF = 4096
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -59,6 +75,11 @@ _WIDER = {
     "euc_kr": "cp949",
 }
 _UNKNOWN_TO_PYTHON = {"x-sjis": "cp932", "windows-31j": "cp932", "x-gbk": "gb18030"}
+
+# trafilatura parses with one module-level lxml parser (trafilatura.utils.HTML_PARSER) that
+# two threads must never use at once (native crashes): every call into it holds this lock.
+# Parallel extraction uses processes instead (summarizer.extract_pool).
+TRAFILATURA_LOCK = threading.Lock()
 
 _DATE_PARAMS = {
     "extensive_search": False,
@@ -100,23 +121,30 @@ def document_from_html(
     path: str | None = None,
 ) -> Document:
     """Article text, title and date from an HTML page; InputError if there is no article."""
-    import trafilatura
-
     html = decode_web(data, name=name, charset=charset, html=True)
-    result = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-        date_extraction_params=_DATE_PARAMS,
-    )
-    text = _field(result, "text")
+    held = paragraph_chars(html)
+    with TRAFILATURA_LOCK:
+        result = _bare_extraction(html, url, precise=True)
+        text = _field(result, "text")
+        # The default pass is skipped only when the page's paragraphs show that nothing was
+        # lost: most of the precise text is paragraph text (so `held` measures the article)
+        # and it keeps at least half of it. A page of links (no paragraphs, no text) stays
+        # refused rather than becoming "an article" made of its menu.
+        measured = held >= len(text) * _LOST
+        if not (measured and len(text) >= held * _LOST):
+            fuller = _field(_bare_extraction(html, url, precise=False), "text")
+            if len(text) < len(fuller) * _LOST:
+                text = fuller
+    warnings: tuple[str, ...] = ()
     if len(text) < _MIN_TEXT_CHARS:
         raise InputError(
             f"no article text found at {name}; the page may be only navigation or need "
             "JavaScript: give the article's own URL, or save its text to a file"
+        )
+    if len(text) < held * _WARN_SHARE and held - len(text) >= _PAGE_SLACK:
+        warnings = (
+            f"{name}: extracted {len(text):,} characters of the {held:,} in the page's paragraphs: "
+            "the brief may miss part of the article (check the page)",
         )
     page_url = url
     canonical = _field(result, "url")
@@ -129,7 +157,42 @@ def document_from_html(
         url=page_url,
         path=path,
         published=parse_date(_field(result, "date")),
+        warnings=warnings,
     )
+
+
+def _bare_extraction(html: str, url: str | None, *, precise: bool) -> object:
+    import trafilatura
+
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=precise,
+        date_extraction_params=_DATE_PARAMS,
+    )
+
+
+def paragraph_chars(html: str) -> int:
+    """Characters of text in the page's <p> elements outside navigation, headers, footers,
+    asides, forms and scripts (hidden ones included: the page still holds them)."""
+    import lxml.etree
+    import lxml.html
+
+    # A parser of our own per call: trafilatura's module-level one is not shared with it.
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return 0
+    lxml.etree.strip_elements(tree, *_CHROME, with_tail=False)
+    for elem in list(tree.iter("div", "section", "ul", "ol")):
+        label = f"{elem.get('class', '')} {elem.get('id', '')}"
+        if _NOT_ARTICLE.search(label) and elem.getparent() is not None:
+            elem.drop_tree()
+    return sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
 
 
 def _field(result: object, name: str) -> str:

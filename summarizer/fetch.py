@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from summarizer import __version__
+from summarizer import __version__, redact
 from summarizer.errors import InputError
 
 if TYPE_CHECKING:
@@ -35,27 +35,34 @@ USER_AGENT = f"summarizer/{__version__} (news briefing tool; python-httpx2)"
 #: Media types accepted for an article page. A missing Content-Type is let through and left
 #: to extraction, since some servers send none for perfectly good HTML.
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
-#: Media types accepted for a feed. HTML is let in on purpose so feeds.py can say "this is a
-#: web page, not a feed" (and point at the page's own feed link) instead of "bad type".
-FEED_TYPES = frozenset(
+#: The media types feeds are served with. `application/x-rss+xml` is what Debian's
+#: mime.types (so Apache, nginx and Python's http.server) gives a `.rss` file.
+FEED_MEDIA = frozenset(
     {
         "application/rss+xml",
+        "application/x-rss+xml",
         "application/atom+xml",
+        "application/x-atom+xml",
         "application/rdf+xml",
         "application/xml",
         "text/xml",
         "application/feed+xml",
-        "text/plain",
-        "text/html",
-        "application/xhtml+xml",
     }
 )
+#: Labels that say nothing about what the body is: the body is sniffed instead.
+GENERIC_TYPES = frozenset(
+    {"application/octet-stream", "binary/octet-stream", "application/x-download", "text/plain"}
+)
+#: Media types accepted for a feed. HTML is let in on purpose so feeds.py can say "this is a
+#: web page, not a feed" (and point at the page's own feed link) instead of "bad type".
+FEED_TYPES = FEED_MEDIA | GENERIC_TYPES | {"text/html", "application/xhtml+xml"}
 
 _ACCEPT_PAGE = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 _ACCEPT_FEED = (
     "application/rss+xml,application/atom+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.1"
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+CONNECTION_LIMITS = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
 
 
 @dataclass(frozen=True)
@@ -95,18 +102,28 @@ class Fetched:
     charset: str | None  # from the Content-Type header only; extract.py also reads <meta>
 
 
-def new_client(limits: FetchLimits | None = None, **kwargs: Any) -> httpx2.AsyncClient:
+def new_client(
+    limits: FetchLimits | None = None, *, public_only: bool = False, **kwargs: Any
+) -> httpx2.AsyncClient:
     """An AsyncClient set up for fetching articles; share one across many fetches.
 
-    Extra keyword arguments go to `httpx2.AsyncClient` (e.g. `trust_env=False`, `proxy=`).
+    `public_only=True` (the HTTP API and the Slack bot: URLs from strangers) connects only
+    to public addresses, each checked and then pinned for the connection, on every hop
+    (see summarizer.addresses); such a client uses no proxy. Extra keyword arguments go to
+    `httpx2.AsyncClient` (e.g. `trust_env=False`, `proxy=`).
     """
     limits = limits or FetchLimits()
     options: dict[str, Any] = {
         "headers": {"User-Agent": USER_AGENT},
         "timeout": limits.timeout(),
         "follow_redirects": False,
-        "limits": httpx2.Limits(max_connections=20, max_keepalive_connections=10),
+        "limits": CONNECTION_LIMITS,
     }
+    if public_only:
+        from summarizer.addresses import public_only_transport
+
+        options["transport"] = public_only_transport(limits)
+        options["trust_env"] = False
     options.update(kwargs)
     return httpx2.AsyncClient(**options)
 
@@ -173,6 +190,9 @@ async def _fetch(
             response = await client.send(request, stream=True, follow_redirects=False)
         except httpx2.HTTPError as exc:
             raise _transport_error(url, exc, limits) from exc
+        except InputError as exc:  # only summarizer.addresses raises one from a transport
+            hop = "" if str(current) == url else f" (redirected to {redact.url(str(current))})"
+            raise InputError(f"{url}{hop}: {exc}") from None
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 current = _next_hop(url, response)
@@ -237,8 +257,8 @@ def _check_status(url: str, response: httpx2.Response) -> None:
 
 async def _read_capped(url: str, response: httpx2.Response, limits: FetchLimits) -> bytes:
     too_big = (
-        f"{url}: page is over the {limits.max_bytes:,}-byte limit; "
-        "raise max_input_bytes (--max-bytes) or save the article text to a file"
+        f"{url}: page is over the {limits.max_bytes:,}-byte limit (max_page_bytes); "
+        "raise max_page_bytes (SUMMARIZER_MAX_PAGE_BYTES) or save the article text to a file"
     )
     declared = response.headers.get("content-length", "")
     # Content-Length counts the compressed size, so it can only prove a body too big, never
@@ -307,10 +327,11 @@ def _is_feed(accept: Collection[str]) -> bool:
 
 
 def _kind(accept: Collection[str]) -> str:
-    return "a feed" if _is_feed(accept) else "a web page or text"
+    # A feed fetch also takes HTML (to point at the page's feed link): it names both.
+    return "a feed or web page" if _is_feed(accept) else "a web page or text"
 
 
 def _what_to_give(accept: Collection[str]) -> str:
     if _is_feed(accept):
-        return "give the URL of an RSS or Atom feed"
+        return "give the URL of an RSS or Atom feed, or of an HTML article"
     return "give the URL of an HTML article (PDFs and images are not read)"

@@ -26,6 +26,9 @@ class Document:
     url: str | None = None
     path: str | None = None
     published: datetime | None = None
+    # What a reader of the brief should know about how the text was obtained (e.g. the
+    # extraction kept much less than the page holds); shown in the brief's provenance.
+    warnings: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:

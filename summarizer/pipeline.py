@@ -87,6 +87,7 @@ def _provenance(
     prompt: prompting.Prompt,
     ex: _Extraction | None,
     parts: Sequence[BaseModel] = (),
+    docs: Sequence[Document] = (),
 ) -> Provenance:
     log = ex.log if ex is not None else calls.CallLog()
     part_p = [provenance_of(p) for p in parts]
@@ -108,6 +109,12 @@ def _provenance(
         replayed=log.replayed or any(p.replayed for p in part_p),
         fixture=log.fixture or any(p.fixture for p in part_p),
         ungrounded_dropped=(ex.dropped if ex else 0) + sum(p.ungrounded_dropped for p in part_p),
+        # Each source's warnings once, whether it came in directly or through a part.
+        warnings=list(
+            dict.fromkeys(
+                [*(w for d in docs for w in d.warnings), *(w for p in part_p for w in p.warnings)]
+            )
+        ),
     )
 
 
@@ -172,7 +179,7 @@ async def brief_document(
     return k.output_model(
         **ex.content.model_dump(),
         sources=[make_source(doc, "S1")],
-        provenance=_provenance(settings, k, req.prompt, ex),
+        provenance=_provenance(settings, k, req.prompt, ex, docs=[doc]),
     )
 
 
@@ -198,7 +205,7 @@ async def _long_article(
     return k.output_model(
         **merged.model_dump(),
         sources=[make_source(doc, "S1")],
-        provenance=_provenance(settings, k, registry.prompt(k), None, parts),
+        provenance=_provenance(settings, k, registry.prompt(k), None, parts, [doc]),
     )
 
 
@@ -254,7 +261,9 @@ async def synthesize(
     return k.output_model(
         **ex.content.model_dump(),
         sources=sources,
-        provenance=_provenance(settings, k, prompt, ex, [b for _, b in items]),
+        provenance=_provenance(
+            settings, k, prompt, ex, [b for _, b in items], [d for d, _ in items]
+        ),
     )
 
 

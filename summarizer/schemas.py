@@ -183,6 +183,13 @@ class Provenance(_Strict):
     ungrounded_dropped: int = Field(
         description="Quotes (evidence and claims) dropped because they were not in their source."
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description=(
+            "What a reader should know about the sources, e.g. that the text extracted from a "
+            "page is much shorter than the page (the brief may miss part of the article)."
+        ),
+    )
 
 
 class Brief(BriefContent):

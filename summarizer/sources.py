@@ -1,47 +1,75 @@
-"""Where articles come from, beyond one file: a URL, a list of URLs, a feed, a directory.
+"""Where articles come from: files, stdin, article URLs, feeds and directories, one way.
 
-The high-level API the CLI, cron, HTTP API and Slack bot share:
+Every front door loads its sources here: `summarizer brief`, `summarizer daily`, the HTTP
+API and the Slack bot.
 
-    from summarizer.fetch import FetchLimits, new_client
-    from summarizer.sources import load_directory, load_entries, load_feed, load_url, load_urls
+    async with Loader.from_settings(settings, since=since, public_only=True) as loader:
+        doc = await loader.page(url)                      # one article page; InputError
+        loaded = await loader.sources(["https://example.com/feed", "clippings/", "a.txt"])
+        for doc in loaded.documents: ...
+        for source, why in loaded.failures: ...           # "Not included", with the reason
 
-    limits = FetchLimits.from_settings(settings)         # max_page_bytes bounds a page
-    async with new_client(limits) as client:               # one client: connections reused
-        doc = await load_url(url, client=client, limits=limits)      # raises InputError
-        docs, failures = await load_feed(
-            feed_url, client=client, limits=limits, since=since, max_entries=20
-        )
-        docs, failures = await load_urls(urls, client=client, limits=limits)
-        # A feed already fetched and parsed (feeds.parse_feed): load its entries' pages.
-        docs, failures = await load_entries(feed.entries, origin=feed_url, client=client)
-    docs, failures = load_directory(path, max_bytes=settings.max_input_bytes)
+    loaded = await load_sources(args, settings=settings, feed_entries=20)   # the same, at once
 
-`load_url` raises `InputError` (exit 4) naming the URL. The many-article loaders raise
-only when the source itself is bad (the feed is unreachable or not a feed; the directory
-is missing or holds no articles); an article that fails is reported, not fatal, as one
-`(url or path, message)` pair in `failures`, and the rest load. Documents keep the order
-of their source: a feed's newest first, a directory's by file name.
+A URL is fetched once and told apart by what comes back (a feed's root element, else its
+media type), so feeds and pages can be listed together; `feed=True` insists on feeds. A
+directory gives its .txt, .md and .html files (sorted by name; a symlink leading outside
+the directory is skipped and listed). A .html file goes through extraction like a page.
+
+`keep_going=False` (the CLI's `brief`: a bad input costs nothing and writes nothing)
+raises InputError for a source that is itself bad; `keep_going=True` (`daily`) reports it
+and goes on. Either way an article that fails inside a feed or directory is reported, not
+fatal, as one `(url or path, message)` pair in `failures`, and every source that gives no
+article says why ("the feed has no entries", "all 12 entries are older than the window",
+"3 entries left out: no readable date ..."). Documents keep their source's order: a feed's
+newest first, a directory's by file name.
+
+Pages are extracted by one `Extractor` per loader (see summarizer.extract_pool): never two
+at once in this process, overflow in worker processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx2
 
 from summarizer.errors import InputError
 from summarizer.extract import document_from_html, extract
+from summarizer.extract_pool import Extractor
 from summarizer.feeds import FeedEntry, parse_feed
-from summarizer.fetch import FEED_TYPES, Fetched, FetchLimits, fetch, new_client
+from summarizer.fetch import (
+    FEED_MEDIA,
+    FEED_TYPES,
+    GENERIC_TYPES,
+    PAGE_TYPES,
+    Fetched,
+    FetchLimits,
+    fetch,
+    new_client,
+)
 from summarizer.ingest import Document, read_path
+
+if TYPE_CHECKING:
+    from summarizer.config import Settings
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
+# What one article URL may be: a page, text, or a body under a label that says nothing.
+ARTICLE_TYPES = PAGE_TYPES | GENERIC_TYPES
+# The root element of RSS 2.0 / 0.9x, Atom and RSS 1.0 (rdf:RDF), after any prolog.
+_FEED_ROOT = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*
+    <(?:[a-z][\w.-]*:)?(?:rss|feed|RDF)[\s>/]""",
+    re.I | re.S | re.X,
+)
 
 
 class Loaded(NamedTuple):
@@ -49,13 +77,311 @@ class Loaded(NamedTuple):
     failures: list[tuple[str, str]]  # (url or path, one-line message)
 
 
+def is_url(arg: str) -> bool:
+    return arg.startswith(("http://", "https://"))
+
+
+def looks_like_feed(content: bytes) -> bool:
+    """True when the body's root element is a feed's, whatever the Content-Type said."""
+    return _FEED_ROOT.match(content[:4096]) is not None
+
+
+class Loader:
+    """One HTTP client and one Extractor for a batch of sources (see module docstring).
+
+    `public_only=True` (the API and the bot) connects only to public addresses, checked
+    and pinned on every hop (summarizer.addresses). `since` leaves out feed entries
+    published before it; `feed_entries` caps each feed (newest first).
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: FetchLimits | None = None,
+        max_bytes: int = 2_000_000,
+        since: datetime | None = None,
+        feed_entries: int | None = 20,
+        concurrency: int = 4,
+        public_only: bool = False,
+        client: httpx2.AsyncClient | None = None,
+        extractor: Extractor | None = None,
+    ) -> None:
+        self.limits = limits or FetchLimits()
+        self.max_bytes = max_bytes
+        self.since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+        self.feed_entries = feed_entries
+        self.concurrency = max(1, concurrency)
+        self._own_client = client is None
+        self.client = client or new_client(self.limits, public_only=public_only)
+        self._own_extractor = extractor is None
+        self.extractor = extractor or Extractor()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Loader:
+        # A page is mostly markup and scripts: it has its own, larger bound (max_page_bytes)
+        # than the article text of a file (max_input_bytes).
+        kwargs.setdefault("limits", FetchLimits.from_settings(settings))
+        kwargs.setdefault("max_bytes", settings.max_input_bytes)
+        return cls(**kwargs)
+
+    async def __aenter__(self) -> Loader:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+        if self._own_extractor:
+            await asyncio.to_thread(self.extractor.close)
+
+    # one source --------------------------------------------------------------------------
+
+    async def page(self, url: str) -> Document:
+        """Fetch one article page and extract it. Raises InputError naming the URL."""
+        fetched = await fetch(url, client=self.client, limits=self.limits, accept=ARTICLE_TYPES)
+        return await self._extract(fetched)
+
+    async def source(self, source: str, *, feed: bool = False) -> Loaded:
+        """One source's documents. Raises InputError when the source itself is bad."""
+        if is_url(source):
+            return await self._url(source, feed=feed)
+        if feed:
+            raise InputError(f"{source}: --feed takes feed URLs (http:// or https://)")
+        if source != "-" and Path(source).is_dir():
+            return await self.directory(source)
+        if Path(source).suffix.lower() in HTML_SUFFIXES:
+            return Loaded([await self._html_file(Path(source))], [])
+        return Loaded([read_path(source, max_bytes=self.max_bytes)], [])
+
+    async def sources(
+        self, sources: Iterable[str], *, feed: bool = False, keep_going: bool = True
+    ) -> Loaded:
+        """Every document the sources give, in their order, and what failed."""
+
+        async def one(source: str) -> Loaded:
+            try:
+                return await self.source(source, feed=feed)
+            except InputError as exc:
+                if not keep_going:
+                    raise
+                return Loaded([], [(source, str(exc))])
+
+        tasks = [asyncio.ensure_future(one(s)) for s in sources]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            # The first bad source ends it (keep_going=False): stop the others' fetches too.
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        documents: list[Document] = []
+        failures: list[tuple[str, str]] = []
+        for loaded in results:
+            documents += loaded.documents
+            failures += loaded.failures
+        return Loaded(documents, failures)
+
+    # URLs and feeds ----------------------------------------------------------------------
+
+    async def _url(self, url: str, *, feed: bool) -> Loaded:
+        accept = FEED_TYPES if feed else FEED_TYPES | ARTICLE_TYPES
+        fetched = await fetch(url, client=self.client, limits=self.limits, accept=accept)
+        if feed or looks_like_feed(fetched.content) or _declared_feed(fetched):
+            return await self.fetched_feed(fetched)
+        return Loaded([await self._extract(fetched)], [])
+
+    async def feed(self, url: str) -> Loaded:
+        """A feed's entries, each entry's page fetched and extracted (InputError if the
+        feed itself cannot be fetched or is not a feed)."""
+        fetched = await fetch(url, client=self.client, limits=self.limits, accept=FEED_TYPES)
+        return await self.fetched_feed(fetched)
+
+    async def fetched_feed(self, fetched: Fetched) -> Loaded:
+        origin = fetched.requested_url
+        parsed = parse_feed(
+            fetched.content,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            charset=fetched.charset,
+            since=self.since,
+            max_entries=self.feed_entries,
+        )
+        loaded = await self.entries(parsed.entries, origin=origin)
+        documents, failures = loaded.documents, list(loaded.failures)
+        older = parsed.older
+        if self.since is not None:
+            # Entries the feed gave no readable date: their page's date decides.
+            dated: list[Document] = []
+            undated = 0
+            for doc in documents:
+                if doc.published is None:
+                    undated += 1
+                elif doc.published < self.since:
+                    older += 1
+                else:
+                    dated.append(doc)
+            documents = dated
+            if undated:
+                what = "1 entry" if undated == 1 else f"{undated} entries"
+                failures.append(
+                    (
+                        origin,
+                        f"{origin}: {what} left out: no readable date in the feed or on the "
+                        "page, so not known to be in the window",
+                    )
+                )
+        if not documents and not failures:
+            why = replace(parsed, older=older).why_empty(self.since)
+            failures.append((origin, f"{origin}: {why}"))
+        return Loaded(documents, failures)
+
+    async def entries(self, entries: list[FeedEntry], *, origin: str) -> Loaded:
+        """The pages of parsed feed entries; `origin` names the failure of a linkless one."""
+        gate = asyncio.Semaphore(self.concurrency)
+        seen: set[str] = set()
+        unique: list[FeedEntry] = []
+        for entry in entries:
+            # Feeds repeat an article under two items now and then; brief it once.
+            if entry.link is None or entry.link not in seen:
+                unique.append(entry)
+                if entry.link:
+                    seen.add(entry.link)
+
+        async def one(entry: FeedEntry) -> Document | tuple[str, str]:
+            if not entry.link:
+                name = f"entry {entry.title!r}" if entry.title else "an untitled entry"
+                return (origin, f"{origin}: {name} has no link; nothing to fetch, skipped")
+            async with gate:
+                try:
+                    doc = await self.page(entry.link)
+                except InputError as exc:
+                    return (entry.link, str(exc))
+            # The feed's title and date are cleaner than the page's, when it has them.
+            return replace(
+                doc, title=entry.title or doc.title, published=entry.published or doc.published
+            )
+
+        documents: list[Document] = []
+        failures: list[tuple[str, str]] = []
+        for result in await asyncio.gather(*(one(e) for e in unique)):
+            if isinstance(result, Document):
+                documents.append(result)
+            else:
+                failures.append(result)
+        return Loaded(documents, failures)
+
+    async def _extract(self, fetched: Fetched) -> Document:
+        return await self.extractor.run(extract, fetched, what=fetched.requested_url)
+
+    # files -------------------------------------------------------------------------------
+
+    async def directory(self, path: str | Path) -> Loaded:
+        """The .txt, .md and .html files directly in `path`, sorted by name.
+
+        Raises InputError if `path` is not a directory or holds none of these. A symlink
+        that leads outside the directory is skipped and listed: a folder of clippings must
+        not be a way to send /etc/passwd to the model.
+        """
+        folder = Path(path)
+        if not folder.exists():
+            raise InputError(f"{path}: no such directory; check the path")
+        if not folder.is_dir():
+            raise InputError(f"{path}: is not a directory; give a directory of articles")
+        root = folder.resolve()
+        failures: list[tuple[str, str]] = []
+        files: list[Path] = []
+        for f in sorted(folder.iterdir(), key=lambda f: f.name):
+            if f.name.startswith(".") or f.suffix.lower() not in TEXT_SUFFIXES | HTML_SUFFIXES:
+                continue
+            if f.is_symlink() and not f.resolve().is_relative_to(root):
+                failures.append(
+                    (
+                        str(f),
+                        f"{f}: is a symlink to a file outside {path}; skipped (copy the file in)",
+                    )
+                )
+            elif f.is_file():
+                files.append(f)
+            elif f.is_symlink():
+                failures.append((str(f), f"{f}: is a broken symlink; skipped"))
+        if not files and not failures:
+            raise InputError(
+                f"{path}: has no .txt, .md or .html files; put the articles there, or check the path"
+            )
+
+        async def one(file: Path) -> Document | tuple[str, str]:
+            try:
+                if file.suffix.lower() in TEXT_SUFFIXES:
+                    return read_path(str(file), max_bytes=self.max_bytes)
+                return await self._html_file(file)
+            except InputError as exc:
+                return (str(file), str(exc))
+
+        documents: list[Document] = []
+        for result in await asyncio.gather(*(one(f) for f in files)):
+            if isinstance(result, Document):
+                documents.append(result)
+            else:
+                failures.append(result)
+        return Loaded(documents, failures)
+
+    async def _html_file(self, file: Path) -> Document:
+        if not file.exists():
+            raise InputError(f"{file}: no such file; check the path")
+        size = file.stat().st_size
+        if size > self.max_bytes:
+            raise InputError(
+                f"{file}: {size:,} bytes is over the {self.max_bytes:,}-byte limit; "
+                "split it, or raise max_input_bytes (--max-bytes)"
+            )
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"{file}: cannot be read ({exc.strerror}); check its permissions"
+            ) from None
+        return await self.extractor.run(
+            document_from_html, data, what=str(file), name=str(file), path=str(file)
+        )
+
+
+def _declared_feed(fetched: Fetched) -> bool:
+    # A feed media type whose body is not HTML (an XHTML page may be served as XML): feeds.py
+    # then says what is wrong with it, rather than extraction calling it "no article".
+    head = fetched.content.lstrip()[:15].lower()
+    return fetched.content_type in FEED_MEDIA and not head.startswith((b"<!doctype", b"<html"))
+
+
+async def load_sources(
+    sources: Iterable[str],
+    *,
+    settings: Settings,
+    since: datetime | None = None,
+    feed_entries: int | None = 20,
+    feed: bool = False,
+    keep_going: bool = True,
+) -> Loaded:
+    """Load `sources` with a Loader made for the run, then close it (see Loader.sources)."""
+    async with Loader.from_settings(settings, since=since, feed_entries=feed_entries) as loader:
+        return await loader.sources(sources, feed=feed, keep_going=keep_going)
+
+
+# Shorthands for a caller that holds its own client (tests, scripts).
+
+
 async def load_url(
     url: str, *, client: httpx2.AsyncClient, limits: FetchLimits | None = None
 ) -> Document:
-    """Fetch one article page and extract it. Raises InputError naming the URL."""
-    fetched = await fetch(url, client=client, limits=limits)
-    # trafilatura is CPU-bound; a thread keeps other downloads moving meanwhile.
-    return await asyncio.to_thread(extract, fetched)
+    async with Loader(client=client, limits=limits, extractor=Extractor(1)) as loader:
+        return await loader.page(url)
 
 
 async def load_urls(
@@ -65,11 +391,10 @@ async def load_urls(
     limits: FetchLimits | None = None,
     concurrency: int = 4,
 ) -> Loaded:
-    """Load many article URLs at once; each failure is reported, in input order."""
+    """Many article URLs at once; each failure is reported, in input order."""
     entries = [FeedEntry(title=None, link=u, published=None, summary=None) for u in urls]
-    return await load_entries(
-        entries, origin="", client=client, limits=limits, concurrency=concurrency
-    )
+    async with Loader(client=client, limits=limits, concurrency=concurrency) as loader:
+        return await loader.entries(entries, origin="")
 
 
 async def load_feed(
@@ -81,177 +406,16 @@ async def load_feed(
     limits: FetchLimits | None = None,
     concurrency: int = 4,
 ) -> Loaded:
-    """Fetch a feed, then each entry's page (newest first, at most `max_entries`).
-
-    Raises InputError if the feed itself cannot be fetched or is not a feed. An entry's
-    title and date come from the feed when it has them (they are cleaner than the page's).
-    """
-    fetched = await fetch(url, client=client, limits=limits, accept=FEED_TYPES)
-    return await load_fetched_feed(
-        fetched, client=client, since=since, max_entries=max_entries, limits=limits,
+    async with Loader(
+        client=client, limits=limits, since=since, feed_entries=max_entries,
         concurrency=concurrency,
-    )  # fmt: skip
-
-
-async def load_fetched_feed(
-    fetched: Fetched,
-    *,
-    client: httpx2.AsyncClient,
-    since: datetime | None = None,
-    max_entries: int | None = 20,
-    limits: FetchLimits | None = None,
-    concurrency: int = 4,
-) -> Loaded:
-    """The entries of a feed already fetched (e.g. by a caller that sniffed it first)."""
-    feed = parse_feed(
-        fetched.content,
-        url=fetched.url,
-        content_type=fetched.content_type,
-        charset=fetched.charset,
-        since=since,
-        max_entries=max_entries,
-    )
-    return await load_entries(
-        feed.entries, origin=fetched.requested_url, client=client, limits=limits,
-        concurrency=concurrency,
-    )  # fmt: skip
-
-
-async def load_entries(
-    entries: list[FeedEntry],
-    *,
-    origin: str,
-    client: httpx2.AsyncClient,
-    limits: FetchLimits | None = None,
-    concurrency: int = 4,
-) -> Loaded:
-    """Load the pages of already-parsed feed entries (for a caller that fetched the feed).
-
-    `origin` (the feed's URL) names the failure of an entry that has no link.
-    """
-    gate = asyncio.Semaphore(max(1, concurrency))
-    seen: set[str] = set()
-    unique: list[FeedEntry] = []
-    for entry in entries:
-        # Feeds repeat an article under two items now and then; brief it once.
-        if entry.link is None or entry.link not in seen:
-            unique.append(entry)
-            if entry.link:
-                seen.add(entry.link)
-
-    async def one(entry: FeedEntry) -> Document | tuple[str, str]:
-        if not entry.link:
-            name = f"entry {entry.title!r}" if entry.title else "an untitled entry"
-            return (origin, f"{origin}: {name} has no link; nothing to fetch, skipped")
-        async with gate:
-            try:
-                doc = await load_url(entry.link, client=client, limits=limits)
-            except InputError as exc:
-                return (entry.link, str(exc))
-        return replace(
-            doc, title=entry.title or doc.title, published=entry.published or doc.published
-        )
-
-    documents: list[Document] = []
-    failures: list[tuple[str, str]] = []
-    for result in await asyncio.gather(*(one(e) for e in unique)):
-        if isinstance(result, Document):
-            documents.append(result)
-        else:
-            failures.append(result)
-    return Loaded(documents, failures)
+    ) as loader:  # fmt: skip
+        return await loader.feed(url)
 
 
 def load_directory(path: str | Path, *, max_bytes: int = 2_000_000) -> Loaded:
-    """Documents from the .txt, .md and .html files directly in `path`, sorted by name.
+    async def go() -> Loaded:
+        async with Loader(max_bytes=max_bytes, extractor=Extractor(1)) as loader:
+            return await loader.directory(path)
 
-    Text files pass the same checks as `summarizer brief FILE`; HTML files go through
-    extraction. Raises InputError if `path` is not a directory or holds none of these.
-    """
-    folder = Path(path)
-    if not folder.exists():
-        raise InputError(f"{path}: no such directory; check the path")
-    if not folder.is_dir():
-        raise InputError(f"{path}: is not a directory; give a directory of articles")
-    files = sorted(
-        (
-            f
-            for f in folder.iterdir()
-            if f.is_file()
-            and not f.name.startswith(".")
-            and f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES
-        ),
-        key=lambda f: f.name,
-    )
-    if not files:
-        raise InputError(
-            f"{path}: has no .txt, .md or .html files; put the articles there, or check the path"
-        )
-    documents: list[Document] = []
-    failures: list[tuple[str, str]] = []
-    for file in files:
-        try:
-            if file.suffix.lower() in TEXT_SUFFIXES:
-                documents.append(read_path(str(file), max_bytes=max_bytes))
-            else:
-                documents.append(_read_html(file, max_bytes=max_bytes))
-        except InputError as exc:
-            failures.append((str(file), str(exc)))
-    return Loaded(documents, failures)
-
-
-def _read_html(file: Path, *, max_bytes: int) -> Document:
-    size = file.stat().st_size
-    if size > max_bytes:
-        raise InputError(
-            f"{file}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
-            "split it, or raise max_input_bytes (--max-bytes)"
-        )
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"{file}: cannot be read ({exc.strerror}); check its permissions"
-        ) from None
-    return document_from_html(data, name=str(file), path=str(file))
-
-
-def is_url(arg: str) -> bool:
-    return arg.startswith(("http://", "https://"))
-
-
-async def load_inputs(
-    args: Iterable[str],
-    *,
-    max_bytes: int,
-    page_bytes: int | None = None,
-    feed: bool = False,
-    feed_entries: int = 20,
-) -> Loaded:
-    """What `summarizer brief` reads: files, '-', article URLs, or (feed=True) feed URLs.
-
-    A bad file, an unreachable page or a feed that is not a feed raises InputError, so a
-    bad input costs nothing and writes nothing; a feed entry whose page fails is reported
-    in `failures` and the feed's other entries are still briefed.
-    """
-    args = list(args)
-    if feed:
-        bad = [a for a in args if not is_url(a)]
-        if bad:
-            raise InputError(f"{bad[0]}: --feed takes feed URLs (http:// or https://)")
-    limits = FetchLimits(max_bytes=page_bytes or max_bytes)
-    documents: list[Document] = []
-    failures: list[tuple[str, str]] = []
-    async with new_client(limits) as client:
-        for arg in args:
-            if feed:
-                loaded = await load_feed(
-                    arg, client=client, max_entries=feed_entries, limits=limits
-                )
-                documents += loaded.documents
-                failures += loaded.failures
-            elif is_url(arg):
-                documents.append(await load_url(arg, client=client, limits=limits))
-            else:
-                documents.append(read_path(arg, max_bytes=max_bytes))
-    return Loaded(documents, failures)
+    return asyncio.run(go())

@@ -45,14 +45,15 @@ _real_getaddrinfo = socket.getaddrinfo
 
 def _guard_connect(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else address
-    if not _is_loopback(host):
+    # A unix socket (e.g. multiprocessing's fork server) is on this machine by definition.
+    if self.family != socket.AF_UNIX and not _is_loopback(host):
         raise NetworkBlocked(f"test tried to reach {address!r}: tests must stay on loopback")
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 
 def _guard_connect_ex(self: socket.socket, address: object) -> int:
     host = address[0] if isinstance(address, tuple) else address
-    if not _is_loopback(host):
+    if self.family != socket.AF_UNIX and not _is_loopback(host):
         raise NetworkBlocked(f"test tried to reach {address!r}: tests must stay on loopback")
     return _real_connect_ex(self, address)  # type: ignore[arg-type]
 

@@ -352,7 +352,10 @@ def test_a_run_killed_half_way_resumes_without_paying_twice(
     posts = len(webhook.posts)
     store = Store(tmp_path / "s.db")
     assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert [r.status for r in store.list_runs()] == ["ok", "running"]  # the killed run is visible
+    assert [r.status for r in store.list_runs()] == [
+        "ok",
+        "interrupted",
+    ]  # the killed run is visible
     assert len(load(tmp_path)["stories"]) == 2
     assert posts == len(webhook.posts)
 

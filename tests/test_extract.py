@@ -211,3 +211,54 @@ def test_decode_web(data: bytes, charset: str | None, expected: str) -> None:
 )
 def test_parse_date(value: str | None, expected: datetime | None) -> None:
     assert parse_date(value) == expected
+
+
+def test_precise_extraction_that_lost_the_body_is_replaced_by_the_fuller_one() -> None:
+    # The review's body sits in a grid of boxes styled "border:0": favor_precision drops
+    # them all and keeps the two-paragraph lede (674 of 3,133 characters).
+    doc = document_from_html((FIXTURES / "review_grid.html").read_bytes(), name="review.html")
+    assert "The Lantern Makers have spent four years away" in doc.text
+    assert "Four stars." in doc.text  # the last paragraph
+    assert "Most read" not in doc.text and "Subscribe" not in doc.text
+    assert doc.warnings == ()
+
+
+def test_a_page_holding_much_more_than_was_extracted_carries_a_warning() -> None:
+    # The article runs on in a column the site calls a sidebar: no extraction keeps it.
+    doc = document_from_html(
+        (FIXTURES / "review_two_column.html").read_bytes(), name="https://mag.example/review"
+    )
+    assert "Four stars." not in doc.text
+    assert doc.warnings == (
+        f"https://mag.example/review: extracted {len(doc.text):,} characters of the 3,112 in "
+        "the page's paragraphs: the brief may miss part of the article (check the page)",
+    )
+
+
+@pytest.mark.parametrize("name", ["article.html", "article_de.html", "article_cp1252.html"])
+def test_whole_articles_carry_no_warning(name: str) -> None:
+    assert document_from_html((FIXTURES / name).read_bytes(), name=name).warnings == ()
+
+
+def test_reader_comments_do_not_count_as_what_the_page_holds() -> None:
+    from summarizer.extract import paragraph_chars
+
+    article = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    comments = (
+        '<section id="comments" class="comments-area"><h2>42 comments</h2>'
+        + "<p>I have lived on Dock Street for thirty years and never seen a flood like it.</p>" * 60
+        + "</section>"
+    )
+    with_comments = article.replace("</main>", comments + "</main>")
+    assert paragraph_chars(with_comments) == paragraph_chars(article)
+    doc = document_from_html(with_comments.encode(), name="flood.html")
+    assert doc.warnings == () and "Dock Street for thirty years" not in doc.text
+
+
+def test_a_page_without_paragraph_tags_is_still_compared() -> None:
+    # The same review with every <p> a <div>: the page's paragraphs cannot show what was
+    # lost, so the default extraction is run anyway, and its fuller text kept.
+    html = (FIXTURES / "review_grid.html").read_text(encoding="utf-8")
+    html = html.replace("<p>", '<div class="para">').replace("</p>", "</div>")
+    doc = document_from_html(html.encode(), name="review.html")
+    assert "Four stars." in doc.text and doc.warnings == ()

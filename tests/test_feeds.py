@@ -68,7 +68,9 @@ def test_rss_since_window_and_cap(web: WebServer) -> None:
     assert [e.title for e in recent.entries] == [
         "Harbor City approves $40m flood barrier after heated vote",
         "Café owners fight the “terrace tax”",
-    ]  # February, January and the undated letters are out
+        "Letters to the editor",
+    ]  # February and January are out; the undated letters stay, for their page's date
+    assert (recent.found, recent.older) == (5, 2)
     assert [e.title for e in get_feed(url, since=MARCH, max_entries=1).entries] == [
         "Harbor City approves $40m flood barrier after heated vote"
     ]
@@ -76,7 +78,7 @@ def test_rss_since_window_and_cap(web: WebServer) -> None:
     assert get_feed(url, max_entries=0).entries == []
     # The boundary is inclusive, and a naive `since` is read as UTC.
     at = get_feed(url, since=datetime(2025, 3, 12, 9, 0))
-    assert [e.link for e in at.entries][-1] == web.url("/news/cafe-terraces")
+    assert [e.link for e in at.entries][-2] == web.url("/news/cafe-terraces")  # then undated
 
 
 def test_atom_feed_since_window(web: WebServer) -> None:
@@ -171,3 +173,63 @@ def test_garbage_is_not_a_feed(web: WebServer, body: bytes, detail: str) -> None
     message = not_a_feed(url)
     assert message.startswith(f"{url}: is not an RSS or Atom feed")
     assert detail in message
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-rss+xml",  # Debian's mime.types for .rss: Apache, nginx, http.server
+        "application/x-atom+xml",
+        "application/octet-stream",  # a generic label: the body is what counts
+        "text/plain; charset=utf-8",
+    ],
+)
+def test_feed_media_types_in_use_are_accepted(web: WebServer, content_type: str) -> None:
+    url = serve_feed(web, "rss.xml", "/feeds/local.rss", content_type)
+    assert len(get_feed(url).entries) == 5
+
+
+def test_portuguese_feed_dates_are_read(web: WebServer) -> None:
+    url = serve_feed(web, "feed_pt.rss", "/feed/cidade.rss", "application/rss+xml")
+    feed = get_feed(url)
+    assert [e.published for e in feed.entries] == [
+        datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC),  # Seg, 24 Set 2018 19:42:40 -0300
+        datetime(2018, 9, 22, 12, 5, tzinfo=UTC),  # Sáb, 22 Set 2018 09:05:00 -0300
+        datetime(2018, 9, 19, 17, 30, 12, tzinfo=UTC),
+    ]
+    window = get_feed(url, since=datetime(2018, 9, 20, tzinfo=UTC))
+    assert len(window.entries) == 2 and window.older == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Seg, 24 Set 2018 19:42:40 -0300", datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("24 de setembro de 2018 19:42", datetime(2018, 9, 24, 19, 42, tzinfo=UTC)),
+        ("mar., 02 ene. 2024 10:00:00 +0100", datetime(2024, 1, 2, 9, 0, tzinfo=UTC)),
+        ("lun., 05 févr. 2024 08:00:00 CET", datetime(2024, 2, 5, 7, 0, tzinfo=UTC)),
+        ("Mo, 04. März 2024 09:15:00 +0100", datetime(2024, 3, 4, 8, 15, tzinfo=UTC)),
+        ("gio, 07 mar 2024 12:00:00 +0100", datetime(2024, 3, 7, 11, 0, tzinfo=UTC)),
+        ("wo, 10 jan 2024 16:00:00 +0100", datetime(2024, 1, 10, 15, 0, tzinfo=UTC)),
+    ],
+)
+def test_european_date_names(value: str, expected: datetime) -> None:
+    from summarizer.feeds import local_date
+
+    parsed = local_date(value)
+    assert parsed is not None
+    assert datetime(*parsed[:6], tzinfo=UTC) == expected
+
+
+@pytest.mark.parametrize("value", ["", "yesterday", "Seg, 99 Xyz 2018", "32 de setembro de 2018"])
+def test_unreadable_dates_stay_unread(value: str) -> None:
+    from summarizer.feeds import local_date
+
+    assert local_date(value) is None
+
+
+def test_an_empty_feed_is_a_feed_that_says_so(web: WebServer) -> None:
+    url = serve_feed(web, "feed_empty.rss", "/corrections.rss", "application/x-rss+xml")
+    feed = get_feed(url)
+    assert (feed.entries, feed.found) == ([], 0)
+    assert feed.why_empty(None) == "the feed has no entries"

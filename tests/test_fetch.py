@@ -170,7 +170,7 @@ def test_non_html_content_type_is_refused(web: WebServer, content_type: str) -> 
 def test_html_is_not_a_feed_type_and_png_is_refused_for_feeds(web: WebServer) -> None:
     url = web.add("/logo.png", Route(headers={"Content-Type": "image/png"}, body=b"\x89PNG"))
     message = refused(url, accept=FEED_TYPES)
-    assert message.startswith(f"{url}: is image/png, not a feed;")
+    assert message.startswith(f"{url}: is image/png, not a feed or web page;")
 
 
 def test_huge_streamed_page_is_cut_off_early(web: WebServer) -> None:
@@ -179,8 +179,9 @@ def test_huge_streamed_page_is_cut_off_early(web: WebServer) -> None:
     url = web.add("/huge", route)
     limits = FetchLimits(max_bytes=100_000, read_timeout=5.0)
     message = refused(url, limits=limits)
-    assert message.startswith(f"{url}: page is over the 100,000-byte limit;")
-    assert "--max-bytes" in message
+    assert message.startswith(f"{url}: page is over the 100,000-byte limit (max_page_bytes);")
+    assert "SUMMARIZER_MAX_PAGE_BYTES" in message
+    assert "max_page_bytes" in message
     time.sleep(0.2)  # let the server notice the hang-up
     assert route.sent < total // 4, "the client read (nearly) the whole body"
 

@@ -72,7 +72,11 @@ def test_load_url_failure_names_the_url(web: WebServer) -> None:
 def test_feed_since_window(web: WebServer) -> None:
     feed = news_site(web)
     docs, failures = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
-    assert failures == []
+    # The undated letters entry was fetched for its page's date; that page has no article.
+    letters = web.url("/news/letters")
+    assert [(u, m.split(";")[0]) for u, m in failures] == [
+        (letters, f"no article text found at {letters}")
+    ]
     assert [d.url for d in docs] == [web.url("/news/flood-barrier"), web.url("/news/cafe-terraces")]
     flood, cafe = docs
     # Title and date come from the feed, the text from the page.
@@ -81,11 +85,12 @@ def test_feed_since_window(web: WebServer) -> None:
     assert "Harbor City council voted seven to four" in flood.text
     assert cafe.published == datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
     assert "“We’re not asking for a favour, we’re asking for fairness,”" in cafe.text
-    # Only the feed and the two pages in the window were fetched.
+    # Only the feed, the two pages in the window and the undated one were fetched.
     assert sorted(p for p, _ in web.requests) == [
         "/feeds/local.rss",
         "/news/cafe-terraces",
         "/news/flood-barrier",
+        "/news/letters",
     ]
 
 
@@ -251,3 +256,126 @@ def test_cli_startup_does_not_import_the_web_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# The one loader every front door uses ---------------------------------------------------
+
+
+def load_all(sources: list[str], **kwargs: object) -> Loaded:
+    from summarizer.sources import Loader
+
+    async def go() -> Loaded:
+        async with Loader(limits=LIMITS, **kwargs) as loader:  # type: ignore[arg-type]
+            return await loader.sources(sources)
+
+    return asyncio.run(go())
+
+
+def portuguese_site(web: WebServer, content_type: str = "application/x-rss+xml") -> str:
+    for path in ("/2018/09/24/camara-aprova-linha/", "/2018/09/22/feira-do-livro/",
+                 "/2018/09/19/obras-na-ponte/"):  # fmt: skip
+        web.add(path, page("article_pt.html"))
+    body = (FIXTURES / "feed_pt.rss").read_text(encoding="utf-8").replace("{base}", web.base)
+    return web.add(
+        "/feed/cidade.rss", Route(headers={"Content-Type": content_type}, body=body.encode())
+    )
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-rss+xml", "text/html; charset=UTF-8", "application/octet-stream"],
+)
+def test_a_feed_is_known_by_its_body_whatever_its_header(web: WebServer, content_type: str) -> None:
+    url = portuguese_site(web, content_type)
+    docs, failures = load_all([url], since=datetime(2018, 9, 20, tzinfo=UTC))
+    assert failures == []
+    assert [d.title for d in docs] == [
+        "Câmara aprova nova linha de ônibus para a zona norte",
+        "Feira do livro começa no sábado com 120 expositores",
+    ]
+    assert docs[0].published == datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)
+    assert "/2018/09/19/obras-na-ponte/" not in [p for p, _ in web.requests]
+
+
+def test_an_xhtml_page_with_an_xml_prolog_is_a_page(web: WebServer) -> None:
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Port strike ends</title></head>'
+        "<body><article><h1>Port strike ends</h1><p>"
+        + "Dock workers returned on Monday after the union accepted a 6 per cent offer. " * 4
+        + "</p></article></body></html>"
+    )
+    url = web.add(
+        "/p", Route(headers={"Content-Type": "application/xhtml+xml"}, body=xhtml.encode())
+    )
+    docs, failures = load_all([url])
+    assert failures == [] and "Dock workers returned" in docs[0].text
+
+
+def test_every_source_that_gives_nothing_says_why(web: WebServer) -> None:
+    old = portuguese_site(web)
+    empty_body = (FIXTURES / "feed_empty.rss").read_text().replace("{base}", web.base)
+    empty = web.add(
+        "/corrections.rss",
+        Route(headers={"Content-Type": "application/rss+xml"}, body=empty_body.encode()),
+    )
+    since = datetime(2025, 3, 1, tzinfo=UTC)
+    docs, failures = load_all([old, empty], since=since)
+    assert docs == []
+    assert failures == [
+        (
+            old,
+            f"{old}: all 3 entries are older than the window "
+            "(newest 2018-09-24 22:42 UTC, window from 2025-03-01 00:00 UTC)",
+        ),
+        (empty, f"{empty}: the feed has no entries"),
+    ]
+
+
+def test_an_undated_entry_takes_its_page_date(web: WebServer) -> None:
+    web.add("/flood", page("article.html"))  # the page says 14 March 2025
+    web.add("/camara", page("article_pt.html"))  # no date anywhere
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
+        f"<item><title>Flood barrier</title><link>{web.url('/flood')}</link></item>"
+        f"<item><title>Câmara</title><link>{web.url('/camara')}</link></item>"
+        "</channel></rss>"
+    )
+    url = web.add(
+        "/f.rss", Route(headers={"Content-Type": "application/rss+xml"}, body=rss.encode())
+    )
+    docs, failures = load_all([url], since=MARCH)
+    assert [d.title for d in docs] == ["Flood barrier"]
+    assert docs[0].published is not None and docs[0].published.date().isoformat() == "2025-03-14"
+    assert failures == [
+        (
+            url,
+            f"{url}: 1 entry left out: no readable date in the feed or on the page, "
+            "so not known to be in the window",
+        )
+    ]
+    # Without a window nothing needs a date: both are read.
+    docs, failures = load_all([url])
+    assert len(docs) == 2 and failures == []
+
+
+def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "a.txt").write_text("Ferry fares\n\nFares rise 12 per cent from May.\n")
+    (clips / "passwd.txt").symlink_to(secret)
+    (clips / "same.txt").symlink_to(clips / "a.txt")  # inside: fine
+    (clips / "gone.txt").symlink_to(clips / "deleted.txt")
+    docs, failures = load_directory(clips)
+    assert [Path(d.path or "").name for d in docs] == ["a.txt", "same.txt"]
+    assert all("root:x" not in d.text for d in docs)
+    assert failures == [
+        (str(clips / "gone.txt"), f"{clips / 'gone.txt'}: is a broken symlink; skipped"),
+        (
+            str(clips / "passwd.txt"),
+            f"{clips / 'passwd.txt'}: is a symlink to a file outside {clips}; skipped "
+            "(copy the file in)",
+        ),
+    ]

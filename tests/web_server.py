@@ -14,6 +14,7 @@ so a test can prove the client stopped reading early.
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -111,13 +112,25 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebServer:
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.connections: set[tuple[str, int]] = set()
         self.lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        # Any 127.x.y.z is loopback on Linux: a second host lets a test tell two "sites" apart
+        # by address alone (the DNS rebinding tests).
+        self.host = host
+        self._httpd = _Server((host, port), _Handler)
         self._httpd.web = self
+        self.scheme = "https" if tls else "http"
+        if tls is not None:  # HTTPS: the handshake happens as each connection is accepted
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         # A short poll interval keeps shutdown (and so each test's teardown) quick.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -125,7 +138,11 @@ class WebServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        return f"{self.scheme}://{self.host}:{self._httpd.server_port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_port)
 
     def url(self, path: str) -> str:
         return self.base + path

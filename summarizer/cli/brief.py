@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,31 +54,35 @@ def brief(
         from summarizer.pipeline import brief_documents
         from summarizer.render import render
         from summarizer.render.formats import get_format
-        from summarizer.sources import is_url, load_inputs
+        from summarizer.sources import HTML_SUFFIXES, is_url, load_sources
 
         chosen = get_format(fmt or "md").name
         settings = flags.settings()
         registry_for(settings).get(settings.kind)  # an unknown or broken kind: before any input
         # Every input is read and checked before the first model call: a bad one costs nothing.
-        if feed or any(is_url(a) for a in inputs):
+        if feed or any(is_url(a) or Path(a).suffix.lower() in HTML_SUFFIXES for a in inputs):
             loaded = asyncio.run(
-                load_inputs(
+                load_sources(
                     inputs,
-                    max_bytes=settings.max_input_bytes,
-                    page_bytes=settings.max_page_bytes,
+                    settings=settings,
                     feed=feed,
                     feed_entries=feed_entries,
+                    keep_going=False,
                 )
             )
             docs, failures = loaded.documents, loaded.failures
         else:
+            # Text files only: no HTTP client, no trafilatura import (a fast offline brief).
             docs, failures = [read_path(a, max_bytes=settings.max_input_bytes) for a in inputs], []
-        for source, error in failures:
-            edge.logger().warning(
-                "skipped: %s", error if error.startswith(source) else f"{source}: {error}"
-            )
+        reasons = [e if e.startswith(s) else f"{s}: {e}" for s, e in failures]
+        for reason in reasons:
+            edge.logger().warning("skipped: %s", reason)
         if not docs:
-            raise InputError("nothing to brief: every feed entry failed (see above)")
+            raise InputError(
+                f"nothing to brief: {reasons[0]}"
+                if len(reasons) == 1
+                else "nothing to brief: no source gave an article (see above)"
+            )
         from summarizer.llm import calls
 
         with calls.collecting() as spent:
@@ -94,13 +97,8 @@ def brief(
             from summarizer.atomic import write_text
 
             write_text(output, text)
-        elif chosen == "md" and sys.stdout.isatty():
-            from rich.console import Console
-            from rich.markdown import Markdown
-
-            Console().print(Markdown(text))
         else:
-            sys.stdout.write(text)
+            edge.out(text, markdown=chosen == "md")
         if failures:
             raise typer.Exit(code=EXIT_PARTIAL)
 

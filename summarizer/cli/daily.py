@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -105,6 +104,6 @@ def daily(
             p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
         )  # fmt: skip
         for path in result.paths:
-            sys.stdout.write(f"{path}\n")
+            edge.out(f"{path}\n")
         if result.exit_code:
             raise typer.Exit(code=result.exit_code)

@@ -1,4 +1,10 @@
-"""Where the CLI meets the library: errors become one line on stderr and an exit code."""
+"""Where the CLI meets the library and the terminal: errors become one line on stderr and
+an exit code, and whatever reaches stdout or stderr loses its control characters.
+
+Article and model text (titles, quotes, summaries, feed and server error messages) can
+carry terminal escape sequences (`ESC]0;...BEL` retitles the window, `ESC[2J` clears it).
+`out()`, the log formatters and `guarded()` are the CLI's only ways to print, and each
+passes the text through `render.escape.plain` (newline and tab kept)."""
 
 from __future__ import annotations
 
@@ -12,16 +18,40 @@ import typer
 from summarizer.errors import EXIT_INTERRUPTED, SummarizerError
 
 
+def _plain(text: str) -> str:
+    from summarizer.render.escape import plain
+
+    return plain(text)
+
+
+def out(text: str, *, markdown: bool = False) -> None:
+    """Print to stdout; Markdown is rendered with rich when stdout is a terminal."""
+    text = _plain(text)
+    if markdown and sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _plain(super().format(record))
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         import json
 
+        # json.dumps escapes C0 controls but, with ensure_ascii off, not C1 ones.
         return json.dumps(
             {
                 "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
                 "level": record.levelname.lower(),
                 "logger": record.name,
-                "message": record.getMessage(),
+                "message": _plain(record.getMessage()),
             },
             ensure_ascii=False,
         )
@@ -37,7 +67,7 @@ def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LogFilter())  # what libraries log of a server's answer may hold a key
     handler.setFormatter(
-        _JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(message)s")
+        _JsonFormatter() if json_logs else _TextFormatter("%(levelname)s %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -55,7 +85,7 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except SummarizerError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(_plain(f"error: {exc}"), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written", err=True)

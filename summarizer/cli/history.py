@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from summarizer.cli import edge, options
+
+
+def _line(text: str | None) -> str:
+    # One entry, one line: a title holding a newline could pass for another entry.
+    return " ".join((text or "").split())
 
 
 def history(
@@ -28,22 +32,26 @@ def history(
         db = Store(
             options.store_path(options.settings_from_flags(config, strict=False, store_path=store))
         )
-        typer.echo("Briefs (newest first):")
+        lines = ["Briefs (newest first):"]
         for b in db.list_briefs(limit, kind=kind):
-            typer.echo(f"  {b.id}  {b.created_at}  {b.kind:<8} {b.title or ''}")
-        typer.echo("Runs (newest first):")
+            lines.append(f"  {b.id}  {b.created_at}  {b.kind:<8} {_line(b.title)}")
+        lines.append("Runs (newest first):")
         for r in db.list_runs(limit):
             extra = f"  brief {r.title}" if r.title else ""
-            error = f"  error: {r.detail}" if r.detail else ""
-            typer.echo(
+            # A failed run's error; for an interrupted or running one, whose process it was.
+            label = "error" if r.status == "failed" else "note"
+            error = f"  {label}: {_line(r.detail)}" if r.detail else ""
+            lines.append(
                 f"  {r.id}  {r.created_at}  {r.kind:<8} {r.day or '':<10} {r.status}{extra}{error}"
             )
         spend = db.spend()
         if spend:
-            typer.echo("LLM spend (all time, by front door):")
+            lines.append("LLM spend (all time, by front door):")
             for origin, n, tokens_in, tokens_out, cost in spend:
                 price = "cost unknown" if cost is None else f"${cost:.4f}"
-                typer.echo(f"  {origin:<8} {n} call(s), {tokens_in}+{tokens_out} tokens, {price}")
+                lines.append(f"  {origin:<8} {n} call(s), {tokens_in}+{tokens_out} tokens, {price}")
+        # Titles are article and model text: edge.out strips their control characters.
+        edge.out("".join(f"{line}\n" for line in lines))
 
 
 def show(
@@ -77,4 +85,4 @@ def show(
             text = render_daily(output, fmt)
         else:
             text = render([output], fmt)
-        sys.stdout.write(text)
+        edge.out(text)

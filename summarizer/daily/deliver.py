@@ -5,22 +5,37 @@ post fails, the claim is released and a later run may try again; once anything h
 posted, the day counts as delivered, because a second copy in the channel is worse for
 the reader than a missing tail (which the run reports). `--force` sends again.
 
+Deliveries are keyed by day and destination: two daily configs with two webhooks on one
+store each deliver once. The destination is named by a hash of the webhook URL, because the
+URL itself is a secret (its path is the credential); neither is ever printed or logged.
+
 A webhook cannot start threads, so the parts follow the header as plain messages.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from summarizer.schemas import DailyBrief
 from summarizer.store import Store
 
-TARGET = "slack-webhook"
+# Before deliveries were keyed by destination, every webhook shared this one key. A day
+# claimed under it is taken as delivered to any webhook, so an upgrade never posts twice.
+LEGACY_TARGET = "slack-webhook"
+
+
+def target(url: str) -> str:
+    """The store's key for a webhook: a hash that names it without revealing it."""
+    digest = hashlib.sha256(b"summarizer slack webhook\0" + url.strip().encode()).hexdigest()
+    return f"slack-webhook:{digest[:32]}"
 
 
 def _safe(url: str) -> str:
     # The path of a webhook URL is its secret: name only the host in messages.
     from urllib.parse import urlsplit
 
-    return urlsplit(url).netloc or "the webhook"
+    netloc = urlsplit(url).netloc
+    return netloc.rpartition("@")[2] or "the webhook"
 
 
 async def deliver_webhook(
@@ -31,7 +46,10 @@ async def deliver_webhook(
 
     from summarizer.render.slack import to_slack_messages
 
-    previous = store.claim_delivery(day, TARGET, force=force)
+    key = target(url)
+    previous = None if force else store.delivery_status(day, LEGACY_TARGET)
+    if previous is None:
+        previous = store.claim_delivery(day, key, force=force)
     if previous == "sent":
         return f"already delivered for {day}; not sent again (use --force to resend)", None
     if previous == "pending":
@@ -49,17 +67,19 @@ async def deliver_webhook(
                     raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
                 sent += 1
     except (httpx2.HTTPError, RuntimeError) as exc:
-        reason = str(exc) or type(exc).__name__
+        from summarizer import redact
+
+        reason = redact.text(str(exc) or type(exc).__name__, [url])
         if sent == 0:
-            store.release_delivery(day, TARGET)
+            store.release_delivery(day, key)
             return (
                 "",
                 f"delivery to {_safe(url)} failed ({reason}); nothing was posted, a re-run will retry",
             )
-        store.mark_delivered(day, TARGET, brief_id)
+        store.mark_delivered(day, key, brief_id)
         return "", (
             f"delivery to {_safe(url)} stopped after {sent} of {len(messages)} messages ({reason}); "
             "not retried, to avoid posting twice"
         )
-    store.mark_delivered(day, TARGET, brief_id)
+    store.mark_delivered(day, key, brief_id)
     return f"delivered {sent} message(s) to {_safe(url)}", None

@@ -2,7 +2,8 @@
 synthesize each story (reduce), store, write, deliver.
 
 Safe to repeat and to schedule:
-- a lock file in the output directory stops two overlapping runs;
+- a lock per day on the store, and a lock file in the output directory, stop two
+  overlapping runs (before either has paid for anything);
 - per-article and per-story results are cached in the store under a key of everything
   that shapes them (prompt versions, model, mode, language, grounding), so a re-run of
   the same day makes no LLM call for what it has already done, and a run killed half-way
@@ -28,7 +29,6 @@ from pydantic import BaseModel
 from summarizer import stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
-from summarizer.daily.collect import collect
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import (
     EXIT_PARTIAL,
@@ -44,6 +44,7 @@ from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, make_source, provenance_of, synthesize
 from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
+from summarizer.sources import Loader
 from summarizer.store import Store
 
 if TYPE_CHECKING:
@@ -207,25 +208,23 @@ async def _run(
     kinds = _kinds(settings, cfg)
     with calls.collecting() as run_log:
         budget = _Budget(cfg, settings, run_log)
-        # Sources are collected per kind, so each article knows what to make of it.
+        # Sources are collected per kind, so each article knows what to make of it; one
+        # loader (one HTTP client, one extraction pool) serves every kind.
         kind_of: dict[str, str] = {}
         failures: list[SourceFailure] = []
         documents: list[Document] = []
-        for kind in kinds:
-            group = [s for s in cfg.sources if cfg.kinds.get(s, settings.kind) == kind]
-            if not group:
-                continue
-            loaded = await collect(
-                group,
-                since=since,
-                feed_entries=cfg.feed_entries,
-                max_bytes=settings.max_input_bytes,
-                page_bytes=settings.max_page_bytes,
-            )
-            failures += [_failure(s, e) for s, e in loaded.failures]
-            for d in loaded.documents:
-                kind_of.setdefault(d.sha256, kind)
-            documents += loaded.documents
+        async with Loader.from_settings(
+            settings, since=since, feed_entries=cfg.feed_entries
+        ) as loader:
+            for kind in kinds:
+                group = [s for s in cfg.sources if cfg.kinds.get(s, settings.kind) == kind]
+                if not group:
+                    continue
+                loaded = await loader.sources(group)
+                failures += [_failure(s, e) for s, e in loaded.failures]
+                for d in loaded.documents:
+                    kind_of.setdefault(d.sha256, kind)
+                documents += loaded.documents
         unique = list({d.sha256: d for d in _newest_first(documents)}.values())
         found = len(unique)
         chosen = unique[: cfg.max_articles]
@@ -290,7 +289,8 @@ async def _run(
         )
     # The calls were paid for whether or not anything came of them.
     store.record_calls(run_id, run_log.records, cost_usd)
-    if made == [] and (failures or found):
+    if not made:
+        # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
             f"no article could be briefed ({len(failures)} failure(s), first: "
             f"{failures[0].source}: {failures[0].error})"

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.render import generic
+from summarizer.render.escape import json_text
 from summarizer.render.formats import NAMES as FORMATS
 from summarizer.render.markdown import daily_to_markdown, to_markdown
 from summarizer.schemas import Brief, DailyBrief
@@ -23,9 +24,9 @@ from summarizer.schemas import Brief, DailyBrief
 def to_json(briefs: Sequence[BaseModel]) -> str:
     """One brief as an object; several as an array, in input order."""
     if len(briefs) == 1:
-        return briefs[0].model_dump_json(indent=2) + "\n"
+        return json_text(briefs[0].model_dump_json(indent=2)) + "\n"
     data = [b.model_dump(mode="json") for b in briefs]
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _html(obj: BaseModel) -> str:
@@ -74,7 +75,7 @@ def render(briefs: Sequence[BaseModel], fmt: str) -> str:
         return "\n".join(_html(b) for b in briefs)
     if fmt == "slack":
         messages = [m for b in briefs for m in _slack(b)]
-        return json.dumps(messages, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(messages, indent=2, ensure_ascii=False)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -82,11 +83,11 @@ def render_daily(daily: DailyBrief, fmt: str) -> str:
     if fmt == "md":
         return daily_to_markdown(daily)
     if fmt == "json":
-        return daily.model_dump_json(indent=2) + "\n"
+        return json_text(daily.model_dump_json(indent=2)) + "\n"
     if fmt == "html":
         return _html(daily)
     if fmt == "slack":
-        return json.dumps(_slack(daily), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(_slack(daily), indent=2, ensure_ascii=False)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 

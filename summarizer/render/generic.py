@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from summarizer.render import escape
 from summarizer.schemas import Provenance, Source
 
 SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
@@ -36,20 +37,19 @@ SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
 
 
 def _md(text: str) -> str:
-    # A pipe or newline would break a table row; the rest of Markdown is left readable.
-    return " ".join(text.replace("|", "\\|").split())
+    # One line (a newline would end a table row or list item), a `|` would end a cell, and
+    # HTML and link syntax is escaped (render/escape.py): the rest reads as written.
+    return escape.markdown_cell(text)
 
 
 def _html(text: str) -> str:
-    from markupsafe import escape
+    from markupsafe import escape as html_escape
 
-    return str(escape(text))
+    return str(html_escape(escape.plain(text)))
 
 
 def _slack(text: str) -> str:
-    from summarizer.render.slack import escape
-
-    return escape(" ".join(text.split()))
+    return escape.slack(" ".join(text.split()))
 
 
 # the layout, shared by every format -----------------------------------------------------
@@ -199,7 +199,7 @@ def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
         if b.type == "heading":
             out += [f"{h}# {b.text}", ""]
         elif b.type == "text":
-            out += [b.text, ""]
+            out += [escape.markdown(b.text), ""]
         elif b.type == "bullets":
             out += [f"- {_md_inline(i)}" for i in b.items] + [""]
         elif b.type == "quotes":
@@ -212,11 +212,12 @@ def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
     out += [f"{h}# Sources", ""]
     for s in _sources(output):
         where = s.url or s.path
-        line = f"- **{s.id}**: {_md(s.title or where or s.id)}"
+        line = f"- **{_md(s.id)}**: {_md(s.title or where or s.id)}"
         out.append(line + (f" ({_md(where)})" if where and s.title else ""))
     out.append("")
     if p is not None:
-        out.append(f"<sub>{footer_text(p)}</sub>")
+        out += [f"> **Warning:** {_md(w)}\n" for w in p.warnings]
+        out.append(f"<sub>{escape.markdown_inline(footer_text(p))}</sub>")
     return "\n".join(out) + "\n"
 
 
@@ -270,6 +271,7 @@ def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
         out.append(f"<li><strong>{_html(s.id)}</strong>: {name}</li>")
     out.append("</ul>")
     if p is not None:
+        out += [f'<p class="warning">Warning: {_html(w)}</p>' for w in p.warnings]
         out.append(f'<footer class="provenance">{_html(footer_text(p))}</footer>')
     return "\n".join(out)
 
@@ -325,6 +327,8 @@ def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]
     elif p is not None and p.replayed:
         head.add(s.context(s.REPLAY_NOTICE))
     if p is not None:
+        for w in p.warnings:
+            head.add(s.context(f":warning: {_slack(w)}"))
         head.add(s.context(_slack(footer_text(p))))
     messages = s._pack(head, title)
     part: s._Part | None = None

@@ -2,6 +2,8 @@
 
 Article-derived text (quotes, titles, positions) is untrusted, so the Jinja2 environment
 escapes every value by default; the template never marks model or article text `|safe`.
+Every printed value also loses its control characters (render/escape.py's `plain`), which
+no page needs and which would reach a terminal that shows the file.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ FIXTURE_NOTICE = (
 REPLAY_NOTICE = "Replayed from recorded model responses; no model was called for this run."
 
 
+def _finalize(value: object) -> object:
+    from markupsafe import Markup
+
+    from summarizer.render.escape import plain
+
+    # Markup is the template's own (a macro's output), already built from finalized values.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return plain(value)
+    return value
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     import jinja2
@@ -31,6 +44,7 @@ def _environment() -> jinja2.Environment:
         # recognise the .j2 suffix and leave it off.
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -1,7 +1,15 @@
-"""Briefs as Markdown: readable as plain text, and rendered with rich on a terminal."""
+"""Briefs as Markdown: readable as plain text, and rendered with rich on a terminal.
+
+Every text from an article, a feed or a model goes through `render.escape` (`_t` for
+paragraphs, `_i` for one-line places, `_cell` in tables): no raw HTML, link or image
+syntax, and no control characters, reach the reader's viewer or terminal.
+"""
 
 from __future__ import annotations
 
+from summarizer.render.escape import markdown as _t
+from summarizer.render.escape import markdown_cell as _cell
+from summarizer.render.escape import markdown_inline as _i
 from summarizer.schemas import Brief, DailyBrief, Provenance
 
 FIXTURE_NOTICE = (
@@ -9,11 +17,6 @@ FIXTURE_NOTICE = (
     "hand or served by a test server, not produced by a live model."
 )
 REPLAY_NOTICE = "> Replayed from recorded model responses; no model was called for this run."
-
-
-def _cell(text: str) -> str:
-    # A pipe or newline would break the table row.
-    return " ".join(text.replace("|", "\\|").split())
 
 
 def _notice(fixture: bool, replayed: bool) -> list[str]:
@@ -26,14 +29,16 @@ def _notice(fixture: bool, replayed: bool) -> list[str]:
 
 def _body(brief: Brief, h: str) -> list[str]:
     """Everything but the title: `h` is the heading prefix ('##' alone, '###' in a daily)."""
-    out: list[str] = [brief.summary, ""]
+    out: list[str] = [_t(brief.summary), ""]
     if brief.key_points:
-        out += [f"{h} Key points", ""] + [f"- {k}" for k in brief.key_points] + [""]
+        out += [f"{h} Key points", ""] + [f"- {_i(k)}" for k in brief.key_points] + [""]
     out += [f"{h} Stances", ""]
     if brief.stances:
         out += ["| Actor | Issue | Position | Stance | Evidence |", "|---|---|---|---|---|"]
         for row in brief.stances:
-            evidence = "<br>".join(f"“{_cell(e.quote)}” ({e.source_id})" for e in row.evidence)
+            evidence = "<br>".join(
+                f"“{_cell(e.quote)}” ({_cell(e.source_id)})" for e in row.evidence
+            )
             out.append(
                 f"| {_cell(row.actor)} | {_cell(row.issue)} | {_cell(row.position)} "
                 f"| {row.stance.value} | {evidence} |"
@@ -44,30 +49,34 @@ def _body(brief: Brief, h: str) -> list[str]:
     if brief.disagreements:
         out += [f"{h} Where sources disagree", ""]
         for d in brief.disagreements:
-            out.append(f"- **{d.topic}** ({d.kind})")
-            out += [f"  - {c.source_id}: {c.claim} — “{_cell(c.quote)}”" for c in d.claims]
+            out.append(f"- **{_i(d.topic)}** ({d.kind})")
+            out += [f"  - {_i(c.source_id)}: {_i(c.claim)} — “{_i(c.quote)}”" for c in d.claims]
         out.append("")
     if brief.open_questions:
         out += [f"{h} Open questions", ""]
         for q in brief.open_questions:
             out += [
-                f"- **{q.question}**",
-                f"  - Why it matters: {q.why_it_matters}",
-                f"  - What would resolve it: {q.what_would_resolve_it}",
+                f"- **{_i(q.question)}**",
+                f"  - Why it matters: {_i(q.why_it_matters)}",
+                f"  - What would resolve it: {_i(q.what_would_resolve_it)}",
             ]
         out.append("")
     out += [f"{h} Sources", ""]
     for s in brief.sources:
         name = s.title or s.url or s.path or s.id
         where = s.url or s.path
-        line = f"- **{s.id}**: {name}"
+        line = f"- **{_i(s.id)}**: {_i(name)}"
         if where and where != name:
-            line += f" ({where})"
+            line += f" ({_i(where)})"
         if s.duplicate_of:
-            line += f" — near-copy of {s.duplicate_of}"
+            line += f" — near-copy of {_i(s.duplicate_of)}"
         out.append(line)
     out.append("")
     return out
+
+
+def _warnings(p: Provenance) -> str:
+    return "".join(f"> **Warning:** {_i(w)}\n\n" for w in p.warnings)
 
 
 def _footer(p: Provenance) -> str:
@@ -76,8 +85,8 @@ def _footer(p: Provenance) -> str:
         f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
     )
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
-    return (
-        f"<sub>{p.model} · prompt {p.prompt_name} v{p.prompt_version} · "
+    return _warnings(p) + (
+        f"<sub>{_i(p.model)} · prompt {_i(p.prompt_name)} v{_i(p.prompt_version)} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
         f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}</sub>"
     )
@@ -85,7 +94,7 @@ def _footer(p: Provenance) -> str:
 
 def to_markdown(brief: Brief) -> str:
     p = brief.provenance
-    out = [f"# {brief.title}", "", *_notice(p.fixture, p.replayed), *_body(brief, "##")]
+    out = [f"# {_i(brief.title)}", "", *_notice(p.fixture, p.replayed), *_body(brief, "##")]
     out.append(_footer(p))
     return "\n".join(out) + "\n"
 
@@ -106,7 +115,9 @@ def daily_to_markdown(daily: DailyBrief) -> str:
             "",
         ]
     for i, story in enumerate(daily.stories, 1):
-        out += [f"## {i}. {story.title}", "", *_body(story, "###")]
+        out += [f"## {i}. {_i(story.title)}", "", *_body(story, "###")]
+        if story.provenance.warnings:
+            out.append(_warnings(story.provenance))
     if daily.outputs:
         from summarizer.render.generic import to_markdown as generic_markdown
 
@@ -114,12 +125,12 @@ def daily_to_markdown(daily: DailyBrief) -> str:
         out += [generic_markdown(o, h="##") for o in daily.outputs]
     if daily.failures:
         out += ["## Not included", ""]
-        out += [f"- {f.source}: {f.error}" for f in daily.failures]
+        out += [f"- {_i(f.source)}: {_i(f.error)}" for f in daily.failures]
         out.append("")
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     out.append(
-        f"<sub>{', '.join(p.models)} · {p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
+        f"<sub>{_i(', '.join(p.models))} · {p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
         f"{p.tokens_in}+{p.tokens_out} tokens{cost} · {origin}</sub>"
     )
     return "\n".join(out) + "\n"

@@ -9,7 +9,8 @@ MAX_BLOCKS blocks and MAX_MESSAGE_CHARS characters of text, and no section more 
 MAX_SECTION_CHARS. A stance row is one block and is never split across messages.
 
 Article-derived text goes into mrkdwn, where `&`, `<` and `>` are markup (`<!channel>`,
-`<url|label>`): `escape()` makes it inert. Header blocks are plain_text, shown as is.
+`<url|label>`): `escape()` (render/escape.py's `slack`) makes it inert. Header blocks are
+plain_text, shown as is once control characters are removed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from summarizer.render import escape as _escape
 from summarizer.schemas import Brief, DailyBrief, StanceRow
 
 MAX_BLOCKS = 50
@@ -45,9 +47,7 @@ _STANCE_EMOJI = {
 }
 
 
-def escape(text: str) -> str:
-    """Make text inert in mrkdwn: Slack reads only these three characters as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+escape = _escape.slack
 
 
 def _flat(text: str) -> str:
@@ -73,7 +73,10 @@ def _clip_escaped(raw: str, limit: int) -> str:
 def header(text: str) -> Block:
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": _clip(_flat(text), MAX_HEADER_CHARS) or "Brief"},
+        "text": {
+            "type": "plain_text",
+            "text": _clip(_flat(_escape.plain(text)), MAX_HEADER_CHARS) or "Brief",
+        },
     }
 
 
@@ -171,6 +174,8 @@ def _summary_part(b: Brief, label: str, title_block: Block) -> _Part:
     elif p.replayed:
         part.add(context(REPLAY_NOTICE))
     part.lines([escape(b.summary.strip())])
+    for w in p.warnings:
+        part.add(context(f":warning: {escape(_flat(w))}"))
     if b.key_points:
         part.lines(["*Key points*", *(f"• {escape(_flat(k))}" for k in b.key_points)])
     return part

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
 import socket
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx2
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.config import Settings
-from summarizer.errors import InputError, SummarizerError
+from summarizer.errors import SummarizerError
 from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
@@ -38,6 +36,9 @@ from summarizer.render.generic import title_of
 from summarizer.service.answers import log_failure, public_message
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from summarizer.sources import Loader
 
 log = logging.getLogger("summarizer.service")
 
@@ -105,35 +106,6 @@ class JobView(BaseModel):
     error: ErrorDetail | None = Field(description="Why the job failed as a whole, if it did.")
 
 
-class _PublicOnly(httpx2.AsyncBaseTransport):
-    """Refuse hosts on loopback, private, link-local or reserved networks, on every hop
-    (fetch follows redirects itself, so each one passes through here)."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        host = request.url.host
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, request.url.port or 443)
-        except OSError:
-            raise InputError(f"{request.url}: host {host} not found; check the URL") from None
-        for info in infos:
-            addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-                addr = addr.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-            if not addr.is_global:
-                raise InputError(
-                    f"{request.url}: {host} is a private or local address; "
-                    "the service only fetches public pages"
-                )
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 def host_identity() -> str:
     """Where a pid means something: the host name, plus (on Linux) the boot and the pid
     namespace. Two containers may share a host name, and a pid in one says nothing about
@@ -163,7 +135,7 @@ class Briefer:
         self.allow_private_urls = allow_private_urls
         self.llm = LLM(settings)  # raises ConfigError at once when no endpoint is set
         self._sem: asyncio.Semaphore | None = None
-        self._http: httpx2.AsyncClient | None = None
+        self._loader: Loader | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._jobs: dict[str, asyncio.Task[Any]] = {}
         self._worker: str | None = None
@@ -213,15 +185,14 @@ class Briefer:
 
     async def load_url(self, url: str) -> Document:
         """Fetch and extract one article: the single place the service and the bot fetch."""
-        from summarizer.fetch import FetchLimits, new_client
-        from summarizer.sources import load_url
+        from summarizer.sources import Loader
 
-        limits = FetchLimits.from_settings(self.settings)
-        if self._http is None:
-            inner = httpx2.AsyncHTTPTransport()
-            transport = inner if self.allow_private_urls else _PublicOnly(inner)
-            self._http = new_client(limits, transport=transport)
-        return await load_url(url, client=self._http, limits=limits)
+        if self._loader is None:
+            # Public addresses only (checked and pinned per hop, summarizer.addresses).
+            self._loader = Loader.from_settings(
+                self.settings, public_only=not self.allow_private_urls
+            )
+        return await self._loader.page(url)
 
     # background work ------------------------------------------------------------------
 
@@ -370,6 +341,6 @@ class Briefer:
             self.store.finish_job(job_id, "failed", error=STOPPED)
         if self._worker is not None:
             self.store.retire_worker(self._worker)
-        if self._http is not None:
-            await self._http.aclose()
+        if self._loader is not None:
+            await self._loader.aclose()
         await self.llm.aclose()

@@ -278,13 +278,17 @@ class Store:
     # runs, briefs and LLM calls -------------------------------------------------------
 
     def start_run(self, kind: str, day: str | None, detail: dict[str, Any]) -> str:
+        from summarizer import liveness
+
         run_id = new_id()
+        owner = liveness.me()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO runs (id, kind, day, started_at, status, detail_json) "
-                "VALUES (?, ?, ?, ?, 'running', ?)",
-                (run_id, kind, day, _now(), json.dumps(detail, default=str)),
-            )
+                "INSERT INTO runs (id, kind, day, started_at, status, detail_json, pid, host, "
+                "proc_start) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (run_id, kind, day, _now(), json.dumps(detail, default=str), owner.pid,
+                 owner.host, owner.start),
+            )  # fmt: skip
         return run_id
 
     def finish_run(
@@ -353,24 +357,32 @@ class Store:
         ]
 
     def list_runs(self, limit: int = 20) -> list[Row]:
+        """Newest first. A run still marked running whose process is gone (killed with -9,
+        or the machine went down) is listed as 'interrupted'."""
+        from summarizer import liveness
+
         with self._read() as db:
             rows = db.execute(
-                "SELECT id, kind, started_at, status, day, error, brief_id FROM runs "
-                "ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                "SELECT id, kind, started_at, status, day, error, brief_id, pid, host, proc_start "
+                "FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [
-            Row(
-                r["id"],
-                r["kind"],
-                r["started_at"],
-                r["status"],
-                r["brief_id"],
-                r["day"],
-                r["error"],
+        out = []
+        for r in rows:
+            status, error = r["status"], r["error"]
+            if status == "running":
+                alive = liveness.state(r["pid"], r["host"], r["proc_start"])
+                if alive == "gone":
+                    status = "interrupted"
+                    error = f"process {r['pid']} ended without finishing the run"
+                elif alive == "alive":
+                    error = f"process {r['pid']}"
+                elif r["host"]:
+                    error = f"process {r['pid']} on host {r['host']}"
+            out.append(
+                Row(r["id"], r["kind"], r["started_at"], status, r["brief_id"], r["day"], error)
             )
-            for r in rows
-        ]
+        return out
 
     def record_calls(
         self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
@@ -402,12 +414,13 @@ class Store:
             ).fetchall()
         return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), r[4]) for r in rows]
 
-    # deliveries: at most once ---------------------------------------------------------
+    # deliveries: at most once per day and destination ---------------------------------
 
     def claim_delivery(self, day: str, target: str, *, force: bool = False) -> str | None:
-        """Claim the right to deliver `day` to `target`. Returns None when claimed, else the
-        existing status ('sent', or 'pending' when an earlier run died mid-send: whether
-        that message went out is unknown, so it is not sent again without force)."""
+        """Claim the right to deliver `day` to `target` (a destination key, never a secret:
+        daily/deliver.py names a webhook by a hash of its URL). Returns None when claimed,
+        else the existing status ('sent', or 'pending' when an earlier run died mid-send:
+        whether that message went out is unknown, so it is not sent again without force)."""
         now = _now()
         with self._tx() as db:
             if force:
@@ -429,7 +442,14 @@ class Store:
             row = db.execute(
                 "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
             ).fetchone()
-        return str(row[0])
+        return "pending" if row is None else str(row[0])
+
+    def delivery_status(self, day: str, target: str) -> str | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def mark_delivered(self, day: str, target: str, brief_id: str | None) -> None:
         with self._tx() as db:

@@ -90,8 +90,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # Which process runs a run: `history` tells a live run from one killed with -9
+        # (summarizer/liveness.py).
+        "0006_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN proc_start TEXT;
+        """,
+    ),
+    (
         # `daily --on-workers`: why a worker could not brief an article of a run.
-        "0006_map_failures",
+        "0007_map_failures",
         """
         CREATE TABLE map_failures (
             run_id TEXT NOT NULL, doc_sha256 TEXT NOT NULL, error TEXT NOT NULL,

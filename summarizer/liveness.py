@@ -1,0 +1,72 @@
+"""Which process is doing a piece of work, and whether it still is.
+
+A run (or a job) records `me()` when it starts. Later, any process can ask `state(...)` of
+what was recorded: a process killed with -9 never marks its work finished, but its process
+id is gone (or belongs to a newer process, which the recorded start time tells apart).
+Only the host that ran the work can tell; from another host the answer is "unknown".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+State = Literal["alive", "gone", "unknown"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    pid: int
+    host: str
+    start: str | None  # the kernel's start time of the process; None where unknown
+
+
+def _stat(pid: int) -> list[bytes]:
+    """Fields 3 on of /proc/PID/stat (Linux); empty where there is no such file."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return []
+    # Field 2 (the command name) may hold spaces and parentheses: count from its end.
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot, which stays the same for a
+    process's whole life and differs for a later process given the same id."""
+    fields = _stat(pid)
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+@lru_cache(maxsize=1)
+def _host() -> str:
+    return socket.gethostname()
+
+
+def me() -> Owner:
+    pid = os.getpid()
+    return Owner(pid, _host(), _start_time(pid))
+
+
+def state(pid: int | None, host: str | None, start: str | None) -> State:
+    if pid is None or host is None or host != _host():
+        return "unknown"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "gone"
+    except PermissionError:
+        pass  # alive, but another user's
+    except OSError:
+        return "unknown"
+    fields = _stat(pid)
+    if fields and fields[0] in (b"Z", b"X"):
+        return "gone"  # exited, not yet reaped by its parent
+    now = fields[19].decode() if len(fields) > 19 else None
+    if start is not None and now is not None and now != start:
+        return "gone"  # the id was reused by a newer process
+    return "alive"
