@@ -2,7 +2,7 @@
 
     bench/run                  everything (a couple of minutes on 2 cores)
     bench/run --only startup   one group: startup, overhead, daily, rates, memory, faults,
-                               shared, service, extraction
+                               shared, service, extraction, cost
     bench/run --markdown       the table as Markdown too (for the README)
 
 Offline: the model is the loopback test server (summarizer.testing.openai_server) or an
@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import cost
 import daily_runs
 import extraction
 import overhead
@@ -38,6 +39,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "shared": shared.figures,
     "service": service_latency.figures,
     "extraction": extraction.figures,
+    "cost": cost.figures,
 }
 
 

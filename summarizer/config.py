@@ -26,7 +26,13 @@ from pydantic_settings import (
 
 from summarizer.errors import ConfigError
 
-Mode = Literal["tools", "json_schema", "md_json"]
+# The structured-output modes an endpoint can be asked for; "auto" probes the endpoint once
+# (per base URL and model, remembered in the store) and picks the first that works.
+ResolvedMode = Literal["tools", "json_schema", "md_json"]
+Mode = Literal["tools", "json_schema", "md_json", "auto"]
+# Where the system prompt goes: as a system message, or merged into the first user message
+# for chat formats that have no system turn (Gemma's, and llama.cpp's `gemma` format).
+SystemPrompt = Literal["system", "merge"]
 
 _config_file: ContextVar[Path | None] = ContextVar("summarizer_config_file", default=None)
 
@@ -68,7 +74,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("base_url", "SUMMARIZER_BASE_URL", "OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 for Ollama.",
     )
-    mode: Mode = Field("tools", description="instructor mode: tools, json_schema or md_json.")
+    mode: Mode = Field(
+        "tools",
+        description="instructor mode: tools, json_schema, md_json, or auto (probe the endpoint once).",
+    )
+    system_prompt: SystemPrompt = Field(
+        "system",
+        description=(
+            "system: send the system prompt as a system message; merge: send it as the start "
+            "of the first user message (for chat formats without a system role)."
+        ),
+    )
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for one LLM response.")
     http_retries: int = Field(3, ge=0, le=10, description="Retries of 429, 5xx and timeouts.")
     max_reasks: int = Field(2, ge=0, le=5, description="Reasks after invalid or ungrounded output.")

@@ -8,12 +8,18 @@
     │   │   │   └── KindError            (exit 3)  a kind or template refused at load time
     │   │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
     │   │   ├── ReplayMissError          (exit 5)  --replay found no recording for a request
+    │   │   │   └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
     │   │   ├── LockedError              (exit 10) another `daily` run holds the lock
     │   │   └── ApiError                 (HTTP)    an HTTP API answer: status, type, one line
     │   └── RunError                                the run failed; carries what the provider said
     │       ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
-    │       │   └── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
+    │       │   ├── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
+    │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
+    │       │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
     │       ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
+    │       │   ├── TruncatedOutput      (exit 7)  cut off at max_tokens (never reasked)
+    │       │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
+    │       │   ├── WrongToolCall        (exit 7)  the model called only other tools
     │       │   └── GroundingError       (exit 8)  quotes still not in the source (--strict)
     │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
     │       └── StorageError             (exit 12) disk full, I/O error, read-only, locked,
@@ -80,6 +86,12 @@ class ReplayMissError(UserError):
         self.key = key
 
 
+class RecordingUnreadable(ReplayMissError):
+    """A recording exists for the request but cannot be used (corrupt JSON, unreadable file,
+    missing fields): the message names the file and why. Same exit code as a miss: either
+    way the replay has no answer for this request."""
+
+
 class LockedError(UserError):
     """Another `daily` run holds the output directory's lock."""
 
@@ -119,6 +131,22 @@ class ProviderUnreachable(ProviderError):
     """The endpoint could not be reached at all: refused, DNS, timeout."""
 
 
+class RequestRejected(ProviderError):
+    """The endpoint refused the request itself (HTTP 400/422: context length, invalid
+    parameter): retrying it unchanged cannot help, a shorter article or other settings can."""
+
+
+class ModeUnsupported(RequestRejected):
+    """The endpoint cannot do the structured-output mode in use (its error names
+    `response_format`, `tools` or `tool_choice`): another --mode can."""
+
+    def __init__(
+        self, message: str, *, mode: str, status: int | None = None, body: str | None = None
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.mode = mode
+
+
 class ModelOutputError(RunError):
     """The model gave no valid output after the reasks; `raw_output` is its last answer."""
 
@@ -127,6 +155,20 @@ class ModelOutputError(RunError):
     def __init__(self, message: str, *, raw_output: str | None = None) -> None:
         super().__init__(message)
         self.raw_output = raw_output
+
+
+class TruncatedOutput(ModelOutputError):
+    """The answer was cut at the completion token limit, whatever finish_reason the server
+    reported: a reask would carry the cut output back and be cut again."""
+
+
+class ModelRefusal(ModelOutputError):
+    """The model refused to answer (OpenAI's `refusal` field): asking again pays again for
+    the same refusal."""
+
+
+class WrongToolCall(ModelOutputError):
+    """In tools mode the model called only tools other than the one asked for."""
 
 
 class GroundingError(ModelOutputError):

@@ -32,7 +32,6 @@ from summarizer.ingest import Document
 from summarizer.kinds import Kind, KindRegistry, registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pricing import cost_usd
 from summarizer.schemas import Provenance, Source
 
 
@@ -91,10 +90,8 @@ def _provenance(
 ) -> Provenance:
     log = ex.log if ex is not None else calls.CallLog()
     part_p = [provenance_of(p) for p in parts]
-    # Replayed answers cost nothing now; the recording's original cost is not this run's.
-    own = 0.0 if log.replayed or not log.records else cost_usd(
-        settings.model, log.tokens_in, log.tokens_out
-    )  # fmt: skip
+    # Replayed answers cost nothing now; a call without usage has an unknown cost (None).
+    own = log.cost_usd(settings.model) if log.records else 0.0
     costs = [own, *(p.cost_usd for p in part_p)]
     return Provenance(
         model=settings.model,
@@ -115,6 +112,8 @@ def _provenance(
                 [*(w for d in docs for w in d.warnings), *(w for p in part_p for w in p.warnings)]
             )
         ),
+        cached_tokens=log.cached_tokens + sum(p.cached_tokens for p in part_p),
+        mode=log.mode or next((p.mode for p in part_p if p.mode), None),
     )
 
 

@@ -190,6 +190,20 @@ class Provenance(_Strict):
             "page is much shorter than the page (the brief may miss part of the article)."
         ),
     )
+    cached_tokens: int = Field(
+        default=0,
+        description=(
+            "Of tokens_in, those the provider served from its prompt cache (a prefix it saw "
+            "recently), billed at the model's cached rate."
+        ),
+    )
+    mode: str | None = Field(
+        default=None,
+        description=(
+            "Structured-output mode the model was asked in (tools, json_schema or md_json; "
+            "the one chosen when --mode auto); null when no call was made."
+        ),
+    )
 
 
 class Brief(BriefContent):
@@ -241,6 +255,10 @@ class DailyProvenance(_Strict):
     articles_briefed: int = Field(description="Articles that made it into a story.")
     tokens_in: int = Field(description="Prompt tokens over all calls of the run.")
     tokens_out: int = Field(description="Completion tokens over all calls of the run.")
+    cached_tokens: int = Field(
+        default=0,
+        description="Of tokens_in, those served from the provider's prompt cache.",
+    )
     llm_calls: int = Field(description="HTTP requests sent to the model endpoint in this run.")
     cost_usd: float | None = Field(description="Estimated USD cost of this run's calls.")
     replayed: bool = Field(description="True when any answer came from recordings or the cache.")

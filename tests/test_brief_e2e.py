@@ -13,6 +13,7 @@ from summarizer.errors import (
     ModelOutputError,
     ProviderError,
     ProviderUnreachable,
+    TruncatedOutput,
 )
 from summarizer.ingest import Document
 from summarizer.pipeline import brief_documents
@@ -141,7 +142,7 @@ def test_always_invalid_output_is_a_model_error(fake_openai: FakeOpenAI) -> None
 
 def test_truncated_output_says_so(fake_openai: FakeOpenAI) -> None:
     fake_openai.queue(Reply('{"title": "Elm', finish_reason="length"))
-    with pytest.raises(ModelOutputError, match="cut off at the token limit"):
+    with pytest.raises(TruncatedOutput, match="cut off at max_tokens=4096"):
         run(fake_openai)
 
 

@@ -247,7 +247,7 @@ def test_one_failing_document_makes_a_partial_job(api: Api) -> None:
     job = api.wait_job(r.json()["job_id"])
     assert job["status"] == "partial" and len(job["brief_ids"]) == 1
     assert job["failures"][0]["source"] == "documents[1]"
-    assert job["failures"][0]["type"] == "ProviderError"
+    assert job["failures"][0]["type"] == "RequestRejected"  # a 400: the request is at fault
     assert "HTTP 400" in job["failures"][0]["message"]
 
 

@@ -52,7 +52,7 @@ def test_runs_briefs_and_calls(store: Store) -> None:
     store.record_calls(
         run,
         [CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)] * 2,
-        lambda m, i, o: 0.25,
+        lambda m, i, o, c=0: 0.25,
     )
     assert store.get_brief(brief_id) == ("daily", '{"b": 1}')
     assert store.get_brief("nope") is None
@@ -246,3 +246,14 @@ def test_an_event_claimed_by_two_replicas_at_once_is_handled_once(store_target: 
     for s in stores:
         s.close()
     assert sorted(results) == [False, True]
+
+
+def test_an_endpoints_probed_mode_is_kept_replaced_and_forgotten(store: Store) -> None:
+    assert store.get_endpoint_mode("http://h/v1", "m") is None
+    store.put_endpoint_mode("http://h/v1", "m", "tools", "system")
+    store.put_endpoint_mode("http://h/v1", "m", "md_json", "merge")  # a later probe wins
+    store.put_endpoint_mode("http://h/v1", "other", "tools", "system")
+    assert store.get_endpoint_mode("http://h/v1", "m") == ("md_json", "merge")
+    store.forget_endpoint_mode("http://h/v1", "m")
+    assert store.get_endpoint_mode("http://h/v1", "m") is None
+    assert store.get_endpoint_mode("http://h/v1", "other") == ("tools", "system")

@@ -20,11 +20,12 @@ def _fill(store: Store) -> list[str]:
     ids = [store.put_brief("article", "{}", title=f"t{i}", run_id=run) for i in range(3)]
     store.finish_run(run, "ok", brief_id=ids[-1])
     call = CallRecord("k", "m", 200, 10, 5, 1.0, False, False)
-    store.record_calls(run, [call, call], lambda m, i, o: 0.1)
+    store.record_calls(run, [call, call], lambda m, i, o, c=0: 0.1)
     store.claim_delivery("2026-11-25", "hook-abc")
     store.mark_delivered("2026-11-25", "hook-abc", ids[-1])
     store.create_job('{"documents": []}', owner="k1")
     store.claim_event("slack", "Ev1")
+    store.put_endpoint_mode("http://localhost:8080/v1", "gemma", "md_json", "merge")
     return ids
 
 
@@ -53,6 +54,7 @@ def test_migrate_copies_everything_once_and_keeps_order(tmp_path: Path, pg_url: 
         assert [b.id for b in target.list_briefs()] == ids[::-1]
         assert target.claim_delivery("2026-11-25", "hook-abc") == "sent"
         assert target.claim_event("slack", "Ev1") is False
+        assert target.get_endpoint_mode("http://localhost:8080/v1", "gemma") == ("md_json", "merge")
         # Rows added after the copy take new ids and sort after the copied ones.
         newest = target.put_brief("article", "{}", title="new")
         assert target.list_briefs(1)[0].id == newest

@@ -29,7 +29,18 @@ BaseUrl = Annotated[
 Mode = Annotated[
     str | None,
     typer.Option(
-        "--mode", help="instructor mode: tools, json_schema or md_json.", show_default=False
+        "--mode",
+        help="instructor mode: tools, json_schema, md_json, or auto (probe the endpoint once).",
+        show_default=False,
+    ),
+]
+SystemPrompt = Annotated[
+    str | None,
+    typer.Option(
+        "--system-prompt",
+        help="system (a system message) or merge (into the first user message, for chat "
+        "formats without a system role).",
+        show_default=False,
     ),
 ]
 Record = Annotated[
@@ -122,6 +133,7 @@ class ModelFlags:
     model: str | None = None
     base_url: str | None = None
     mode: str | None = None
+    system_prompt: str | None = None
     record: Path | None = None
     replay: Path | None = None
     strict: bool = False
@@ -143,7 +155,8 @@ class ModelFlags:
         """Settings from these flags (flag > environment > config file > default)."""
         return settings_from_flags(
             self.config, strict=self.strict, model=self.model, base_url=self.base_url,
-            mode=self.mode, record_dir=self.record, replay_dir=self.replay,
+            mode=self.mode, system_prompt=self.system_prompt, record_dir=self.record,
+            replay_dir=self.replay,
             timeout=self.timeout, http_retries=self.retries, max_reasks=self.max_reasks,
             max_tokens=self.max_tokens, max_input_bytes=self.max_bytes,
             concurrency=self.concurrency, rpm=self.rpm, language=self.language,
@@ -153,7 +166,8 @@ class ModelFlags:
 
 
 _ANNOTATIONS: dict[str, Any] = {
-    "config": Config, "model": Model, "base_url": BaseUrl, "mode": Mode, "record": Record,
+    "config": Config, "model": Model, "base_url": BaseUrl, "mode": Mode,
+    "system_prompt": SystemPrompt, "record": Record,
     "replay": Replay, "strict": Strict, "timeout": Timeout, "retries": Retries,
     "max_reasks": MaxReasks, "max_tokens": MaxTokens, "max_bytes": MaxBytes,
     "concurrency": Concurrency, "rpm": Rpm, "language": Language, "kind": Kind,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from summarizer import stories
+from summarizer import pricing, stories
 from summarizer.atomic import write_text
 from summarizer.config import Settings
 from summarizer.daily.config import DailyConfig
@@ -42,7 +42,6 @@ from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, make_source, provenance_of, synthesize
-from summarizer.pricing import PRICES, cost_usd
 from summarizer.schemas import SCHEMA_VERSION, Brief, DailyBrief, DailyProvenance, SourceFailure
 from summarizer.sources import Loader
 from summarizer.store import Store
@@ -51,6 +50,16 @@ if TYPE_CHECKING:
     from summarizer.daily.on_workers import RemoteMap
 
 log = logging.getLogger("summarizer.daily")
+
+
+def _run_cost(
+    run_log: calls.CallLog, model: str, w_calls: int, w_in: int, w_out: int
+) -> float | None:
+    """This process's calls at their own (cached) rates, plus what workers spent for the
+    run (--on-workers) at list price; None when either is unknown."""
+    own = run_log.cost_usd(model)
+    workers = pricing.cost_usd(model, w_in, w_out) if w_calls else 0.0
+    return None if own is None or workers is None else own + workers
 
 
 @dataclass
@@ -87,6 +96,8 @@ def cache_key(settings: Settings, kind: str | None = None) -> str:
         "grounding": settings.grounding,
         "chunk": settings.max_article_tokens,
     }
+    if settings.system_prompt != "system":  # only when set, so existing caches stay valid
+        parts["system_prompt"] = settings.system_prompt
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -126,7 +137,7 @@ class _Budget:
     def __init__(self, cfg: DailyConfig, settings: Settings, run_log: calls.CallLog) -> None:
         if (
             cfg.max_cost is not None
-            and settings.model not in PRICES
+            and not pricing.known(settings.model)
             and settings.replay_dir is None
         ):
             raise ConfigError(
@@ -137,7 +148,9 @@ class _Budget:
         self.hit = False
 
     def spent(self) -> float:
-        return cost_usd(self.settings.model, self.log.tokens_in, self.log.tokens_out) or 0.0
+        # Priced even when replayed, so a budget behaves the same on replay as it did live.
+        log, model = self.log, self.settings.model
+        return pricing.cost_usd(model, log.tokens_in, log.tokens_out, log.cached_tokens) or 0.0
 
     def exhausted(self) -> bool:
         tokens = self.log.tokens_in + self.log.tokens_out
@@ -277,10 +290,9 @@ async def _run(
                 articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
+                cached_tokens=run_log.cached_tokens,
                 llm_calls=len(run_log.records) + w_calls,
-                cost_usd=0.0
-                if run_log.replayed
-                else cost_usd(settings.model, tokens_in, tokens_out),
+                cost_usd=_run_cost(run_log, settings.model, w_calls, w_in, w_out),
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
@@ -288,7 +300,7 @@ async def _run(
             ),
         )
     # The calls were paid for whether or not anything came of them.
-    store.record_calls(run_id, run_log.records, cost_usd)
+    store.record_calls(run_id, run_log.records, pricing.cost_usd)
     if not made:
         # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(

@@ -27,7 +27,6 @@ from summarizer.eval.score import METRICS, ArticleScore, Counts, compute, failed
 from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pricing import cost_usd
 
 
 def kind_checker(
@@ -143,9 +142,8 @@ async def run_variant(
                 counts = failed(data)
                 counts.tokens_in, counts.tokens_out = log.tokens_in, log.tokens_out
                 counts.calls = len(log.records)
-                counts.cost_usd = (
-                    0.0 if log.replayed else cost_usd(settings.model, log.tokens_in, log.tokens_out)
-                )
+                # Cached tokens at their rate, unknown usage as None (calls.CallLog.cost_usd).
+                counts.cost_usd = log.cost_usd(settings.model) if log.records else 0.0
                 return ArticleResult(case.file, kind, counts, error=str(exc))
         sources = {
             str(s["id"]): case.document.text for s in brief.get("sources", []) if "id" in s

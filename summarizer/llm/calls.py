@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from summarizer import pricing
+
 
 @dataclass(frozen=True)
 class CallRecord:
@@ -24,6 +26,10 @@ class CallRecord:
     latency_ms: float
     replayed: bool
     fixture: bool
+    # Prompt tokens the provider served from its prompt cache (part of tokens_in).
+    cached_tokens: int = 0
+    # False when a completion came without `usage`: its tokens (and cost) are unknown, not 0.
+    usage_known: bool = True
 
 
 @dataclass
@@ -31,6 +37,8 @@ class CallLog:
     records: list[CallRecord] = field(default_factory=list)
     # Logs nest (a daily run holds each article's log): a call counts in every open one.
     parent: CallLog | None = None
+    # The structured-output mode the calls were made in (resolved, when --mode auto).
+    mode: str | None = None
 
     @property
     def answered(self) -> int:
@@ -44,6 +52,23 @@ class CallLog:
     @property
     def tokens_out(self) -> int:
         return sum(r.tokens_out for r in self.records)
+
+    @property
+    def cached_tokens(self) -> int:
+        return sum(r.cached_tokens for r in self.records)
+
+    @property
+    def usage_known(self) -> bool:
+        return all(r.usage_known for r in self.records)
+
+    def cost_usd(self, model: str) -> float | None:
+        """What these calls cost: 0 when replayed (the recording's cost is not this run's),
+        None when the price or any call's usage is unknown."""
+        if self.replayed:
+            return 0.0
+        if not self.usage_known:
+            return None
+        return pricing.cost_usd(model, self.tokens_in, self.tokens_out, self.cached_tokens)
 
     @property
     def replayed(self) -> bool:
@@ -72,3 +97,23 @@ def record(entry: CallRecord) -> None:
     while log is not None:
         log.records.append(entry)
         log = log.parent
+
+
+def note_mode(mode: str) -> None:
+    """Say which mode the calls of every open log were made in."""
+    log = _current.get()
+    while log is not None:
+        log.mode = mode
+        log = log.parent
+
+
+def trailing_failures() -> int:
+    """How many of the current log's last calls failed in a row: the attempts (first try
+    and retries) of the request that finally failed."""
+    log = _current.get()
+    n = 0
+    for r in reversed(log.records if log is not None else []):
+        if r.status == 200:
+            break
+        n += 1
+    return n

@@ -6,6 +6,11 @@ with Retry-After, 5xx, timeouts) are retried by the SDK; invalid or ungrounded o
 retried by instructor as a reask. Whatever still fails is translated here, once, into the
 project's own errors (errors.py): instructor 1.17 makes N+1 calls for max_retries=N and
 wraps every final failure in InstructorRetryException, so the cause is dug out of it.
+
+instructor runs over checks.guarded (its `create` function): refusals, truncation and the
+wrong tool call are settled there, before instructor parses anything, and never reasked.
+Messages that name the endpoint show its URL through redact.url; what a provider said is
+shown shortened and redacted (failures.py), and its whole body, redacted, goes to the log.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import atexit
 import functools
 import gc
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from summarizer import attempts as attempt_count
+from summarizer import redact
 from summarizer.attempts import HOOK as ATTEMPT_HOOK
 from summarizer.attempts import started as attempt_started
 from summarizer.config import Settings
@@ -28,10 +36,13 @@ from summarizer.errors import (
     ConfigError,
     GroundingError,
     ModelOutputError,
+    ModeUnsupported,
     ProviderError,
     ProviderUnreachable,
+    RequestRejected,
     SummarizerError,
 )
+from summarizer.llm import calls, checks, failures
 
 if TYPE_CHECKING:
     import httpx2
@@ -46,6 +57,8 @@ NO_ENDPOINT = (
 # Placeholder for servers that take no key (Ollama, llama.cpp); the SDK insists on one.
 _NO_KEY = "no-key-needed"
 _REPLAY_BASE_URL = "http://replay.invalid/v1"
+_OPENAI_BASE_URL = "https://api.openai.com/v1"
+log = logging.getLogger("summarizer.llm")
 
 
 class LLM:
@@ -69,23 +82,35 @@ class LLM:
                 )
         elif not settings.has_endpoint:
             raise ConfigError(NO_ENDPOINT)
+        if settings.record_dir is not None:
+            # Made now, so a run whose every call fails still leaves the directory, and its
+            # replay says "no recording" (exit 5), not "directory not found".
+            try:
+                settings.record_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"{settings.record_dir}: cannot create the recordings directory "
+                    f"({exc.strerror}); check --record"
+                ) from None
         self._inner_transport = inner_transport
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
         self._openai: Any = None
-        self._client: Any = None
+        self._clients: dict[tuple[str, bool], Any] = {}
         self._limiter: Any = None
+        # --mode auto: resolved once per LLM (from the store or a probe), under a lock.
+        self._resolved: tuple[str, bool] | None = None
+        self._resolving = asyncio.Lock()
         # The one bound on calls in flight, however they are nested (articles, chunks, stories).
         self._slots = asyncio.Semaphore(settings.concurrency)
         if not lazy:
             self._connect()
 
     def _connect(self) -> Any:
-        """The instructor client over the SDK over the harness transport, built once."""
-        if self._client is not None:
-            return self._client
+        """The SDK client over the harness transport, built once."""
+        if self._openai is not None:
+            return self._openai
         # Heavy imports live here, not at module import, so `summarizer --help` stays fast.
         import httpx2
-        import instructor
         import openai
 
         from summarizer.llm.limiter import RateLimiter
@@ -125,30 +150,100 @@ class LLM:
             max_retries=http_retries,
             timeout=settings.timeout,
         )
-        modes = {
-            "tools": instructor.Mode.TOOLS,
-            "json_schema": instructor.Mode.JSON_SCHEMA,
-            "md_json": instructor.Mode.MD_JSON,
-        }
-        self._client = instructor.from_openai(self._openai, mode=modes[settings.mode])
-        # Counts attempts for the grounding policy (attempts.py holds the arithmetic).
-        self._client.on(ATTEMPT_HOOK, attempt_started)
-        return self._client
+        return self._openai
+
+    def _instructor(self, mode: str, merge: bool) -> Any:
+        """instructor in `mode` over the SDK, with checks.guarded as its create function:
+        the same wiring as instructor.from_openai, with our checks in the seam."""
+        key = (mode, merge)
+        if key not in self._clients:
+            import instructor
+
+            sdk = self._connect()
+            imode = {
+                "tools": instructor.Mode.TOOLS,
+                "json_schema": instructor.Mode.JSON_SCHEMA,
+                "md_json": instructor.Mode.MD_JSON,
+            }[mode]
+            create = checks.guarded(sdk.chat.completions.create, mode=mode, merge=merge)
+            client: Any = instructor.AsyncInstructor(
+                client=sdk, create=instructor.patch(create=create, mode=imode), mode=imode
+            )
+            # Counts attempts for the grounding policy (attempts.py holds the arithmetic).
+            client.on(ATTEMPT_HOOK, attempt_started)
+            self._clients[key] = client
+        return self._clients[key]
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint's URL as it may be printed and stored: without credentials."""
+        if self.settings.replay_dir is not None and not self.settings.base_url:
+            return f"recordings in {self.settings.replay_dir}"
+        return redact.url(self.settings.base_url or _OPENAI_BASE_URL)
+
+    async def resolved_mode(self) -> tuple[str, bool]:
+        """(mode, merge the system prompt) to use: as set, or for --mode auto as probed
+        (once per endpoint and model, remembered in the store)."""
+        merge = self.settings.system_prompt == "merge"
+        if self.settings.mode != "auto":
+            return self.settings.mode, merge
+        async with self._resolving:
+            if self._resolved is None:
+                from summarizer.llm import probe
+
+                found = probe.remembered(self, self.endpoint)
+                if found is None:
+                    # The probe's attempts are not the brief's: count them apart.
+                    with attempt_count.counting(0):
+                        found = await probe.probe(self)
+                    probe.remember(self, self.endpoint, found)
+                    log.info(
+                        "--mode auto: %s for %s at %s%s", found.mode, self.settings.model,
+                        self.endpoint, " (system prompt merged)" if found.merge else "",
+                    )  # fmt: skip
+                self._resolved = (found.mode, found.merge)
+        return self._resolved[0], self._resolved[1] or merge
 
     async def extract(self, response_model: type[T], messages: list[dict[str, str]]) -> T:
+        async with self._translated(self.settings.mode):
+            mode, merge = await self.resolved_mode()
+        calls.note_mode(mode)
+        try:
+            return await self.ask(
+                response_model, messages, mode=mode, merge=merge, reasks=self.settings.max_reasks
+            )
+        except ModeUnsupported:
+            if self.settings.mode == "auto":
+                # The endpoint changed since it was probed: forget the answer, so the next
+                # run probes again rather than failing the same way.
+                from summarizer.llm import probe
+
+                probe.forget(self, self.endpoint)
+                self._resolved = None  # later articles of this run probe again
+            raise
+
+    async def ask(
+        self,
+        response_model: type[T],
+        messages: list[dict[str, str]],
+        *,
+        mode: str,
+        merge: bool,
+        reasks: int,
+    ) -> T:
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": self.settings.max_tokens,
         }
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
-        async with self._slots, self._translated():
+        async with self._slots, self._translated(mode):
             # No context= on purpose: it would render the article through Jinja (prompting.py).
-            client = self._connect()
+            client = self._instructor(mode, merge)
             result: T = await client.chat.completions.create(
                 response_model=_prepared(response_model),
                 messages=messages,
-                max_retries=self.settings.max_reasks,
+                max_retries=reasks,
                 **kwargs,
             )
         return result
@@ -160,20 +255,84 @@ class LLM:
             await asyncio.to_thread(self._limiter.close)
 
     def _redact(self, text: str) -> str:
-        if self._secret and len(self._secret) >= 4:
-            text = text.replace(self._secret, "[REDACTED]")
-        return text
+        return redact.text(text, [self._secret])
 
     @asynccontextmanager
-    async def _translated(self) -> AsyncIterator[None]:
+    async def _translated(self, mode: str) -> AsyncIterator[None]:
         try:
             yield
         except SummarizerError:
             raise
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc, mode) from exc
 
-    def _translate(self, exc: BaseException) -> SummarizerError:
+    def _status_error(self, e: Any, mode: str) -> ProviderError:
+        """An HTTP error answer, said as what happened: the request's fault (400/422), the
+        endpoint's (5xx after retries), a mode the endpoint cannot do, or a replayed answer."""
+        from summarizer.llm.transport import REPLAYED_HEADER
+
+        status = int(e.status_code)
+        text = e.response.text
+        body = self._redact(text)
+        replayed = e.response.headers.get(REPLAYED_HEADER)
+        where = (
+            f"in a recording replayed from {self.settings.replay_dir} (no endpoint was contacted)"
+            if replayed
+            else f"at {self.endpoint}"
+        )
+        log.debug("model endpoint (%s) answered HTTP %s: %s", where, status, body)
+        said = failures.read_error(text)
+        said_as = f"HTTP {status} ({said.code})" if said.code else f"HTTP {status}"
+        message = failures.clean(said.message, [self._secret]).rstrip(".")
+        model = self.settings.model
+        if failures.refused_mode(status, text, None if mode == "auto" else mode):
+            instead = (
+                "--mode auto chose it from an earlier probe, which is now forgotten: run "
+                "again to probe anew"
+                if self.settings.mode == "auto"
+                else f"use {checks.other_modes(mode)}, or --mode auto"
+            )
+            return ModeUnsupported(
+                f"model endpoint cannot do --mode {mode}: it answered {said_as} {where}: "
+                f"{message}; not retried: {instead}",
+                mode=mode, status=status, body=body,
+            )  # fmt: skip
+        if status in (400, 413, 422):
+            if "context" in f"{said.code} {said.message}".lower():
+                fix = (
+                    "use a shorter article, a lower --max-tokens, or a model with a longer context"
+                )
+            else:
+                fix = (
+                    "check the article and settings (a shorter article, --max-tokens, or "
+                    f"{checks.other_modes(mode)})"
+                )
+            return RequestRejected(
+                f"model endpoint answered {said_as} {where}: {message}; the request is at "
+                f"fault, not the endpoint, so it was not retried: {fix}",
+                status=status, body=body,
+            )  # fmt: skip
+        hint = {
+            401: "check OPENAI_API_KEY",
+            403: "check the key's permissions",
+            404: f"check the model name {model!r} and the base URL",
+        }.get(status)
+        attempts = calls.trailing_failures() or 1
+        tried = "" if replayed else f" after {attempts} attempt{'s' if attempts != 1 else ''}"
+        if hint is None and status == 429:
+            hint = "rate limited; lower --concurrency, set --rpm, or try later"
+        if hint is None:
+            hint = (
+                "the recorded answer is an error; record it again against a working endpoint"
+                if replayed
+                else "the endpoint is at fault, not the request; try later"
+            )
+        return ProviderError(
+            f"model endpoint answered {said_as}{tried} {where}: {message}; {hint}",
+            status=status, body=body,
+        )  # fmt: skip
+
+    def _translate(self, exc: BaseException, mode: str) -> SummarizerError:
         import instructor.core.exceptions as ie
         import openai
 
@@ -190,22 +349,11 @@ class LLM:
                 )
             if isinstance(e, openai.APIConnectionError):
                 return ProviderUnreachable(
-                    f"cannot reach the model endpoint {self._openai.base_url}; check "
+                    f"cannot reach the model endpoint {self.endpoint}; check "
                     "OPENAI_BASE_URL / --base-url and that the server is running"
                 )
             if isinstance(e, openai.APIStatusError):
-                body = self._redact(_short(e.response.text))
-                hint = {
-                    401: "check OPENAI_API_KEY",
-                    403: "check the key's permissions",
-                    404: f"check the model name {model!r} and the base URL",
-                    429: "rate limited after retries; lower --concurrency or try later",
-                }.get(e.status_code, "the endpoint failed after retries; try later")
-                return ProviderError(
-                    f"model endpoint answered HTTP {e.status_code}: {body}; {hint}",
-                    status=e.status_code,
-                    body=body,
-                )
+                return self._status_error(e, mode)
             if isinstance(e, ie.IncompleteOutputException):
                 return ModelOutputError(
                     f"model output was cut off at the token limit (max_tokens="
@@ -232,7 +380,7 @@ class LLM:
             )
         return ModelOutputError(
             f"model {model!r} gave no valid brief after {attempts} attempts: {_short(text, 200)}; "
-            "try another --mode (json_schema, md_json) or a stronger model",
+            f"try {checks.other_modes(mode)} or a stronger model",
             raw_output=raw,
         )
 

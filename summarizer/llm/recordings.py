@@ -6,26 +6,33 @@ always find the same file, whichever base URL served them. No request header is 
 query parameters that look like credentials are redacted, and of the response headers
 only the content type survives, so a key or token cannot reach a recording.
 
+The response body is kept twice: parsed (`body`, for a reviewer to read and diff) and as
+the bytes received (`raw`: UTF-8 text, or base64 when it is not text), so a replay answers
+byte for byte what the endpoint said, error texts included. Recordings written before
+`raw` existed are replayed from `body`.
+
 `origin` says where the answer came from: "live" (a real model) or "fixture" (written by
 hand or served by the test server). Anything replayed from a fixture says so downstream.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from summarizer import redact
 from summarizer.atomic import write_text
+from summarizer.errors import RecordingUnreadable
 
 FORMAT = "summarizer-recording/1"
 # A response header the test server (and any fixture server) sets: its answers are not a model's.
 FIXTURE_HEADER = "x-summarizer-fixture"
-_SECRET_PARAM = re.compile(r"key|token|secret|signature|sig$|auth|password", re.IGNORECASE)
 
 
 def canonical_body(body: bytes) -> Any:
@@ -41,7 +48,7 @@ def request_key(body: Any) -> str:
 
 
 def redact_query(params: list[tuple[str, str]]) -> dict[str, str]:
-    return {k: ("REDACTED" if _SECRET_PARAM.search(k) else v) for k, v in params}
+    return {k: ("REDACTED" if redact.SECRET_PARAM.search(k) else v) for k, v in params}
 
 
 def prompt_start(body: Any, words: int = 12) -> str:
@@ -66,9 +73,12 @@ class Recording:
     content_type: str
     body: Any  # parsed JSON, or text when the answer was not JSON
     origin: str  # "live" or "fixture"
+    raw: bytes | None = None  # the body exactly as received (None in older recordings)
 
     @property
     def content(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         if isinstance(self.body, str) and "json" not in self.content_type:
             return self.body.encode("utf-8")
         return json.dumps(self.body).encode("utf-8")
@@ -78,19 +88,65 @@ def path_for(directory: Path, key: str) -> Path:
     return directory / f"{key}.json"
 
 
+def _encode_raw(content: bytes) -> dict[str, str]:
+    try:
+        return {"encoding": "utf-8", "data": content.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"encoding": "base64", "data": base64.b64encode(content).decode("ascii")}
+
+
+def _decode_raw(raw: Any) -> bytes | None:
+    if raw is None:
+        return None
+    if raw["encoding"] == "utf-8":
+        return str(raw["data"]).encode("utf-8")
+    if raw["encoding"] == "base64":
+        return base64.b64decode(raw["data"], validate=True)
+    raise ValueError(f"unknown raw encoding {raw['encoding']!r}")
+
+
 def load(directory: Path, key: str) -> Recording | None:
+    """The recording for `key`, None when there is none; RecordingUnreadable (naming the
+    file and why) when there is one that cannot be used."""
     path = path_for(directory, key)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
-    resp = data["response"]
-    return Recording(
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, directory, key, _why(exc)) from None
+    try:
+        data = json.loads(text)
+        resp = data["response"]
+        return Recording(
+            key=key,
+            status=int(resp["status"]),
+            content_type=str(resp.get("content_type", "application/json")),
+            body=resp["body"],
+            origin=str(data.get("origin", "live")),
+            raw=_decode_raw(resp.get("raw")),
+        )
+    except json.JSONDecodeError as exc:
+        raise _unreadable(path, directory, key, f"not valid JSON: {exc}") from None
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise _unreadable(path, directory, key, f"not a recording: {_why(exc)}") from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+def _unreadable(path: Path, directory: Path, key: str, why: str) -> RecordingUnreadable:
+    return RecordingUnreadable(
+        f"replay: recording {path} cannot be used ({why}); delete it and record it again "
+        f"with --record {directory} against a live endpoint",
         key=key,
-        status=int(resp["status"]),
-        content_type=resp.get("content_type", "application/json"),
-        body=resp["body"],
-        origin=data.get("origin", "live"),
     )
 
 
@@ -124,6 +180,7 @@ def save(
             "status": status,
             "content_type": content_type,
             "body": canonical_body(response_body),
+            "raw": _encode_raw(response_body),
         },
     }
     target = path_for(directory, key)

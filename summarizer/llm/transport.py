@@ -5,36 +5,89 @@
     replay  answers from the recordings; a miss is an error naming the key, the model and
             the first words of the prompt, and how to record it
 
-Every mode logs each exchange (tokens, latency, replayed or not) to the current CallLog,
-which is how a brief's provenance counts calls and tokens across reasks and retries.
+Every mode logs each exchange (tokens, cached tokens, latency, replayed or not) to the
+current CallLog, which is how a brief's provenance counts calls and tokens across reasks
+and retries. Usage is read as the provider reports it: a completion without `usage` is
+logged as unknown, never as 0 tokens.
+
+Two answers are marked for the layers above. A replayed answer carries
+`x-summarizer-replayed`, so an error from a recording says it was replayed. An error that
+names the structured-output mode's parameters (`response_format`, `tools`, `tool_choice`)
+carries `x-should-retry: false`, which the OpenAI SDK obeys: the endpoint cannot do the
+mode, and retrying a 500 about it only wastes time.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx2
 
-from summarizer import tokens
+from summarizer import redact, tokens
 from summarizer.errors import ReplayMissError
-from summarizer.llm import calls, recordings
+from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
 
 TransportMode = Literal["live", "record", "replay"]
 
 # Headers that describe the bytes on the wire; the body handed on is already decoded.
 _WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+REPLAYED_HEADER = "x-summarizer-replayed"
 
 
-def _usage(body: Any) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Usage:
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cached: int = 0
+    known: bool = True
+
+
+def read_usage(status: int, body: Any) -> Usage:
+    """Tokens as the provider reported them. An error answer costs nothing; a completion
+    without usage has unknown tokens."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return Usage(known=status != 200)
     try:
-        usage = body.get("usage") or {}
-        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-    except (AttributeError, TypeError, ValueError):
-        return 0, 0
+        details = usage.get("prompt_tokens_details") or {}
+        return Usage(
+            tokens_in=int(usage.get("prompt_tokens") or 0),
+            tokens_out=int(usage.get("completion_tokens") or 0),
+            cached=int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+        )
+    except (TypeError, ValueError):
+        return Usage(known=False)
+
+
+def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
+    """The body to record: byte for byte, unless it echoes a credential (a 401 that repeats
+    the key, whole or cut off), which is masked: a recording never holds a secret."""
+    auth = request.headers.get("authorization", "")
+    secrets = [auth.partition(" ")[2] or None, request.headers.get("api-key")]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
+    masked = redact.text(text, secrets)
+    return content if masked == text else masked.encode("utf-8")
+
+
+def _record(
+    key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
+    fixture: bool,
+) -> None:  # fmt: skip
+    calls.record(
+        calls.CallRecord(
+            key=key, model=model, status=status, tokens_in=usage.tokens_in,
+            tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
+            fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
+        )
+    )  # fmt: skip
 
 
 class HarnessTransport(httpx2.AsyncBaseTransport):
@@ -71,16 +124,13 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 f"{self.directory} against a live endpoint (same model, prompt and settings)",
                 key=key,
             )
-        tin, tout = _usage(rec.body)
-        calls.record(
-            calls.CallRecord(
-                key=key, model=model, status=rec.status, tokens_in=tin, tokens_out=tout,
-                latency_ms=0.0, replayed=True, fixture=rec.origin == "fixture",
-            )
+        _record(
+            key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
+            fixture=rec.origin == "fixture",
         )  # fmt: skip
         return httpx2.Response(
             rec.status,
-            headers={"content-type": rec.content_type},
+            headers={"content-type": rec.content_type, REPLAYED_HEADER: "1"},
             content=rec.content,
             request=request,
         )
@@ -97,13 +147,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             content = await upstream.aread()
             await upstream.aclose()
         except Exception:
-            calls.record(
-                calls.CallRecord(
-                    key=key, model=model, status=0, tokens_in=0, tokens_out=0,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                    replayed=False, fixture=False,
-                )
-            )  # fmt: skip
+            latency = (time.perf_counter() - started) * 1000
+            _record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)
@@ -114,18 +159,20 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 parsed = json.loads(content)
             except ValueError:
                 parsed = None
-        tin, tout = _usage(parsed)
+        usage = read_usage(upstream.status_code, parsed)
         if self._limiter is not None:
-            await self._limiter.charge(tout, sent=started)
-        calls.record(
-            calls.CallRecord(
-                key=key, model=model, status=upstream.status_code, tokens_in=tin,
-                tokens_out=tout, latency_ms=latency_ms, replayed=False,
-                fixture=fixture_note is not None,
-            )
+            await self._limiter.charge(usage.tokens_out, sent=started)
+        _record(
+            key, model, upstream.status_code, usage, latency_ms, replayed=False,
+            fixture=fixture_note is not None,
         )  # fmt: skip
+        status = upstream.status_code
+        mode_refused = status >= 400 and failures.refused_mode(
+            status, content.decode("utf-8", "replace"), failures.request_mode(body)
+        )
         # Transient failures are not recorded: a replay should see the answer that succeeded.
-        if self.mode == "record" and upstream.status_code < 500 and upstream.status_code != 429:
+        # A refused mode is not transient: its replay must say the same.
+        if self.mode == "record" and ((status < 500 and status != 429) or mode_refused):
             assert self.directory is not None
             recordings.save(
                 self.directory,
@@ -136,13 +183,15 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 request_body=body,
                 status=upstream.status_code,
                 content_type=content_type,
-                response_body=content,
+                response_body=_without_secrets(content, request),
                 origin="fixture" if fixture_note else "live",
                 origin_note=fixture_note or f"recorded from {request.url.host}",
             )
         headers = [
             (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS
         ]
+        if mode_refused:
+            headers.append(("x-should-retry", "false"))
         return httpx2.Response(
             upstream.status_code, headers=headers, content=content, request=request
         )

@@ -128,9 +128,10 @@ def daily_to_markdown(daily: DailyBrief) -> str:
         out += [f"- {_i(f.source)}: {_i(f.error)}" for f in daily.failures]
         out.append("")
     cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
+    cached = f" ({p.cached_tokens} cached)" if p.cached_tokens else ""
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     out.append(
         f"<sub>{_i(', '.join(p.models))} · {p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{p.tokens_in}+{p.tokens_out} tokens{cost} · {origin}</sub>"
+        f"{p.tokens_in}+{p.tokens_out} tokens{cached}{cost} · {origin}</sub>"
     )
     return "\n".join(out) + "\n"

@@ -387,11 +387,16 @@ class Store:
     def record_calls(
         self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
     ) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out)` gives each call's cost.
-        `origin` is the front door that paid: daily, brief (the CLI), api or slack."""
+        """Store CallRecords; `price(model, tokens_in, tokens_out, cached)` gives each call's
+        cost. `origin` is the front door that paid: daily, brief (the CLI), api or slack. A
+        completion without usage is stored with NULL tokens and cost: unknown, not 0."""
         rows = [
-            (run_id, r.key, r.model, r.status, r.tokens_in, r.tokens_out,
-             0.0 if r.replayed else price(r.model, r.tokens_in, r.tokens_out),
+            (run_id, r.key, r.model, r.status,
+             r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
+             0.0 if r.replayed else (
+                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens)
+                 if r.usage_known else None
+             ),
              r.latency_ms, int(r.replayed), _now(), origin)
             for r in records
         ]  # fmt: skip
@@ -404,6 +409,34 @@ class Store:
                     rows,
                 )
 
+    # endpoint modes (--mode auto) ----------------------------------------------------
+
+    def get_endpoint_mode(self, endpoint: str, model: str) -> tuple[str, str] | None:
+        """(mode, system_prompt) found by an earlier probe, or None."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT mode, system_prompt FROM endpoint_modes WHERE endpoint = ? AND model = ?",
+                (endpoint, model),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def put_endpoint_mode(self, endpoint: str, model: str, mode: str, system_prompt: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO endpoint_modes (endpoint, model, mode, system_prompt, probed_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "mode = excluded.mode, system_prompt = excluded.system_prompt, "
+                "probed_at = excluded.probed_at",
+                (endpoint, model, mode, system_prompt, _now()),
+            )
+
+    def forget_endpoint_mode(self, endpoint: str, model: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM endpoint_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
+            )
+
+    # deliveries: at most once ---------------------------------------------------------
     def spend(self) -> list[tuple[str, int, int, int, float | None]]:
         """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD;
         None when no call had a known price)."""

@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("day", "target"),
     "jobs": ("id",),
     "seen_events": ("source", "event_id"),
+    "endpoint_modes": ("endpoint", "model"),  # --mode auto's probes: no need to probe again
     "job_results": ("job_id", "position"),
     "map_failures": ("run_id", "doc_sha256"),
 }

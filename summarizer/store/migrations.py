@@ -100,8 +100,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # --mode auto: what an endpoint (URL without credentials) and model can do, probed once.
+        "0007_endpoint_modes",
+        """
+        CREATE TABLE endpoint_modes (
+            endpoint TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+            system_prompt TEXT NOT NULL, probed_at TEXT NOT NULL, PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
+    (
         # `daily --on-workers`: why a worker could not brief an article of a run.
-        "0007_map_failures",
+        "0008_map_failures",
         """
         CREATE TABLE map_failures (
             run_id TEXT NOT NULL, doc_sha256 TEXT NOT NULL, error TEXT NOT NULL,

@@ -10,6 +10,29 @@ times, answers by status, injected failures, calls in flight at once, and what i
 
 Every answer carries the `x-summarizer-fixture` header: a recording made against this
 server is marked as fixture output, never as a live model's.
+
+Real endpoints misbehave in ways a test must reproduce; each is a switch in `Quirks`
+(`FakeOpenAI(quirks=Quirks(...))`, or `server.quirks` changed mid-test), each seen on a
+real server:
+- `truncate="tool_calls"`: the answer is cut at max_tokens but finish_reason says
+  "tool_calls" (or "stop"), completion_tokens == max_tokens (llama.cpp's server);
+- `refuse="..."`: content null and `refusal` set, in every mode (OpenAI);
+- `reject_modes={"json_schema"}`: HTTP 500 naming response_format (llama-cpp-python,
+  which accepts only text and json_object); `{"tools"}`: HTTP 400 naming tools;
+- `context_window=N`: a prompt over N tokens gets OpenAI's 400 context_length_exceeded;
+- `tool_calls="other_first" | "parallel" | "other_only"`: the brief is not the first
+  tool call, is one of several parallel calls, or is missing;
+- `model_name="gpt-4o-2024-08-06"`: the dated snapshot name OpenAI returns;
+- `usage=False`: no usage in the answer;
+- `drop_system=True`: the "model" never sees system messages (llama-cpp-python's `gemma`
+  chat format), so in md_json, whose schema instructor puts there, it answers in prose;
+- `ignore_tools=True`: tools are accepted but the answer comes as text content, as from a
+  chat format without tool calling;
+- `prefix_cache` (on by default): OpenAI's prompt caching, simulated. A request whose
+  prompt (tool or response schema first, then the messages) starts with a prefix of
+  1,024 tokens or more that a recent request (within `cache_ttl` seconds) also had gets
+  that prefix, in 128-token steps, as `usage.prompt_tokens_details.cached_tokens`.
+Tokens are counted as 4 characters each.
 """
 
 from __future__ import annotations
@@ -17,14 +40,16 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from summarizer.llm import probe
 from summarizer.llm.recordings import FIXTURE_HEADER
 
 FIXTURE_NOTE = "summarizer test server: scripted answers, not a live model"
@@ -40,9 +65,101 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw_body: str | None = None  # send exactly this body (for broken answers)
     delay: float = 0.0
+    prose: str | None = None  # the model answers in plain text, whatever the mode asked
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+
+
+@dataclass
+class Quirks:
+    """Behaviours of real endpoints, switched on one by one (see the module docstring)."""
+
+    truncate: str | None = None  # finish_reason reported for an answer cut at max_tokens
+    refuse: str | None = None  # refusal text
+    reject_modes: Collection[str] = ()  # "json_schema" -> 500, "tools" -> 400
+    context_window: int | None = None  # prompt tokens allowed
+    tool_calls: str = "one"  # "one", "other_first", "parallel", "other_only"
+    model_name: str | None = None  # the model name answered (e.g. a dated snapshot)
+    usage: bool = True
+    drop_system: bool = False
+    ignore_tools: bool = False  # answer in content, as chat formats without tool calling do
+    prefix_cache: bool = True
+    cache_ttl: float = 600.0
+
+
+CACHE_MIN_TOKENS = 1024
+CACHE_STEP_TOKENS = 128
+CHARS_PER_TOKEN = 4
+
+# What llama-cpp-python's server says about a response_format it cannot do: HTTP 500 with
+# the exception (and, from some versions, the traceback) in the message.
+_LLAMA_CPP_500 = {
+    "error": {
+        "message": (
+            "Traceback (most recent call last):\n"
+            '  File "/opt/venv/lib/python3.11/site-packages/llama_cpp/server/errors.py", '
+            "line 171, in custom_route_handler\n"
+            '  File "/opt/venv/lib/python3.11/site-packages/llama_cpp/llama_chat_format.py", '
+            "line 612, in chat_completion_handler\n"
+            "ValueError: response_format type 'json_schema' is not supported; "
+            "use 'text' or 'json_object'"
+        ),
+        "type": "internal_server_error",
+        "param": None,
+        "code": None,
+    }
+}
+_TOOLS_400 = {
+    "error": {
+        "message": "tools are not supported by this model's chat format",
+        "type": "invalid_request_error",
+        "param": "tools",
+        "code": None,
+    }
+}
+
+
+def prompt_text(request: dict[str, Any]) -> str:
+    """The prompt as the provider sees it for caching: the fixed part (tool or response
+    schema) first, then the messages in order."""
+    fixed = request.get("tools") or request.get("response_format")
+    return json.dumps(fixed) + json.dumps(request.get("messages", []))
+
+
+def _context_exceeded(window: int, tokens: int) -> dict[str, Any]:
+    # OpenAI's own wording and fields for this error.
+    return {
+        "error": {
+            "message": (
+                f"This model's maximum context length is {window} tokens. However, your "
+                f"messages resulted in {tokens} tokens. Please reduce the length of the messages."
+            ),
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    }
+
+
+def _format_unseen(seen: dict[str, Any]) -> bool:
+    """An md_json request whose schema the "model" never saw (it was in a dropped system
+    message): it cannot know to answer in JSON, and writes prose."""
+    if seen.get("tools") or seen.get("response_format"):
+        return False
+    return not any("json_schema" in str(m.get("content") or "") for m in seen.get("messages", []))
+
+
+def _probe_reply(request: dict[str, Any]) -> Reply | None:
+    """The answer to summarizer's --mode auto probe: the code word, if the 'model' saw the
+    message that holds it (the request it is given has no system messages when they are
+    dropped)."""
+    texts = [str(m.get("content") or "") for m in request.get("messages", [])]
+    if not any(probe.MARKER in t for t in texts):
+        return None
+    seen = any(probe.CODE_WORD in t.split(probe.MARKER)[0] for t in texts)
+    return Reply({"word": probe.CODE_WORD if seen else "I was not told a code word."})
+
 
 _FENCE = re.compile(r"<<<(ARTICLE-[0-9a-f]+) id=(\w+)[^\n]*>>>\n(.*?)\n<<<END \1>>>", re.DOTALL)
 
@@ -139,31 +256,59 @@ def grounded_brief(request: dict[str, Any]) -> Reply:
     )
 
 
-def completion_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+def completion_body(
+    request: dict[str, Any], reply: Reply, quirks: Quirks | None = None, cached: int = 0
+) -> dict[str, Any]:
+    q = quirks or Quirks()
     args = reply.payload if isinstance(reply.payload, str) else json.dumps(reply.payload)
-    prompt_tokens = max(1, len(json.dumps(request.get("messages", []))) // 4)
-    message: dict[str, Any] = {"role": "assistant", "content": None}
-    if request.get("tools"):
+    prompt_tokens = max(1, len(prompt_text(request)) // CHARS_PER_TOKEN)
+    limit = int(request.get("max_tokens") or request.get("max_completion_tokens") or 4096)
+    # Characters / 4 overcounts JSON; a scripted answer is never cut unless asked to be.
+    completion_tokens = max(1, min(len(args) // CHARS_PER_TOKEN, limit - 1))
+    finish = reply.finish_reason
+    if q.truncate is not None:
+        args = args[: max(1, len(args) // 2)]
+        completion_tokens, finish = limit, q.truncate
+    message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+    if q.refuse is not None:
+        message["refusal"] = q.refuse
+    elif reply.prose is not None:
+        message["content"] = reply.prose
+    elif request.get("tools") and not q.ignore_tools:
         name = request["tools"][0]["function"]["name"]
-        message["tool_calls"] = [
-            {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
-        ]
+        ours = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
+        other = {
+            "id": "call_0",
+            "type": "function",
+            "function": {"name": "web_search", "arguments": '{"query": "latest news"}'},
+        }
+        message["tool_calls"] = {
+            "one": [ours],
+            "other_first": [other, ours],
+            "parallel": [other, ours, {**other, "id": "call_2"}],
+            "other_only": [other],
+        }[q.tool_calls]
+        if finish == "stop" and q.truncate is None:
+            finish = "tool_calls"
     elif request.get("response_format"):
         message["content"] = args
     else:  # md_json: the answer comes in a fenced block
         message["content"] = f"```json\n{args}\n```"
-    return {
+    body: dict[str, Any] = {
         "id": "chatcmpl-fixture",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": request.get("model", "fixture"),
-        "choices": [{"index": 0, "finish_reason": reply.finish_reason, "message": message}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": max(1, len(args) // 4),
-            "total_tokens": prompt_tokens + max(1, len(args) // 4),
-        },
+        "model": q.model_name or request.get("model", "fixture"),
+        "choices": [{"index": 0, "finish_reason": finish, "message": message}],
     }
+    if q.usage:
+        body["usage"] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": min(cached, prompt_tokens)},
+        }
+    return body
 
 
 def _written(completion: dict[str, Any]) -> str:
@@ -180,6 +325,15 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout test) leaves a broken pipe: normal here, and
+        # not printed. Printing a traceback from this thread would also run ast.parse
+        # (3.11's traceback carets) while the main thread compiles a module, which trips
+        # CPython 3.11.7's "AST constructor recursion depth mismatch" bug.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class FakeOpenAI:
     """Run with `with FakeOpenAI() as server: server.base_url`."""
@@ -194,8 +348,13 @@ class FakeOpenAI:
         window: float = 60.0,
         fail_rates: dict[int, float] | None = None,
         seed: int = 0,
+        quirks: Quirks | None = None,
     ) -> None:
         self.responder = responder
+        self.quirks = quirks or Quirks()
+        # Prompt-prefix hashes (at 128-token boundaries) -> when last seen: the prompt cache.
+        self._prefixes: dict[int, float] = {}
+        self.cached_tokens: list[int] = []  # cached_tokens of each 200 answer, in order
         self.latency = latency
         self.rpm_limit = rpm_limit
         self.window = window
@@ -260,9 +419,65 @@ class FakeOpenAI:
                     headers = {"retry-after": "0.05"} if status == 429 else {}
                     return Reply(status=status, headers=headers)
                 roll -= rate
+            q = self.quirks
+            # What the "model" is given: a chat format without a system turn drops them.
+            seen = request
+            if q.drop_system:
+                kept = [m for m in request.get("messages", []) if m.get("role") != "system"]
+                seen = {**request, "messages": kept}
+            fault = self._endpoint_fault(request)
+            if fault is not None:
+                return fault
+            if q.drop_system and _format_unseen(seen):
+                return Reply(prose="Sure, here is what I found in the text.")
+            answer = _probe_reply(seen)
+            if answer is not None:
+                return answer
             if self.script:
                 return self.script.popleft()
-        return self.responder(request)
+        return self.responder(seen)
+
+    def _endpoint_fault(self, request: dict[str, Any]) -> Reply | None:
+        """An answer about the request itself: a mode the server cannot do, or a prompt
+        longer than its context window."""
+        q = self.quirks
+        fmt = request.get("response_format")
+        if (
+            "json_schema" in q.reject_modes
+            and isinstance(fmt, dict)
+            and fmt.get("type") == "json_schema"
+        ):
+            return Reply(status=500, raw_body=json.dumps(_LLAMA_CPP_500))
+        if "tools" in q.reject_modes and request.get("tools"):
+            return Reply(status=400, raw_body=json.dumps(_TOOLS_400))
+        if q.context_window is not None:
+            tokens = len(prompt_text(request)) // CHARS_PER_TOKEN
+            if tokens > q.context_window:
+                body = _context_exceeded(q.context_window, tokens)
+                return Reply(status=400, raw_body=json.dumps(body))
+        return None
+
+    def _cached(self, request: dict[str, Any]) -> int:
+        """Prompt tokens served from the simulated prompt cache, and remember this prompt."""
+        if not self.quirks.prefix_cache:
+            return 0
+        text = prompt_text(request)
+        tokens = len(text) // CHARS_PER_TOKEN
+        bounds = range(CACHE_MIN_TOKENS, tokens + 1, CACHE_STEP_TOKENS)
+        keys = [hash(text[: b * CHARS_PER_TOKEN]) for b in bounds]
+        with self._lock:
+            now = time.monotonic()
+            ttl = self.quirks.cache_ttl
+            cached = 0
+            # Prefixes nest: the first boundary not seen ends the cached part.
+            for b, k in zip(bounds, keys, strict=True):
+                seen = self._prefixes.get(k)
+                if seen is None or now - seen > ttl:
+                    break
+                cached = b
+            for k in keys:
+                self._prefixes[k] = now
+        return cached
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -297,10 +512,12 @@ class FakeOpenAI:
                 if reply.raw_body is not None:
                     body = reply.raw_body
                 elif reply.status == 200:
-                    completion = completion_body(request, reply)
+                    cached = server._cached(request)
+                    completion = completion_body(request, reply, server.quirks, cached)
                     body = json.dumps(completion)
                     with server._lock:
                         server.completions.append(_written(completion))
+                        server.cached_tokens.append(cached)
                 else:
                     body = json.dumps(
                         {"error": {"message": f"HTTP {reply.status}", "type": "fixture"}}
