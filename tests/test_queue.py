@@ -132,8 +132,8 @@ def test_serve_with_two_processes_answers_jobs_run_by_a_worker(
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            deadline = time.monotonic() + 60
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     if http.get("/healthz").status_code == 200:

@@ -1,6 +1,6 @@
 """Provider rate limits shared through the store's database: two processes, one limit.
 
-The loopback test server enforces 3 requests per 0.5 s window with 429s. Two `summarizer
+The loopback test server enforces 3 requests per 1 s window with 429s. Two `summarizer
 brief` processes, each briefing 6 articles with --rpm 3 of their own, start together.
 Each alone would respect the limit; together, with windows in process memory, they send
 twice it. On a PostgreSQL store the window is one table, and the server sees no 429.
@@ -16,7 +16,7 @@ from pathlib import Path
 from summarizer.testing.openai_server import FakeOpenAI
 from tests.conftest import SEED_ARTICLE
 
-WINDOW = 0.5
+WINDOW = 1.0
 RPM = 3
 ARTICLES = 6
 
