@@ -119,6 +119,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # The API's per-key request buckets and failed-login buckets, shared by every API
+        # process on the store (service/shared_limits.py; used on PostgreSQL).
+        "0009_rate_buckets",
+        """
+        CREATE TABLE rate_buckets (
+            name TEXT PRIMARY KEY, tokens {real} NOT NULL, at {real} NOT NULL
+        );
+        CREATE INDEX rate_buckets_at ON rate_buckets (at);
+        """,
+    ),
 ]
 
 
