@@ -109,6 +109,10 @@ class VariantResult:
     model: str
     prompt: str | None
     articles: list[ArticleResult] = field(default_factory=list)
+    # Answers replayed from recordings, and recordings no live model produced: a score of
+    # hand-written answers measures the scorer, not a model, and the report says so.
+    replayed: bool = False
+    fixture: bool = False
 
     @property
     def counts(self) -> Counts:
@@ -139,12 +143,14 @@ async def run_variant(
             try:
                 brief = await make_brief(case.document, settings, kind, llm)
             except RunError as exc:
+                _note_origin(result, log)
                 counts = failed(data)
                 counts.tokens_in, counts.tokens_out = log.tokens_in, log.tokens_out
                 counts.calls = len(log.records)
                 # Cached tokens at their rate, unknown usage as None (calls.CallLog.cost_usd).
                 counts.cost_usd = log.cost_usd(settings.model) if log.records else 0.0
                 return ArticleResult(case.file, kind, counts, error=str(exc))
+        _note_origin(result, log)
         sources = {
             str(s["id"]): case.document.text for s in brief.get("sources", []) if "id" in s
         } or {"S1": case.document.text}
@@ -163,6 +169,11 @@ async def run_variant(
     finally:
         await llm.aclose()
     return result
+
+
+def _note_origin(result: VariantResult, log: calls.CallLog) -> None:
+    result.replayed = result.replayed or log.replayed
+    result.fixture = result.fixture or log.fixture
 
 
 @dataclass(frozen=True)
