@@ -13,12 +13,12 @@ bad settings) stops the whole run before anything is written.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError, RunError
 from summarizer.eval import metrics
@@ -158,14 +158,7 @@ async def run_variant(
         return ArticleResult(case.file, kind, score.counts, score=score)
 
     try:
-        tasks = [asyncio.create_task(one(c)) for c in cases]
-        try:
-            result.articles = list(await asyncio.gather(*tasks))
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        result.articles = await gather_or_cancel(one(c) for c in cases)
     finally:
         await llm.aclose()
     return result
