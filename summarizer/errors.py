@@ -21,6 +21,8 @@
     │       │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
     │       │   ├── WrongToolCall        (exit 7)  the model called only other tools
     │       │   └── GroundingError       (exit 8)  quotes still not in the source (--strict)
+    │       ├── WorkerFailed                        `daily --on-workers`: one article a worker
+    │       │                                       could not brief (listed, not an exit)
     │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
     │       └── StorageError             (exit 12) disk full, I/O error, read-only, locked,
     │                                              unreachable database, failed migration
@@ -175,6 +177,11 @@ class GroundingError(ModelOutputError):
     """Quotes were still not found in their source after the reasks, under --strict."""
 
     exit_code = 8
+
+
+class WorkerFailed(RunError):
+    """`daily --on-workers`: a worker could not brief an article (its reason, as the worker
+    recorded it). One article's failure: listed under "Not included", never fatal alone."""
 
 
 class NothingBriefedError(RunError):

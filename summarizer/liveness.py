@@ -8,10 +8,12 @@ Only the host that ran the work can tell; from another host the answer is "unkno
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 State = Literal["alive", "gone", "unknown"]
@@ -47,6 +49,33 @@ def _host() -> str:
     return socket.gethostname()
 
 
+def host_identity() -> str:
+    """Where a pid means something, for leases: the host name, plus (on Linux) the boot and
+    the pid namespace. Two containers may share a host name, and a pid in one says nothing
+    about the other; only processes with the same identity are checked by pid."""
+    parts = [_host()]
+    for path, read in (
+        ("/proc/sys/kernel/random/boot_id", lambda f: Path(f).read_text().strip()),
+        ("/proc/self/ns/pid", os.readlink),
+    ):
+        with contextlib.suppress(OSError):  # not Linux: the host name alone
+            parts.append(read(path))
+    return "/".join(parts)
+
+
+def pid_alive(pid: int) -> bool | None:
+    """Whether a process of this host with this id exists; None when it cannot be told."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, but another user's
+    except OSError:
+        return None
+    return True
+
+
 def me() -> Owner:
     pid = os.getpid()
     return Owner(pid, _host(), _start_time(pid))
@@ -55,14 +84,11 @@ def me() -> Owner:
 def state(pid: int | None, host: str | None, start: str | None) -> State:
     if pid is None or host is None or host != _host():
         return "unknown"
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return "gone"
-    except PermissionError:
-        pass  # alive, but another user's
-    except OSError:
+    alive = pid_alive(pid)
+    if alive is None:
         return "unknown"
+    if not alive:
+        return "gone"
     fields = _stat(pid)
     if fields and fields[0] in (b"Z", b"X"):
         return "gone"  # exited, not yet reaped by its parent

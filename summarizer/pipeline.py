@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer import attempts, grounding, prompting, tokens
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError
 from summarizer.ingest import Document
@@ -283,13 +284,6 @@ async def brief_documents(
     _kind(settings, kind)  # an unknown or broken kind fails before any call
     llm = LLM(settings)
     try:
-        tasks = [asyncio.create_task(brief_document(d, settings, llm=llm, kind=kind)) for d in docs]
-        try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        return await gather_or_cancel(brief_document(d, settings, llm=llm, kind=kind) for d in docs)
     finally:
         await llm.aclose()

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx2
 
+from summarizer.concurrency import gather_or_cancel
 from summarizer.errors import InputError
 from summarizer.extract import document_from_html, extract
 from summarizer.extract_pool import Extractor
@@ -173,15 +174,8 @@ class Loader:
                     raise
                 return Loaded([], [(source, str(exc))])
 
-        tasks = [asyncio.ensure_future(one(s)) for s in sources]
-        try:
-            results = await asyncio.gather(*tasks)
-        except BaseException:
-            # The first bad source ends it (keep_going=False): stop the others' fetches too.
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        # The first bad source ends it (keep_going=False): the others' fetches stop too.
+        results = await gather_or_cancel(one(s) for s in sources)
         documents: list[Document] = []
         failures: list[tuple[str, str]] = []
         for loaded in results:

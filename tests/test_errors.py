@@ -55,3 +55,29 @@ def test_exit_codes_are_distinct_where_the_readme_says_so() -> None:
     assert codes["ModelOutputError"] == 7 and codes["GroundingError"] == 8
     assert codes["LockedError"] == 10 and codes["NothingBriefedError"] == 11
     assert errors.EXIT_PARTIAL == 9 and errors.EXIT_INTERRUPTED == 130
+
+
+def test_no_error_class_is_defined_outside_errors_py() -> None:
+    """Every SummarizerError subclass the package defines lives in errors.py (and so in its
+    tree): an adapter catching errors finds them all in one place."""
+    import importlib
+    import pkgutil
+
+    import summarizer
+
+    outside = []
+    for info in pkgutil.walk_packages(summarizer.__path__, "summarizer."):
+        if info.name.startswith("summarizer.testing") or info.name.endswith("__main__"):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # an optional dependency (procrastinate) not installed
+            continue
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(obj, errors.SummarizerError)
+                and obj.__module__ == info.name
+                and info.name != errors.__name__
+            ):
+                outside.append(f"{info.name}.{obj.__name__}")
+    assert outside == []

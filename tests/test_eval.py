@@ -126,6 +126,8 @@ def test_compare_two_models_side_by_side(gold_dir: Path, tmp_path: Path) -> None
     assert (g["question_coverage"], w["question_coverage"]) == (1.0, 0.5)
     assert (w["quote_verbatim"], w["quote_attribution"]) == (1.0, 1.0)
     assert g["calls"] == 2 and g["tokens_in"] > 0 and g["cost_usd"] is None  # no price known
+    # The test server's answers are fixtures, called live: said so, not called replayed.
+    assert (good["fixture"], good["replayed"]) == (True, False)
     diff = data["differences"][0]
     assert (diff["variant"], diff["baseline"]) == ("model=weak", "model=good")
     assert diff["overall"]["stance_recall"] == -0.2 and diff["overall"]["questions"] == 0
@@ -255,6 +257,8 @@ def test_readme_eval_examples_run_offline_in_a_real_process(tmp_path: Path) -> N
         )  # fmt: skip
         assert r.returncode == expected, (command, r.stderr)
         assert re.search(r"overall\s", r.stdout), r.stdout
+        # The seed answers were written by hand: the report never passes them off as a model's.
+        assert "not model output" in " ".join(r.stdout.split()), r.stdout
 
 
 TIMELINE_TEXT = (

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.config import Settings
-from summarizer.errors import RunError
+from summarizer.errors import WorkerFailed
 from summarizer.ingest import Document
 from summarizer.store import Store
 
@@ -37,10 +37,6 @@ SHAPING = (
     "model", "mode", "language", "grounding", "max_article_tokens", "max_reasks",
     "max_tokens", "temperature", "kind", "timeout", "http_retries",
 )  # fmt: skip
-
-
-class WorkerFailed(RunError):
-    """A worker could not brief an article (its reason, as the worker recorded it)."""
 
 
 def shaping(settings: Settings) -> dict[str, Any]:

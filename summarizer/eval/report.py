@@ -64,6 +64,8 @@ def variant_json(r: VariantResult, *, gold_dir: str, threshold: float) -> dict[s
         "model": r.model,
         "prompt": r.prompt,
         "kind": r.variant.kind,
+        "replayed": r.replayed,
+        "fixture": r.fixture,
         "articles": [article_json(a) for a in r.articles],
         "overall": {**_metrics(r.overall), "counts": asdict(r.counts)},
     }
@@ -141,6 +143,12 @@ def render_text(
         overall = r.overall
         table.add_section()
         table.add_row("overall", *(fmt(m, rounded(overall[m])) for m in shown), style="bold")
+        if r.fixture:
+            console.print(
+                f"{r.label}: not model output: the answers were replayed from recordings "
+                "written by hand or served by a test server, so these figures measure them, "
+                "not a model"
+            )
         console.print(table)
         for a in r.articles:
             if a.error:

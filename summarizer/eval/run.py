@@ -13,12 +13,12 @@ bad settings) stops the whole run before anything is written.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError, RunError
 from summarizer.eval import metrics
@@ -109,6 +109,10 @@ class VariantResult:
     model: str
     prompt: str | None
     articles: list[ArticleResult] = field(default_factory=list)
+    # Answers replayed from recordings, and recordings no live model produced: a score of
+    # hand-written answers measures the scorer, not a model, and the report says so.
+    replayed: bool = False
+    fixture: bool = False
 
     @property
     def counts(self) -> Counts:
@@ -139,12 +143,14 @@ async def run_variant(
             try:
                 brief = await make_brief(case.document, settings, kind, llm)
             except RunError as exc:
+                _note_origin(result, log)
                 counts = failed(data)
                 counts.tokens_in, counts.tokens_out = log.tokens_in, log.tokens_out
                 counts.calls = len(log.records)
                 # Cached tokens at their rate, unknown usage as None (calls.CallLog.cost_usd).
                 counts.cost_usd = log.cost_usd(settings.model) if log.records else 0.0
                 return ArticleResult(case.file, kind, counts, error=str(exc))
+        _note_origin(result, log)
         sources = {
             str(s["id"]): case.document.text for s in brief.get("sources", []) if "id" in s
         } or {"S1": case.document.text}
@@ -152,17 +158,15 @@ async def run_variant(
         return ArticleResult(case.file, kind, score.counts, score=score)
 
     try:
-        tasks = [asyncio.create_task(one(c)) for c in cases]
-        try:
-            result.articles = list(await asyncio.gather(*tasks))
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        result.articles = await gather_or_cancel(one(c) for c in cases)
     finally:
         await llm.aclose()
     return result
+
+
+def _note_origin(result: VariantResult, log: calls.CallLog) -> None:
+    result.replayed = result.replayed or log.replayed
+    result.fixture = result.fixture or log.fixture
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,6 @@ from summarizer.service.jobs import Briefer, BriefRequest, ErrorBody, JobAccepte
 from summarizer.service.limits import (
     ApiError,
     BodySizeLimit,
-    RateLimiter,
     SyncQueue,
     error_body,
     parse_brief_request,
@@ -52,6 +51,7 @@ from summarizer.service.limits import (
 from summarizer.service.logs import redact_access_log
 from summarizer.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from summarizer.service.settings import ServiceSettings
+from summarizer.service.shared_limits import limiters_for
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.service")
@@ -141,11 +141,15 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     app.state.metrics = metrics
     # Added innermost first: metrics see every answer, auth runs before the body is read.
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    # Shared through the database on PostgreSQL, where several processes serve the keys.
+    requests_limiter, failures_limiter = limiters_for(
+        store, limits.rate_limit_per_minute, limits.auth_failures_per_minute
+    )
     app.add_middleware(
         AuthMiddleware,
         keys=keys,
-        limiter=RateLimiter(limits.rate_limit_per_minute),
-        failures=RateLimiter(limits.auth_failures_per_minute),
+        limiter=requests_limiter,
+        failures=failures_limiter,
         on_error=metrics.observe_error,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)

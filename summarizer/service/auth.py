@@ -7,9 +7,11 @@ refused at start-up; failed attempts are throttled per client address.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,6 +22,8 @@ from summarizer.service.settings import MIN_KEY_CHARS
 
 #: Where the caller's key id is kept in the request state for the handlers.
 KEY_ID = "key_id"
+
+_T = TypeVar("_T")
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="summarizer"'}
 
@@ -106,7 +110,7 @@ class AuthMiddleware:
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         try:
-            wait = self.failures.blocked(client)
+            wait = await _decide(self.failures, self.failures.blocked, client)
             if wait:
                 raise ApiError(
                     429,
@@ -118,9 +122,9 @@ class AuthMiddleware:
             try:
                 kid = self.keys.identify(_bearer(scope))
             except ApiError:
-                self.failures.spend(client)
+                await _decide(self.failures, self.failures.spend, client)
                 raise
-            self.limiter.check(kid)
+            await _decide(self.limiter, self.limiter.check, kid)
         except ApiError as exc:
             self.on_error(exc.type)
             response = JSONResponse(
@@ -130,6 +134,13 @@ class AuthMiddleware:
             return
         scope.setdefault("state", {})[KEY_ID] = kid
         await self.app(scope, receive, send)
+
+
+async def _decide(limiter: RateLimiter, method: Callable[[str], _T], key: str) -> _T:
+    """One of `limiter`'s decisions; one kept in the database runs off the event loop."""
+    if limiter.shared:
+        return await asyncio.to_thread(method, key)
+    return method(key)
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -14,17 +14,15 @@ settings, gets its stored brief back instead of paying again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import socket
 from collections.abc import Coroutine, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from summarizer import liveness
 from summarizer.config import Settings
 from summarizer.errors import SummarizerError
 from summarizer.ingest import Document
@@ -104,20 +102,6 @@ class JobView(BaseModel):
     brief_urls: list[str]
     failures: list[JobFailure] = Field(description="Documents or URLs that failed, and why.")
     error: ErrorDetail | None = Field(description="Why the job failed as a whole, if it did.")
-
-
-def host_identity() -> str:
-    """Where a pid means something: the host name, plus (on Linux) the boot and the pid
-    namespace. Two containers may share a host name, and a pid in one says nothing about
-    the other; only processes with the same identity are checked by pid."""
-    parts = [socket.gethostname()]
-    for path, read in (
-        ("/proc/sys/kernel/random/boot_id", lambda f: Path(f).read_text().strip()),
-        ("/proc/self/ns/pid", os.readlink),
-    ):
-        with contextlib.suppress(OSError):  # not Linux: the host name alone
-            parts.append(read(path))
-    return "/".join(parts)
 
 
 class Briefer:
@@ -207,7 +191,7 @@ class Briefer:
         """Become a worker: take a lease in the store, renew it every quarter lease, and
         on each renewal fail the jobs of workers that are gone (this one's included
         never: it is alive). Jobs left by gone workers are failed at once."""
-        host = host_identity()
+        host = liveness.host_identity()
         self._worker = await asyncio.to_thread(self.store.register_worker, host, os.getpid())
         failed = await asyncio.to_thread(self.store.reap_jobs, lease_seconds, host, RESTARTED)
         if failed:

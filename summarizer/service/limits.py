@@ -131,9 +131,14 @@ async def _discard(receive: Receive) -> None:
 class RateLimiter:
     """A token bucket per key: `per_minute` tokens, refilled evenly over a minute.
 
-    In memory, per process: behind several workers each counts on its own. Used for
-    requests per API key, and for failed authentications per client address.
+    In memory, per process: right for one process on SQLite. On a PostgreSQL store, where
+    several API processes and replicas serve one set of keys, `SharedRateLimiter`
+    (service/shared_limits.py) keeps the same buckets in the database. Used for requests
+    per API key, and for failed authentications per client address.
     """
+
+    # Whether a call goes to the database (the caller then runs it off the event loop).
+    shared = False
 
     # Buckets kept at most; past it the full ones (idle callers) are forgotten, so a
     # caller cycling through addresses cannot grow the table without end.
@@ -160,15 +165,18 @@ class RateLimiter:
             tokens = self._tokens(key_id, now)
             if tokens < 1.0:
                 self._buckets[key_id] = (tokens, now)
-                wait = self._wait(tokens)
-                raise ApiError(
-                    429,
-                    "RateLimited",
-                    f"over {self.per_minute} requests per minute for this API key; "
-                    f"retry in {wait}s",
-                    headers={"Retry-After": str(wait)},
-                )
+                raise self.refusal(tokens)
             self._buckets[key_id] = (tokens - 1.0, now)
+
+    def refusal(self, tokens: float) -> ApiError:
+        """The 429 for a key whose bucket holds `tokens` (under one)."""
+        wait = self._wait(tokens)
+        return ApiError(
+            429,
+            "RateLimited",
+            f"over {self.per_minute} requests per minute for this API key; retry in {wait}s",
+            headers={"Retry-After": str(wait)},
+        )
 
     def blocked(self, key: str) -> int:
         """Seconds until `key` has a token again; 0 when it has one now (none is taken)."""

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from summarizer import liveness
 from summarizer.errors import StorageError
 from summarizer.store.migrations import MIGRATIONS, Dialect
 
@@ -61,16 +62,6 @@ def _now() -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def default_store_path() -> Path:
@@ -278,8 +269,6 @@ class Store:
     # runs, briefs and LLM calls -------------------------------------------------------
 
     def start_run(self, kind: str, day: str | None, detail: dict[str, Any]) -> str:
-        from summarizer import liveness
-
         run_id = new_id()
         owner = liveness.me()
         with self._tx() as db:
@@ -359,8 +348,6 @@ class Store:
     def list_runs(self, limit: int = 20) -> list[Row]:
         """Newest first. A run still marked running whose process is gone (killed with -9,
         or the machine went down) is listed as 'interrupted'."""
-        from summarizer import liveness
-
         with self._read() as db:
             rows = db.execute(
                 "SELECT id, kind, started_at, status, day, error, brief_id, pid, host, proc_start "
@@ -602,7 +589,7 @@ class Store:
                 for r in rows
                 if r["heartbeat"] is None
                 or r["heartbeat"] < stale
-                or (r["host"] == host and not _pid_alive(int(r["pid"])))
+                or (r["host"] == host and liveness.pid_alive(int(r["pid"])) is False)
             ]
             now = _now()
             db.executemany(

@@ -22,7 +22,8 @@ BATCH = 500
 # Every table worth keeping, with its key. Every column is copied (both stores are
 # migrated to the same schema on opening), and `rowid` too, which keeps listings in
 # insertion order. Left out: `_migrations` (each store keeps its
-# own), `rate_events` (a minute of rate-limit history, worthless elsewhere) and `workers`
+# own), `rate_events` and `rate_buckets` (a minute of rate-limit history, worthless
+# elsewhere) and `workers`
 # (the leases of the processes running now).
 TABLES: dict[str, tuple[str, ...]] = {
     "documents": ("sha256",),

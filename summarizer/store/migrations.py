@@ -120,10 +120,21 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # The API's per-key request buckets and failed-login buckets, shared by every API
+        # process on the store (service/shared_limits.py; used on PostgreSQL).
+        "0009_rate_buckets",
+        """
+        CREATE TABLE rate_buckets (
+            name TEXT PRIMARY KEY, tokens {real} NOT NULL, at {real} NOT NULL
+        );
+        CREATE INDEX rate_buckets_at ON rate_buckets (at);
+        """,
+    ),
+    (
         # Stories that continue (daily/follow.py): each story's brief per day, and the ledger
         # of every open question it asked. A question's status on a day is read from the
         # days it was answered or dropped, so a backfill of an earlier day sees it open.
-        "0009_stories_questions",
+        "0010_stories_questions",
         """
         CREATE TABLE story_days (
             story_id TEXT NOT NULL, day TEXT NOT NULL, first_day TEXT NOT NULL,
