@@ -9,6 +9,11 @@ explicit column lists); a backend supplies connections, transactions, migrations
 translation of its engine's failures into `StorageError` (disk full, I/O error, read-only,
 locked, unreachable), so a caller never sees a driver's exception for a storage fault.
 
+The methods are grouped by the tables they use: this module holds documents, results,
+runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py and
+continuing stories in store/stories.py, mixed into `Store`; store/sql.py holds what they
+all share.
+
 Every write is its own short transaction, so a re-run resumes from whatever a killed run
 finished. The calls are synchronous, and async callers run them with `asyncio.to_thread`,
 so a slow disk or a distant database never stalls an event loop. Why not async methods:
@@ -23,45 +28,28 @@ from __future__ import annotations
 
 import json
 import os
-import time
-import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from summarizer import liveness
 from summarizer.errors import StorageError
+from summarizer.store.jobs import JobTables
 from summarizer.store.migrations import MIGRATIONS, Dialect
+from summarizer.store.sql import Connection, Cursor, _now, is_database_url, new_id
+from summarizer.store.stories import StoryTables
 
-
-class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
-class Connection(Protocol):
-    """What a backend hands the shared SQL: rows read by name (`r["id"]`) or position."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]], /) -> Any: ...
-
-
-def is_database_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:16]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "Row",
+    "Store",
+    "default_store_path",
+    "is_database_url",
+    "new_id",
+]
 
 
 def default_store_path() -> Path:
@@ -82,7 +70,7 @@ class Row:
     detail: str | None = None
 
 
-class Store:
+class Store(JobTables, StoryTables):
     """The store every caller uses. `Store(path)` or `Store("postgresql://...")` opens the
     matching backend (as `pathlib.Path` picks its flavour), so callers never name one.
     A backend implements the methods that raise NotImplementedError here; the rest is
@@ -485,212 +473,6 @@ class Store:
             db.execute(
                 "DELETE FROM deliveries WHERE day = ? AND target = ? AND status = 'pending'",
                 (day, target),
-            )
-
-    # API jobs ------------------------------------------------------------------------
-    #
-    # A job runs in the process that accepted it. That process is a `worker`: a row with
-    # its host, pid and a heartbeat it renews while it lives. A job is failed by someone
-    # else only when its worker is gone (`reap_jobs`); each document's result is written
-    # the moment it is known (`set_job_result`), so nothing finished is ever lost.
-
-    def register_worker(self, host: str, pid: int) -> str:
-        worker_id = new_id()
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO workers (id, host, pid, started_at, heartbeat) VALUES (?, ?, ?, ?, ?)",
-                (worker_id, host, pid, _now(), time.time()),
-            )
-        return worker_id
-
-    def heartbeat(self, worker_id: str) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE workers SET heartbeat = ? WHERE id = ?", (time.time(), worker_id))
-
-    def retire_worker(self, worker_id: str) -> None:
-        """A worker stopping cleanly: its row goes (its jobs were finished or failed first)."""
-        with self._tx() as db:
-            db.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
-
-    def create_job(
-        self, request_json: str, owner: str | None = None, worker: str | None = None
-    ) -> str:
-        job_id = new_id()
-        now = _now()
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO jobs (id, status, created_at, updated_at, request_json, owner, "
-                "worker) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, now, now, request_json, owner, worker),
-            )
-        return job_id
-
-    def update_job(
-        self, job_id: str, status: str, *, brief_id: str | None = None, error: str | None = None
-    ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET status = ?, brief_id = ?, error = ?, updated_at = ? WHERE id = ?",
-                (status, brief_id, error, _now(), job_id),
-            )
-
-    def finish_job(self, job_id: str, status: str, error: str | None = None) -> bool:
-        """Move an unfinished job to its final status. False when it was already final
-        (failed by a reaper that judged its worker gone): a job's status never flips."""
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status = ?, error = ?, updated_at = ? "
-                "WHERE id = ? AND status IN ('queued', 'running')",
-                (status, error, _now(), job_id),
-            )
-        return cur.rowcount == 1
-
-    def set_job_result(
-        self, job_id: str, position: int, source: str, *, brief_id: str | None = None,
-        error_type: str | None = None, error: str | None = None,
-    ) -> None:  # fmt: skip
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO job_results (job_id, position, source, brief_id, error_type, error) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, position) DO UPDATE SET "
-                "source = excluded.source, brief_id = excluded.brief_id, "
-                "error_type = excluded.error_type, error = excluded.error",
-                (job_id, position, source, brief_id, error_type, error),
-            )
-
-    def job_results(self, job_id: str) -> list[dict[str, Any]]:
-        """Each finished document of a job, in request order: source, brief_id or
-        error_type and error."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT position, source, brief_id, error_type, error FROM job_results "
-                "WHERE job_id = ? ORDER BY position",
-                (job_id,),
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def get_job(self, job_id: str) -> dict[str, Any] | None:
-        with self._read() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else dict(row)
-
-    def reap_jobs(self, lease_seconds: float, host: str, reason: str) -> int:
-        """Fail the unfinished jobs whose worker is gone: its heartbeat is older than
-        `lease_seconds`, or it ran on this `host` under a pid that no longer exists, or it
-        left no worker row (it stopped, or predates leases). Returns how many."""
-        stale = time.time() - lease_seconds
-        with self._tx() as db:
-            rows = db.execute(
-                "SELECT j.id, w.host, w.pid, w.heartbeat FROM jobs j "
-                "LEFT JOIN workers w ON w.id = j.worker WHERE j.status IN ('queued', 'running')"
-            ).fetchall()
-            gone = [
-                r["id"]
-                for r in rows
-                if r["heartbeat"] is None
-                or r["heartbeat"] < stale
-                or (r["host"] == host and liveness.pid_alive(int(r["pid"])) is False)
-            ]
-            now = _now()
-            db.executemany(
-                "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
-                "WHERE id = ? AND status IN ('queued', 'running')",
-                [(reason, now, job_id) for job_id in gone],
-            )
-            # Workers long silent are gone too; their rows only slow the join down.
-            db.execute("DELETE FROM workers WHERE heartbeat < ?", (stale - lease_seconds,))
-        return len(gone)
-
-    def fail_unfinished_jobs(self, reason: str) -> int:
-        """Fail every queued or running job, whoever runs it (for tools that know no
-        worker is alive; the API uses `reap_jobs`)."""
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
-                "WHERE status IN ('queued', 'running')",
-                (reason, _now()),
-            )
-        return cur.rowcount
-
-    # stories that continue, and their open questions (daily/follow.py) ---------------
-
-    def replace_story_days(self, day: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        """The stories of `day`'s brief: (story_id, first_day, title, brief_json) each. A
-        rerun of the day replaces them, so a story of an earlier run of it does not linger."""
-        now = _now()
-        with self._tx() as db:
-            db.execute("DELETE FROM story_days WHERE day = ?", (day,))
-            if rows:
-                db.executemany(
-                    "INSERT INTO story_days (story_id, day, first_day, title, brief_json, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(sid, day, first, title, body, now) for sid, first, title, body in rows],
-                )
-
-    def story_candidates(self, before: str, since: str) -> list[dict[str, Any]]:
-        """Each story's latest day in [since, before): what a run on `before` may continue.
-        Later days are never read, so a backfill does not see the future."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT story_id, day, first_day, brief_json FROM story_days s "
-                "WHERE day >= ? AND day < ? AND day = (SELECT MAX(day) FROM story_days t "
-                "WHERE t.story_id = s.story_id AND t.day < ?) ORDER BY day, story_id",
-                (since, before, before),
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def story_days(self, story_id: str, before: str | None = None) -> list[dict[str, Any]]:
-        """A story's briefs, oldest first (only days before `before` when given)."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT story_id, day, first_day, title, brief_json FROM story_days "
-                "WHERE story_id = ? AND day < ? ORDER BY day",
-                (story_id, before or "9999-99-99"),
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def questions(self, story_id: str | None = None) -> list[dict[str, Any]]:
-        """Every question in the ledger (of one story), oldest first."""
-        where, params = ("WHERE story_id = ? ", (story_id,)) if story_id else ("", ())
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT id, story_id, question, first_day, answer, answered_day, quote, source, "
-                f"dropped_day, reason FROM questions {where}ORDER BY first_day, id",
-                params,
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def add_question(self, qid: str, story_id: str, question: str, day: str) -> None:
-        """Ask a question on `day`; asked again (a rerun, or a backfill of an earlier day)
-        it keeps its id and the earliest day."""
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO questions (id, story_id, question, first_day, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "first_day = excluded.first_day, updated_at = excluded.updated_at "
-                "WHERE excluded.first_day < questions.first_day",
-                (qid, story_id, question, day, _now()),
-            )
-
-    def answer_question(
-        self, qid: str, day: str, *, answer: str, quote: str, source: str | None
-    ) -> None:
-        """Answered on `day` (a question asked before it). The same answer again (a rerun)
-        changes nothing; a backfill of an earlier day that answers it moves the answer there."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE questions SET answer = ?, answered_day = ?, quote = ?, source = ?, "
-                "updated_at = ? WHERE id = ? AND first_day < ? "
-                "AND (answered_day IS NULL OR answered_day >= ?)",
-                (answer, day, quote, source, _now(), qid, day, day),
-            )
-
-    def drop_question(self, qid: str, day: str, reason: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE questions SET dropped_day = ?, reason = ?, updated_at = ? "
-                "WHERE id = ? AND first_day < ? AND (dropped_day IS NULL OR dropped_day >= ?)",
-                (day, reason, _now(), qid, day, day),
             )
 
     # chat events: each handled once ---------------------------------------------------
