@@ -365,6 +365,11 @@ def test_api_story_and_questions(tmp_path: Path, server: FakeOpenAI) -> None:
     d2, _ = run_day(tmp_path, server, "2026-11-25")
     sid = _story(d2, "Germany")["story"]["story_id"]
     with serving(tmp_path, server, store=Store(tmp_path / "s.db")) as api:
+        # Stories and questions come from daily runs: by default (local_briefs = "none")
+        # no API key reads them, as no key reads the daily briefs themselves.
+        assert api.get(f"/v1/stories/{sid}").status_code == 404
+        assert api.get("/v1/questions").status_code == 403
+    with serving(tmp_path, server, store=Store(tmp_path / "s.db"), local_briefs="all") as api:
         r = api.get(f"/v1/stories/{sid}")
         assert r.status_code == 200, r.text
         assert [d["day"] for d in r.json()["days"]] == ["2026-11-24", "2026-11-25"]

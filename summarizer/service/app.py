@@ -17,6 +17,7 @@ InputError 422, ConfigError 500, ProviderError and ModelOutputError 502, ReplayM
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,6 +54,9 @@ from summarizer.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from summarizer.service.settings import ServiceSettings
 from summarizer.service.shared_limits import limiters_for
 from summarizer.store import Store
+
+# A story id of a daily brief (continuity.py).
+_STORY_ID = r"^st-[0-9a-f]{1,32}$"
 
 log = logging.getLogger("summarizer.service")
 
@@ -293,17 +297,18 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         responses=_ERRORS,
     )
     async def get_story(
-        _key: Caller,
+        key: Caller,
         story_id: Annotated[
-            str, Path(pattern=r"^st-[0-9a-f]{1,32}$", description="A story id of a daily brief.")
+            str, Path(pattern=_STORY_ID, description="A story id of a daily brief.")
         ],
     ) -> dict[str, Any]:
         """Each day's new developments, stances, shifts and answers, then its questions
-        (the same as `summarizer story ID --format json`)."""
-        import asyncio
-
+        (the same as `summarizer story ID --format json`). Stories come from daily runs:
+        readable as `local_briefs` allows, like the daily briefs themselves."""
         from summarizer import ledger
 
+        if not may_read(key, None):  # answered as a missing story: ids are not probed
+            raise ApiError(404, "NotFound", f"story {story_id}: not found; check the id")
         try:
             return await asyncio.to_thread(ledger.story, store, story_id)
         except InputError:
@@ -314,26 +319,31 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         tags=["stories"],
         summary="The open-question ledger",
         response_model=list[LedgerQuestion],
-        responses=_ERRORS,
+        responses={**_ERRORS, 403: {"model": ErrorBody}},
     )
     async def list_questions(
-        _key: Caller,
+        key: Caller,
         status: Annotated[
             Literal["open", "answered", "dropped"] | None, Query(description="Only this status.")
         ] = None,
         story: Annotated[
-            str | None, Query(pattern=r"^st-[0-9a-f]{1,32}$", description="Only this story.")
+            str | None, Query(pattern=_STORY_ID, description="Only this story.")
         ] = None,
         since: Annotated[
             date | None, Query(description="First asked on or after (YYYY-MM-DD).")
         ] = None,
     ) -> list[LedgerQuestion]:
         """Every question the daily briefs asked, with its status and age (as
-        `summarizer questions --format json`)."""
-        import asyncio
-
+        `summarizer questions --format json`). Readable as `local_briefs` allows."""
         from summarizer import ledger
 
+        if not may_read(key, None):
+            raise ApiError(
+                403,
+                "Forbidden",
+                "the question ledger comes from daily runs, which this key may not read; "
+                "see local_briefs",
+            )
         return await asyncio.to_thread(
             lambda: ledger.questions(
                 store, status=status, story=story, since=since.isoformat() if since else None
