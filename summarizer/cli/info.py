@@ -4,11 +4,15 @@ what it asks, and what it can make."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from summarizer.cli import edge, options
+
+if TYPE_CHECKING:
+    from summarizer.kinds import KindRegistry
 
 
 def schema(
@@ -26,21 +30,29 @@ def schema(
     """Print the JSON Schema of an output contract."""
     with edge.guarded():
         from summarizer.errors import ConfigError
-        from summarizer.kinds import registry_for
         from summarizer.schema_export import SCHEMAS, schema_json
 
         if name in SCHEMAS:
             typer.echo(schema_json(name), nl=False)
             return
-        settings = options.settings_from_flags(
-            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
-        )
-        registry = registry_for(settings)
+        registry = _registry(config, prompts_dir, kind_file)
         if name not in registry:
             known = sorted({*SCHEMAS, *(k.name for k in registry)})
             raise ConfigError(f"schema {name!r}: unknown; use one of {', '.join(known)}")
         data = registry.get(name).json_schema()
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _registry(
+    config: Path | None, prompts_dir: Path | None, kind_file: list[Path] | None
+) -> KindRegistry:
+    """The kinds and templates these flags (and the config file) give."""
+    from summarizer.kinds import registry_for
+
+    settings = options.settings_from_flags(
+        config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
+    )
+    return registry_for(settings)
 
 
 def prompts(
@@ -53,12 +65,7 @@ def prompts(
 ) -> None:
     """List the prompt templates (name, version, kind, where from), or show one."""
     with edge.guarded():
-        from summarizer.kinds import registry_for
-
-        settings = options.settings_from_flags(
-            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
-        )
-        library = registry_for(settings).prompts
+        library = _registry(config, prompts_dir, kind_file).prompts
         if name is None:
             for p in library:
                 typer.echo(f"{p.name}\tv{p.version}\t{p.kind}\t{p.origin}: {p.where}")
@@ -75,12 +82,7 @@ def kinds(
 ) -> None:
     """List the kinds of output (--kind): name, template, where from, what it makes."""
     with edge.guarded():
-        from summarizer.kinds import registry_for
-
-        settings = options.settings_from_flags(
-            config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None
-        )
-        registry = registry_for(settings)
+        registry = _registry(config, prompts_dir, kind_file)
         for k in registry:
             p = registry.prompt(k)
             typer.echo(f"{k.name}\t{p.name} v{p.version}\t{k.origin}\t{k.description}")
