@@ -14,21 +14,11 @@ from summarizer import continuity
 from summarizer.cli import app
 from summarizer.schemas import StanceRow
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in
+from tests.test_daily import GAS_1, GAS_2, TRAM
 
 runner = CliRunner()
 
-GAS_1 = """EU extends gas price cap
-
-European Union finance ministers agreed on Tuesday to extend the emergency gas price cap for another six months, officials said. Germany and the Netherlands had pushed for an earlier end to the cap on the Dutch hub, while Spain and Italy argued that households still needed protection.
-"""
-GAS_2 = """Ministers keep gas cap
-
-Finance ministers of the European Union decided to keep the emergency gas price cap for six more months. Spain and Italy wanted protection for households, while Germany and the Netherlands preferred ending the cap at the Dutch hub sooner.
-"""
-TRAM = """Porto approves tram line
-
-The city council of Porto approved a new tram line along the river on Monday. Construction of the tram will start next spring and the line should carry twenty thousand passengers daily.
-"""
+# The day-1 articles are test_daily's; GAS_3 continues their story.
 GAS_3 = """Germany softens on EU gas cap
 
 Germany said on Wednesday it could accept the six-month extension of the emergency gas price cap if the cap is reviewed in March, a government spokesperson said. The cost of the cap for governments is estimated at 12 billion euros, the European Commission said. Spain welcomed the German move on the gas price cap.
