@@ -10,10 +10,13 @@
     │   │   ├── ReplayMissError          (exit 5)  --replay found no recording for a request
     │   │   │   └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
     │   │   ├── LockedError              (exit 10) another `daily` run holds the lock
+    │   │   ├── BatchUnsupported         (exit 3)  `daily --batch`: the endpoint has no Batch API
     │   │   └── ApiError                 (HTTP)    an HTTP API answer: status, type, one line
     │   └── RunError                                the run failed; carries what the provider said
     │       ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
     │       │   ├── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
+    │       │   ├── BatchFailed          (exit 6)  a batched request got no answer (batch failed,
+    │       │   │                                  expired, cancelled; error line; lost file)
     │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
     │       │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
     │       ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
@@ -24,14 +27,17 @@
     │       ├── WorkerFailed                        `daily --on-workers`: one article a worker
     │       │                                       could not brief (listed, not an exit)
     │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
+    │       ├── BatchPending             (exit 13) `daily --batch`: a batch is still running;
+    │       │   │                                  the next run (or --wait) collects it
+    │       │   └── Deferred                        one request held for the next batch
+    │       │                                       (inside a run, never an exit)
     │       └── StorageError             (exit 12) disk full, I/O error, read-only, locked,
     │                                              unreachable database, failed migration
     └── ValueError
         └── UngroundedQuotes                        raised inside validation: a reask, not an exit
 
 Exit codes that are not errors: 0 success, 2 bad command line (typer), 9 partial (some
-sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted. Allocated:
-13 a batch still pending.
+sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted.
 
 Adapters (CLI, cron, HTTP API, Slack bot) catch SummarizerError at their edge and show
 `str(err)`; anything else is a bug and keeps its traceback.
@@ -98,6 +104,11 @@ class LockedError(UserError):
     """Another `daily` run holds the output directory's lock."""
 
     exit_code = 10
+
+
+class BatchUnsupported(ConfigError):
+    """`daily --batch` against an endpoint without OpenAI's Files and Batch API (Ollama,
+    llama.cpp, vLLM's server): say so once instead of failing every article."""
 
 
 class ApiError(UserError):
@@ -188,6 +199,40 @@ class NothingBriefedError(RunError):
     """Every source or article of a daily run failed: there is no brief to write."""
 
     exit_code = 11
+
+
+class BatchPending(RunError):
+    """`daily --batch`: the run's requests are in a batch the provider has not finished.
+    No brief is written; the next run (a later cron tick, or `daily --wait`) collects the
+    batch and goes on. Its own exit code, so a scheduler can tell "not yet" from a failure."""
+
+    exit_code = 13
+
+
+class Deferred(BatchPending):
+    """Raised by the harness transport for a request that goes into the next batch instead
+    of being sent (or that waits in a batch already submitted): it stops the brief that
+    asked, and the daily run gathers every request so held (`requests`: key -> request
+    body, None when the request is already in a running batch). Never shown to a user."""
+
+    def __init__(self, requests: dict[str, dict[str, object] | None]) -> None:
+        super().__init__(f"{len(requests)} request(s) held for a batch")
+        self.requests = requests
+
+    @classmethod
+    def merged(cls, found: list[Deferred]) -> Deferred:
+        requests: dict[str, dict[str, object] | None] = {}
+        for d in found:
+            for key, body in d.requests.items():
+                if requests.get(key) is None:
+                    requests[key] = body
+        return cls(requests)
+
+
+class BatchFailed(ProviderError):
+    """A request sent through the Batch API got no answer: its batch failed, expired or was
+    cancelled, its line is in the error file, or the output file was lost. The message
+    names the batch and why; the request was already retried as far as configured."""
 
 
 class StorageError(RunError):

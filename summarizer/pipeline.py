@@ -17,7 +17,6 @@ in the user message, so a provider's prompt cache can serve the prefix.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,6 +113,7 @@ def _provenance(
             )
         ),
         cached_tokens=log.cached_tokens + sum(p.cached_tokens for p in part_p),
+        batched_calls=log.batched_calls + sum(p.batched_calls for p in part_p),
         mode=log.mode or next((p.mode for p in part_p if p.mode), None),
     )
 
@@ -197,8 +197,8 @@ async def _long_article(
             f"({settings.max_article_tokens}) and kind {k.name!r} cannot merge parts; "
             "raise max_article_tokens or use another kind"
         )
-    parts = await asyncio.gather(
-        *(brief_document(Document(text=c), settings, llm=llm, kind=k.name) for c in chunks)
+    parts = await gather_or_cancel(
+        brief_document(Document(text=c), settings, llm=llm, kind=k.name) for c in chunks
     )
     if k.synthesis is not None:
         return await synthesize(

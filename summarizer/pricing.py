@@ -8,6 +8,8 @@ not here (a local model, a gateway alias) gets no cost rather than a guessed one
 - Cached prompt tokens (`usage.prompt_tokens_details.cached_tokens`: a prefix the provider
   saw recently) are billed at the model's cached rate; they are part of `prompt_tokens`.
 - A call whose usage the endpoint did not report has an unknown cost (None), never 0.
+- A call answered through the Batch API (`daily --batch`) costs half: OpenAI bills batch
+  input, cached input and output at 50% of the rates below.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ PRICES: dict[str, tuple[float, float, float]] = {
     "gpt-5-nano": (0.05, 0.005, 0.40),
 }
 
+# What the Batch API bills, as a share of the rates above (every rate: input, cached, output).
+BATCH_DISCOUNT = 0.5
+
 # `-2024-08-06` (OpenAI's snapshots) or `-20240806` at the end of a model name.
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
@@ -43,12 +48,16 @@ def known(model: str) -> bool:
 
 
 def cost_usd(
-    model: str, tokens_in: int | None, tokens_out: int | None, cached: int = 0
-) -> float | None:
-    """USD for these tokens; None when the model's price or the usage is unknown."""
+    model: str, tokens_in: int | None, tokens_out: int | None, cached: int = 0,
+    *, batched: bool = False,
+) -> float | None:  # fmt: skip
+    """USD for these tokens (at the Batch API's price when `batched`); None when the
+    model's price or the usage is unknown."""
     rates = price(model)
     if rates is None or tokens_in is None or tokens_out is None:
         return None
     cached = min(max(cached, 0), tokens_in)
     total = (tokens_in - cached) * rates[0] + cached * rates[1] + tokens_out * rates[2]
+    if batched:
+        total *= BATCH_DISCOUNT
     return round(total / 1_000_000, 6)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class Stance(StrEnum):
@@ -197,6 +197,13 @@ class Provenance(_Strict):
             "recently), billed at the model's cached rate."
         ),
     )
+    batched_calls: int = Field(
+        default=0,
+        description=(
+            "Of llm_calls, those answered through the provider's Batch API (daily --batch), "
+            "billed at its price (half the list price)."
+        ),
+    )
     mode: str | None = Field(
         default=None,
         description=(
@@ -364,6 +371,10 @@ class DailyProvenance(_Strict):
         description="Of tokens_in, those served from the provider's prompt cache.",
     )
     llm_calls: int = Field(description="HTTP requests sent to the model endpoint in this run.")
+    batched_calls: int = Field(
+        default=0,
+        description="Of llm_calls, those answered through the Batch API (at its price).",
+    )
     cost_usd: float | None = Field(description="Estimated USD cost of this run's calls.")
     replayed: bool = Field(description="True when any answer came from recordings or the cache.")
     fixture: bool = Field(description="True when any answer came from a non-model recording.")

@@ -52,7 +52,7 @@ def test_runs_briefs_and_calls(store: Store) -> None:
     store.record_calls(
         run,
         [CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)] * 2,
-        lambda m, i, o, c=0: 0.25,
+        lambda m, i, o, c=0, **_: 0.25,
     )
     assert store.get_brief(brief_id) == ("daily", '{"b": 1}')
     assert store.get_brief("nope") is None

@@ -20,7 +20,7 @@ def _fill(store: Store) -> list[str]:
     ids = [store.put_brief("article", "{}", title=f"t{i}", run_id=run) for i in range(3)]
     store.finish_run(run, "ok", brief_id=ids[-1])
     call = CallRecord("k", "m", 200, 10, 5, 1.0, False, False)
-    store.record_calls(run, [call, call], lambda m, i, o, c=0: 0.1)
+    store.record_calls(run, [call, call], lambda m, i, o, c=0, **_: 0.1)
     store.claim_delivery("2026-11-25", "hook-abc")
     store.mark_delivered("2026-11-25", "hook-abc", ids[-1])
     store.create_job('{"documents": []}', owner="k1")
@@ -59,7 +59,7 @@ def test_migrate_copies_everything_once_and_keeps_order(tmp_path: Path, pg_url: 
         newest = target.put_brief("article", "{}", title="new")
         assert target.list_briefs(1)[0].id == newest
         target.record_calls(
-            None, [CallRecord("k2", "m", 200, 1, 1, 1.0, False, False)], lambda *a: 0
+            None, [CallRecord("k2", "m", 200, 1, 1, 1.0, False, False)], lambda *a, **_: 0
         )
         assert target.query("SELECT COUNT(*) FROM llm_calls")[0][0] == 3
 

@@ -66,6 +66,19 @@ def daily(
             help="Brief the articles on `summarizer worker`s (needs a PostgreSQL store).",
         ),
     ] = False,
+    batch: Annotated[
+        bool | None,
+        typer.Option(
+            "--batch/--no-batch",
+            help="Brief the articles through the provider's Batch API: half price, answered "
+            "within 24 hours; exit 13 while the batch is pending. Default: [daily] batch.",
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="With --batch: wait for the batches and finish the brief."),
+    ] = False,
     *,
     flags: options.ModelFlags,
 ) -> None:
@@ -73,7 +86,7 @@ def daily(
 
     Exit 0 when everything was briefed, 9 when some sources or articles failed (they are
     listed in the brief), 10 when another run holds the lock, 11 when nothing could be
-    briefed.
+    briefed, 13 when a batch (--batch) is still pending: run again later to collect it.
     """
     edge.setup_logging(flags.verbose, json_logs=log_json)
     with edge.guarded():
@@ -86,6 +99,7 @@ def daily(
         cfg = load_daily_config(
             flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
             max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
+            batch=batch, wait=wait or None,
         )  # fmt: skip
         db = Store(options.store_path(settings))
         with edge.progress("Briefing articles") as tick:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import typer
 
-from summarizer.errors import EXIT_INTERRUPTED, SummarizerError
+from summarizer.errors import EXIT_INTERRUPTED, BatchPending, SummarizerError
 
 
 def _plain(text: str) -> str:
@@ -85,7 +85,9 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except SummarizerError as exc:
-        typer.echo(_plain(f"error: {exc}"), err=True)
+        # A pending batch is not a failure: it says what it waits for, and exits 13.
+        said = str(exc) if isinstance(exc, BatchPending) else f"error: {exc}"
+        typer.echo(_plain(said), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written", err=True)

@@ -11,7 +11,7 @@ import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -76,6 +76,36 @@ class DailyConfig(BaseModel):
         default_factory=ContinuityConfig, description="Stories that continue across runs."
     )
 
+    # daily --batch (summarizer/batch/): the per-article step through the Batch API.
+    batch: bool = Field(
+        False,
+        description="Brief the articles through the provider's Batch API: half price, "
+        "answered within 24 hours; a run that finds its batch unfinished exits 13 (pending).",
+    )
+    wait: bool = Field(
+        False, description="With batch: poll until the batches end and finish the brief."
+    )
+    batch_followup: Literal["live", "batch"] = Field(
+        "live",
+        description="Where reasks (invalid or ungrounded answers) and retries of requests a "
+        "batch did not answer go: live calls (the brief is done in the same run), or a "
+        "follow-up batch (cheaper, one more round).",
+    )
+    batch_stories: Literal["live", "batch"] = Field(
+        "live",
+        description="Story synthesis: live calls once every article is in, or a second batch.",
+    )
+    batch_retries: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="How many more times a request is tried after a batch gave it no answer "
+        "(failed, expired, cancelled, an error line, a lost output file).",
+    )
+    batch_poll: float = Field(
+        60.0, gt=0, description="With --wait: seconds between polls of the batches' status."
+    )
+
     @field_validator("formats")
     @classmethod
     def _known_formats(cls, value: list[str]) -> list[str]:
@@ -91,6 +121,12 @@ class DailyConfig(BaseModel):
         stray = [s for s in self.kinds if s not in self.sources]
         if stray:
             raise ValueError(f"kinds names {stray[0]!r}, which is not one of the sources")
+        return self
+
+    @model_validator(mode="after")
+    def _wait_needs_batch(self) -> DailyConfig:
+        if self.wait and not self.batch:
+            raise ValueError("--wait waits for batches: use it with --batch (or batch = true)")
         return self
 
     def day(self, now: datetime) -> str:

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from summarizer import continuity, grounding, prompting
 from summarizer.daily.config import ContinuityConfig
-from summarizer.errors import SummarizerError
+from summarizer.errors import Deferred, SummarizerError
 from summarizer.kinds import registry_for
 from summarizer.schemas import (
     Brief,
@@ -197,6 +197,8 @@ async def synthesize_continuing(
             output = await synthesize(
                 items, settings, llm=llm, copies=copies, kind=KIND, context=p.context
             )
+        except Deferred:
+            raise  # held for a batch (daily --batch): made in a later round
         except SummarizerError as exc:
             p.note = f"What changed could not be made: {exc}"
             failures.append(

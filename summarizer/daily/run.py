@@ -28,12 +28,15 @@ from pydantic import BaseModel
 
 from summarizer import continuity, pricing, stories
 from summarizer.atomic import write_text
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import (
     EXIT_PARTIAL,
+    BatchPending,
     ConfigError,
+    Deferred,
     LockedError,
     NothingBriefedError,
     SummarizerError,
@@ -48,6 +51,7 @@ from summarizer.sources import Loader
 from summarizer.store import Store
 
 if TYPE_CHECKING:
+    from summarizer.batch.rounds import BatchRun
     from summarizer.daily.on_workers import RemoteMap
 
 log = logging.getLogger("summarizer.daily")
@@ -150,8 +154,7 @@ class _Budget:
 
     def spent(self) -> float:
         # Priced even when replayed, so a budget behaves the same on replay as it did live.
-        log, model = self.log, self.settings.model
-        return pricing.cost_usd(model, log.tokens_in, log.tokens_out, log.cached_tokens) or 0.0
+        return self.log.priced(self.settings.model) or 0.0
 
     def exhausted(self) -> bool:
         tokens = self.log.tokens_in + self.log.tokens_out
@@ -204,6 +207,9 @@ async def run_daily(
                 result = await _run(
                     cfg, settings, store, run_id, day, since, now, force, on_article
                 )
+            except BatchPending as exc:
+                store.finish_run(run_id, "pending", error=str(exc))
+                raise
             except BaseException as exc:
                 store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
                 raise
@@ -247,33 +253,23 @@ async def _run(
         canon = [chosen[g[0]] for g in groups]
         copies = {chosen[g[0]].sha256: [chosen[i] for i in g[1:]] for g in groups}
 
-        # Lazy: a run answered entirely from the store never pays for importing openai.
-        llm = LLM(settings, lazy=True)
+        steps = _Steps(canon, kind_of, kinds, copies, settings, store, budget, on_article, day, cfg)
         try:
-            if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
-                from summarizer.daily.on_workers import RemoteMap
+            if cfg.batch:
+                from summarizer.batch.rounds import BatchRun
 
-                async with RemoteMap(store, run_id, settings) as remote:
-                    made, hits = await _map(
-                        canon, kind_of, settings, store, llm, budget, failures, on_article,
-                        remote,
-                    )  # fmt: skip
+                async with BatchRun(store, settings, cfg, day=day, run_id=run_id) as batch:
+                    while (done := await steps.run(failures, run_id, batch)) is None:
+                        await batch.settle()  # waits (--wait), or raises BatchPending
             else:
-                made, hits = await _map(
-                    canon, kind_of, settings, store, llm, budget, failures, on_article
-                )
-            briefs = [(d, _as_brief(o)) for d, o in made if kinds[kind_of[d.sha256]]]
-            # Stories are made by the synthesis of the kind(s) whose articles become stories.
-            story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
-            story_briefs = await _reduce(
-                briefs, copies, settings, store, cache_key(settings, story_kind), llm, failures,
-                registry_for(settings).get(story_kind).synthesis or "story", day, cfg,
-            )  # fmt: skip
-            outputs = [
-                _with_copies(o, copies[d.sha256]) for d, o in made if not kinds[kind_of[d.sha256]]
-            ]
+                done = await steps.run(failures, run_id)
         finally:
-            await llm.aclose()
+            # Paid for whether or not a brief comes of it (batches: when collected).
+            store.record_calls(
+                run_id, [r for r in run_log.records if not r.batched], pricing.cost_usd
+            )
+        assert done is not None, "a live run holds nothing for a batch"
+        made, hits, story_briefs, outputs, failures = done
         # Calls made for this run by workers (--on-workers), recorded by them in the store.
         w_calls, w_in, w_out = await asyncio.to_thread(store.run_spend, run_id)
         tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
@@ -294,14 +290,13 @@ async def _run(
                 cached_tokens=run_log.cached_tokens,
                 llm_calls=len(run_log.records) + w_calls,
                 cost_usd=_run_cost(run_log, settings.model, w_calls, w_in, w_out),
+                batched_calls=run_log.batched_calls,
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
                 stopped_by_budget=budget.hit,
             ),
         )
-    # The calls were paid for whether or not anything came of them.
-    store.record_calls(run_id, run_log.records, pricing.cost_usd)
     if not made:
         # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
@@ -331,10 +326,81 @@ async def _run(
     return result
 
 
+class _Steps:
+    """The run's map (brief each article) and reduce (stories) steps, run once for a live
+    run and once per round for a batch run (batch/rounds.py)."""
+
+    def __init__(
+        self, canon: list[Document], kind_of: dict[str, str], kinds: dict[str, bool],
+        copies: dict[str, list[Document]], settings: Settings, store: Store, budget: _Budget,
+        on_article: Callable[[int, int], None] | None, day: str, cfg: DailyConfig,
+    ) -> None:  # fmt: skip
+        self.canon, self.kind_of, self.kinds, self.copies = canon, kind_of, kinds, copies
+        self.settings, self.store, self.budget = settings, store, budget
+        self.on_article, self.day, self.cfg = on_article, day, cfg
+
+    async def run(
+        self, source_failures: list[SourceFailure], run_id: str, batch: BatchRun | None = None
+    ) -> _Done | None:
+        """(made, cache hits, stories, outputs, failures); None when a batch round held
+        requests (they are in `batch.held`)."""
+        settings, kinds, copies = self.settings, self.kinds, self.copies
+        failures = list(source_failures)
+        # Lazy: a run answered entirely from the store never pays for importing openai.
+        llm = batch.llm("articles") if batch else LLM(settings, lazy=True)
+        try:
+            if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
+                from summarizer.daily.on_workers import RemoteMap
+
+                async with RemoteMap(self.store, run_id, settings) as remote:
+                    made, hits = await _map(
+                        self.canon, self.kind_of, settings, self.store, llm, self.budget,
+                        failures, self.on_article, remote,
+                    )  # fmt: skip
+            else:
+                made, hits = await _map(
+                    self.canon, self.kind_of, settings, self.store, llm, self.budget, failures,
+                    self.on_article, hold=batch.hold if batch else None,
+                )  # fmt: skip
+            if batch is not None:
+                if batch.held:
+                    return None  # stories wait for every article
+                await llm.aclose()
+                llm = batch.llm("stories")
+            briefs = [(d, _as_brief(o)) for d, o in made if kinds[self.kind_of[d.sha256]]]
+            # Stories are made by the synthesis of the kind(s) whose articles become stories.
+            story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
+            try:
+                story_briefs = await _reduce(
+                    briefs, copies, settings, self.store, cache_key(settings, story_kind), llm,
+                    failures, registry_for(settings).get(story_kind).synthesis or "story",
+                    self.day, self.cfg,
+                )  # fmt: skip
+            except Deferred as held:
+                if batch is None:
+                    raise
+                batch.hold("story synthesis", held)
+                return None
+            outputs = [
+                _with_copies(o, copies[d.sha256])
+                for d, o in made
+                if not kinds[self.kind_of[d.sha256]]
+            ]
+        finally:
+            await llm.aclose()
+        return made, hits, story_briefs, outputs, failures
+
+
+_Done = tuple[
+    list[tuple[Document, BaseModel]], int, list[Brief], list[BaseModel], list[SourceFailure]
+]
+
+
 async def _map(
     docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
     llm: LLM, budget: _Budget, failures: list[SourceFailure],
     on_article: Callable[[int, int], None] | None, remote: RemoteMap | None = None,
+    hold: Callable[[str, Deferred], None] | None = None,
 ) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
     """Brief each article, from the cache where it can. Returns the briefs (in input order)
     and how many came from the cache. Workers take articles one at a time, so the budget
@@ -378,6 +444,10 @@ async def _map(
                         store.put_extraction, doc.sha256, key, brief.model_dump_json()
                     )
                     results[i] = (doc, brief)
+            except Deferred as held:  # daily --batch: its requests wait for a batch
+                if hold is None:
+                    raise
+                hold(name, held)
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
                 failures.append(_failure(name, str(exc)))
@@ -427,6 +497,8 @@ async def _reduce(
             brief = _as_brief(
                 await synthesize(items, settings, llm=llm, copies=extra, kind=story_kind)
             )
+        except Deferred:
+            raise  # held for a batch: synthesized in a later round
         except SummarizerError as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
@@ -438,7 +510,8 @@ async def _reduce(
         return [(brief, plan)]
 
     out: list[tuple[Brief, follow.Plan]] = []
-    for part in await asyncio.gather(*(one(g, p) for g, p in zip(groups, plans, strict=True))):
+    # Every story is tried before one held for a batch stops the step (gather_or_cancel).
+    for part in await gather_or_cancel(one(g, p) for g, p in zip(groups, plans, strict=True)):
         out += part
     # Biggest stories first: more outlets covering it means it matters more today.
     out.sort(key=lambda bp: -len(bp[0].sources))

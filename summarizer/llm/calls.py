@@ -30,6 +30,16 @@ class CallRecord:
     cached_tokens: int = 0
     # False when a completion came without `usage`: its tokens (and cost) are unknown, not 0.
     usage_known: bool = True
+    # Answered through the Batch API (daily --batch): billed at the batch price.
+    batched: bool = False
+
+    def cost_usd(self) -> float | None:
+        """This call at its own rates (cached, batched); None when unknown."""
+        if not self.usage_known:
+            return None
+        return pricing.cost_usd(
+            self.model, self.tokens_in, self.tokens_out, self.cached_tokens, batched=self.batched
+        )
 
 
 @dataclass
@@ -61,14 +71,36 @@ class CallLog:
     def usage_known(self) -> bool:
         return all(r.usage_known for r in self.records)
 
+    @property
+    def batched_calls(self) -> int:
+        return sum(1 for r in self.records if r.batched)
+
     def cost_usd(self, model: str) -> float | None:
         """What these calls cost: 0 when replayed (the recording's cost is not this run's),
-        None when the price or any call's usage is unknown."""
+        None when the price or any call's usage is unknown. Batched calls at the batch price."""
         if self.replayed:
             return 0.0
+        return self.priced(model)
+
+    def priced(self, model: str) -> float | None:
+        """What these calls cost at the price table's rates, replayed or not (a budget
+        behaves the same on replay as live); None when the price or any usage is unknown."""
         if not self.usage_known:
             return None
-        return pricing.cost_usd(model, self.tokens_in, self.tokens_out, self.cached_tokens)
+        live = [r for r in self.records if not r.batched]
+        batched = [r for r in self.records if r.batched]
+        total = 0.0
+        for group, is_batched in ((live, False), (batched, True)):
+            if not group:
+                continue
+            cost = pricing.cost_usd(
+                model, sum(r.tokens_in for r in group), sum(r.tokens_out for r in group),
+                sum(r.cached_tokens for r in group), batched=is_batched,
+            )  # fmt: skip
+            if cost is None:
+                return None
+            total += cost
+        return round(total, 6) if self.records else pricing.cost_usd(model, 0, 0)
 
     @property
     def replayed(self) -> bool:

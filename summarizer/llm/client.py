@@ -22,7 +22,7 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -46,6 +46,8 @@ from summarizer.llm import calls, checks, failures
 
 if TYPE_CHECKING:
     import httpx2
+
+    from summarizer.batch.book import Book
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -73,8 +75,10 @@ class LLM:
         *,
         inner_transport: httpx2.AsyncBaseTransport | None = None,
         lazy: bool = False,
+        book: Book | None = None,
     ) -> None:
         self.settings = settings
+        self._book = book
         if settings.replay_dir is not None:
             if not settings.replay_dir.is_dir():
                 raise ConfigError(
@@ -119,7 +123,7 @@ class LLM:
         _skip_final_collection()
         settings = self.settings
         if settings.replay_dir is not None:
-            transport = HarnessTransport("replay", directory=settings.replay_dir)
+            transport = HarnessTransport("replay", directory=settings.replay_dir, book=self._book)
             base_url: str | None = settings.base_url or _REPLAY_BASE_URL
             # Replay is deterministic: a retry would get the same answer.
             http_retries = 0
@@ -136,10 +140,11 @@ class LLM:
             inner = self._inner_transport or httpx2.AsyncHTTPTransport(limits=pool)
             if settings.record_dir is not None:
                 transport = HarnessTransport(
-                    "record", directory=settings.record_dir, inner=inner, limiter=limiter
-                )
+                    "record", directory=settings.record_dir, inner=inner, limiter=limiter,
+                    book=self._book,
+                )  # fmt: skip
             else:
-                transport = HarnessTransport("live", inner=inner, limiter=limiter)
+                transport = HarnessTransport("live", inner=inner, limiter=limiter, book=self._book)
             base_url = settings.base_url
             http_retries = settings.http_retries
         http = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
@@ -173,6 +178,11 @@ class LLM:
             client.on(ATTEMPT_HOOK, attempt_started)
             self._clients[key] = client
         return self._clients[key]
+
+    @property
+    def sdk(self) -> Any:
+        """The OpenAI SDK client over the harness transport (the Batch API uses it)."""
+        return self._connect()
 
     @property
     def endpoint(self) -> str:
@@ -253,6 +263,10 @@ class LLM:
             await self._openai.close()
         if self._limiter is not None:
             await asyncio.to_thread(self._limiter.close)
+
+    def translated(self) -> AbstractAsyncContextManager[None]:
+        """Failures of a call made with `sdk` directly (the Batch API's), said as ours."""
+        return self._translated("auto" if self.settings.mode == "auto" else self.settings.mode)
 
     def _redact(self, text: str) -> str:
         return redact.text(text, [self._secret])

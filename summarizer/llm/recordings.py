@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,40 @@ def canonical_body(body: bytes) -> Any:
 def request_key(body: Any) -> str:
     canon = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()[:32]
+
+
+# The Batch API's resources, as a path relative to any base URL (/v1, /openai/v1, ...).
+_API_PATH = re.compile(r"/(?:files|batches)(?:/[^?]*)?$")
+_BOUNDARY = re.compile(r"boundary=\"?([^\";]+)\"?")
+
+
+def api_path(path: str) -> str:
+    found = _API_PATH.search(path)
+    return found.group(0) if found else path
+
+
+def api_key(
+    method: str, path: str, query: list[tuple[str, str]], content_type: str, raw: bytes
+) -> tuple[Any, str]:
+    """(body to record, key) of a request that is not a chat completion (the Batch API's
+    files and batches). The key covers method, path and query too: a GET has no body. An
+    upload's multipart boundary is random, so it is taken out before hashing; the upload
+    itself is recorded by its hash and size (the requests in it are recorded by the run
+    that answers them)."""
+    body: Any
+    boundary = _BOUNDARY.search(content_type) if content_type.startswith("multipart/") else None
+    if boundary is not None:
+        fixed = raw.replace(boundary.group(1).encode("latin-1"), b"BOUNDARY")
+        body = {"multipart_sha256": hashlib.sha256(fixed).hexdigest(), "bytes": len(raw)}
+    else:
+        body = canonical_body(raw)
+    ident = {
+        "method": method,
+        "path": api_path(path),
+        "query": sorted(redact_query(query).items()),
+        "body": body,
+    }
+    return body, request_key(ident)
 
 
 def redact_query(params: list[tuple[str, str]]) -> dict[str, str]:

@@ -10,6 +10,12 @@ current CallLog, which is how a brief's provenance counts calls and tokens acros
 and retries. Usage is read as the provider reports it: a completion without `usage` is
 logged as unknown, never as 0 tokens.
 
+In a batch run (`daily --batch`) a `Book` (batch/book.py) sees each chat request first: it
+answers it from a collected batch, holds it for the next batch (raising `Deferred`), or
+lets it go on as above. The Batch API's own requests (`/files`, `/batches`) are recorded
+and replayed like chat requests, keyed by method, path and body (recordings.api_key), but
+they are not model calls: no rate limit, no CallLog entry.
+
 Two answers are marked for the layers above. A replayed answer carries
 `x-summarizer-replayed`, so an error from a recording says it was replayed. An error that
 names the structured-output mode's parameters (`response_format`, `tools`, `tool_choice`)
@@ -23,20 +29,30 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx2
+import openai
 
 from summarizer import redact, tokens
-from summarizer.errors import ReplayMissError
+from summarizer.errors import ReplayMissError, SummarizerError
 from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
+
+if TYPE_CHECKING:
+    from summarizer.batch.book import Book
 
 TransportMode = Literal["live", "record", "replay"]
 
 # Headers that describe the bytes on the wire; the body handed on is already decoded.
 _WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 REPLAYED_HEADER = "x-summarizer-replayed"
+
+
+class HeldByBook(openai.OpenAIError):
+    """Carries the Book's decision (Deferred, BatchFailed: its __cause__) up through the
+    SDK, which re-raises an OpenAIError as it is: anything else raised in a transport it
+    retries, with back-off sleeps, as a connection error. client.py finds the cause."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +95,14 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 
 def _record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
-    fixture: bool,
+    fixture: bool, batched: bool = False,
 ) -> None:  # fmt: skip
     calls.record(
         calls.CallRecord(
             key=key, model=model, status=status, tokens_in=usage.tokens_in,
             tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
             fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
+            batched=batched,
         )
     )  # fmt: skip
 
@@ -98,6 +115,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         directory: Path | None = None,
         inner: httpx2.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
+        book: Book | None = None,
     ) -> None:
         if mode != "live" and directory is None:
             raise ValueError(f"{mode} mode needs a recordings directory")
@@ -105,39 +123,71 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         self.directory = directory
         self._inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self._limiter = limiter
+        self._book = book
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = recordings.canonical_body(await request.aread())
-        key = recordings.request_key(body)
-        model = body.get("model", "?") if isinstance(body, dict) else "?"
+        raw = await request.aread()
+        chat = request.url.path.endswith("/chat/completions")
+        if chat:
+            body = recordings.canonical_body(raw)
+            key = recordings.request_key(body)
+        else:
+            body, key = recordings.api_key(
+                request.method, request.url.path, list(request.url.params.multi_items()),
+                request.headers.get("content-type", ""), raw,
+            )  # fmt: skip
+        model = str(body.get("model", "?") if isinstance(body, dict) else "?")
+        if chat and self._book is not None:
+            try:
+                answer = self._book.route(key, body)  # raises to hold the request for a batch
+            except SummarizerError as exc:
+                raise HeldByBook(str(exc)) from exc
+            if answer is not None:
+                _record(
+                    key, model, answer.status, read_usage(answer.status, _json(answer.body)),
+                    0.0, replayed=answer.replayed, fixture=answer.fixture, batched=True,
+                )  # fmt: skip
+                return httpx2.Response(
+                    answer.status,
+                    headers={"content-type": "application/json"},
+                    content=answer.body,
+                    request=request,
+                )
         if self.mode == "replay":
-            return self._replay(request, body, key, str(model))
-        return await self._forward(request, body, key, str(model))
+            return self._replay(request, body, key, model, chat)
+        return await self._forward(request, body, key, model, chat)
 
-    def _replay(self, request: httpx2.Request, body: Any, key: str, model: str) -> httpx2.Response:
+    def _replay(
+        self, request: httpx2.Request, body: Any, key: str, model: str, chat: bool
+    ) -> httpx2.Response:
         assert self.directory is not None
         rec = recordings.load(self.directory, key)
         if rec is None:
+            what = (
+                f"for model {model!r}, prompt {recordings.prompt_start(body)!r}..."
+                if chat
+                else f"for {request.method} {recordings.api_path(request.url.path)}"
+            )
             raise ReplayMissError(
-                f"no recording {key} in {self.directory} for model {model!r}, prompt "
-                f"{recordings.prompt_start(body)!r}...; record it with --record "
+                f"no recording {key} in {self.directory} {what}; record it with --record "
                 f"{self.directory} against a live endpoint (same model, prompt and settings)",
                 key=key,
             )
-        _record(
-            key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
-            fixture=rec.origin == "fixture",
-        )  # fmt: skip
-        return httpx2.Response(
-            rec.status,
-            headers={"content-type": rec.content_type, REPLAYED_HEADER: "1"},
-            content=rec.content,
-            request=request,
-        )
+        headers = {"content-type": rec.content_type, REPLAYED_HEADER: "1"}
+        if rec.origin == "fixture":
+            headers[recordings.FIXTURE_HEADER] = "replayed from a recording of fixture output"
+        if chat:
+            _record(
+                key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
+                fixture=rec.origin == "fixture",
+            )  # fmt: skip
+        return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
     async def _forward(
-        self, request: httpx2.Request, body: Any, key: str, model: str
+        self, request: httpx2.Request, body: Any, key: str, model: str, chat: bool
     ) -> httpx2.Response:
+        if not chat:
+            return await self._forward_api(request, body, key)
         if self._limiter is not None:
             # Every attempt counts against the provider's limits: retries and reasks too.
             await self._limiter.acquire(tokens.estimate(json.dumps(body)))
@@ -196,5 +246,40 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             upstream.status_code, headers=headers, content=content, request=request
         )
 
+    async def _forward_api(self, request: httpx2.Request, body: Any, key: str) -> httpx2.Response:
+        """A Batch API request (files, batches): forwarded, and recorded when it worked."""
+        upstream = await self._inner.handle_async_request(request)
+        content = await upstream.aread()
+        await upstream.aclose()
+        fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)
+        content_type = upstream.headers.get("content-type", "application/json")
+        status = upstream.status_code
+        if self.mode == "record" and status < 500 and status != 429:
+            assert self.directory is not None
+            recordings.save(
+                self.directory,
+                key=key,
+                method=request.method,
+                path=request.url.path,
+                query=list(request.url.params.multi_items()),
+                request_body=body,
+                status=status,
+                content_type=content_type,
+                response_body=_without_secrets(content, request),
+                origin="fixture" if fixture_note else "live",
+                origin_note=fixture_note or f"recorded from {request.url.host}",
+            )
+        headers = [
+            (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS
+        ]
+        return httpx2.Response(status, headers=headers, content=content, request=request)
+
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None

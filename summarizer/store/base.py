@@ -10,9 +10,9 @@ translation of its engine's failures into `StorageError` (disk full, I/O error, 
 locked, unreachable), so a caller never sees a driver's exception for a storage fault.
 
 The methods are grouped by the tables they use: this module holds documents, results,
-runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py and
-continuing stories in store/stories.py, mixed into `Store`; store/sql.py holds what they
-all share.
+runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py,
+continuing stories in store/stories.py and Batch API batches in store/batches.py, mixed
+into `Store`; store/sql.py holds what they all share.
 
 Every write is its own short transaction, so a re-run resumes from whatever a killed run
 finished. The calls are synchronous, and async callers run them with `asyncio.to_thread`,
@@ -36,6 +36,7 @@ from typing import Any
 
 from summarizer import liveness
 from summarizer.errors import StorageError
+from summarizer.store.batches import BatchTables
 from summarizer.store.jobs import JobTables
 from summarizer.store.migrations import MIGRATIONS, Dialect
 from summarizer.store.sql import Connection, Cursor, _now, is_database_url, new_id
@@ -70,7 +71,7 @@ class Row:
     detail: str | None = None
 
 
-class Store(JobTables, StoryTables):
+class Store(JobTables, StoryTables, BatchTables):
     """The store every caller uses. `Store(path)` or `Store("postgresql://...")` opens the
     matching backend (as `pathlib.Path` picks its flavour), so callers never name one.
     A backend implements the methods that raise NotImplementedError here; the rest is
@@ -362,25 +363,26 @@ class Store(JobTables, StoryTables):
     def record_calls(
         self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
     ) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out, cached)` gives each call's
-        cost. `origin` is the front door that paid: daily, brief (the CLI), api or slack. A
-        completion without usage is stored with NULL tokens and cost: unknown, not 0."""
+        """Store CallRecords; `price(model, tokens_in, tokens_out, cached, batched=)` gives
+        each call's cost. `origin` is the front door that paid: daily, brief (the CLI), api
+        or slack. A completion without usage is stored with NULL tokens and cost: unknown,
+        not 0."""
         rows = [
             (run_id, r.key, r.model, r.status,
              r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
              0.0 if r.replayed else (
-                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens)
+                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens, batched=r.batched)
                  if r.usage_known else None
              ),
-             r.latency_ms, int(r.replayed), _now(), origin)
+             r.latency_ms, int(r.replayed), _now(), origin, int(r.batched))
             for r in records
         ]  # fmt: skip
         if rows:
             with self._tx() as db:
                 db.executemany(
                     "INSERT INTO llm_calls (run_id, key, model, status, tokens_in, tokens_out, "
-                    "cost_usd, latency_ms, replayed, created_at, origin) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "cost_usd, latency_ms, replayed, created_at, origin, batched) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
 

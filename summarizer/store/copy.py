@@ -39,10 +39,12 @@ TABLES: dict[str, tuple[str, ...]] = {
     "map_failures": ("run_id", "doc_sha256"),
     "story_days": ("story_id", "day"),
     "questions": ("id",),
+    "batches": ("id",),
+    "batch_requests": ("batch", "key"),
 }
-ORDERED = {"runs", "briefs"}  # tables whose `rowid` is copied
+ORDERED = {"runs", "briefs", "batches"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.
-IDENTITY = [("runs", "rowid"), ("briefs", "rowid"), ("llm_calls", "id")]
+IDENTITY = [("runs", "rowid"), ("briefs", "rowid"), ("batches", "rowid"), ("llm_calls", "id")]
 
 
 @dataclass(frozen=True)

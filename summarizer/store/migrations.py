@@ -150,6 +150,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX questions_story ON questions (story_id);
         """,
     ),
+    (
+        # daily --batch (batch/): each batch submitted to a provider's Batch API, and each
+        # request in it (keyed by the request's hash, its custom_id) with its answer once
+        # collected. `outcome` is NULL while the batch runs, 'answer' for an HTTP answer,
+        # 'error' for none (the batch failed, expired or was cancelled, an error line, a
+        # lost output file). Calls answered through a batch are billed at its price.
+        "0011_batches",
+        """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY, scope TEXT NOT NULL, endpoint TEXT NOT NULL,
+            model TEXT NOT NULL, input_file_id TEXT, batch_id TEXT, status TEXT NOT NULL,
+            detail TEXT, requests INTEGER NOT NULL, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, collected_at TEXT
+            {rowid_column}
+        );
+        CREATE INDEX batches_scope ON batches (scope);
+        CREATE TABLE batch_requests (
+            batch TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, outcome TEXT,
+            status INTEGER, body TEXT, detail TEXT, replayed INTEGER NOT NULL DEFAULT 0,
+            fixture INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (batch, key)
+        );
+        CREATE INDEX batch_requests_key ON batch_requests (key);
+        ALTER TABLE llm_calls ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 

@@ -38,8 +38,8 @@ def new_id() -> str:
 
 
 class Tables:
-    """What a group of tables' methods (store/jobs.py, store/stories.py) needs of the
-    store they are mixed into: its short write and read transactions."""
+    """What a group of tables' methods (store/jobs.py, store/stories.py, store/batches.py)
+    needs of the store they are mixed into: its short write and read transactions."""
 
     def _tx(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError

@@ -1,0 +1,288 @@
+"""A provider's Files and Batch API (OpenAI's `/v1/files`, `/v1/batches`) over the SDK.
+
+Every call goes through the run's harness transport, so upload, creation, polling and the
+download of the output and error files are recorded with `--record` and answered from
+the recordings with `--replay`, like the model calls themselves.
+
+The input file holds one line per request: `{"custom_id", "method", "url", "body"}`, the
+body exactly as the live path would send it (captured by the transport, batch/book.py)
+and the custom_id its request key, so an answer finds its request by the same hash a
+recording is filed under. The output and error files are read back into `AnswerRow`s:
+- a line with an HTTP answer: 200, or a 4xx that blames the request (served as it is, so
+  the article fails with the provider's own reason, as it would live);
+- a line with a 5xx or 429 answer, or an `error` object (`batch_expired`,
+  `batch_cancelled`): no answer, with why; the request may be retried (book.py);
+- a request without a line (the batch failed validation, or a file was lost): no answer,
+  and why, naming the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from summarizer.errors import BatchUnsupported, ProviderError
+from summarizer.llm import failures
+from summarizer.store.batches import AnswerRow
+
+if TYPE_CHECKING:
+    from summarizer.llm.client import LLM
+
+log = logging.getLogger("summarizer.batch")
+
+ENDPOINT = "/v1/chat/completions"
+WINDOW = "24h"
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+# OpenAI's limits on one input file: 50,000 requests, 200 MB. Kept under both.
+MAX_LINES = 50_000
+MAX_BYTES = 190_000_000
+# Statuses a provider answers for routes it does not have (Ollama: 404 "page not found").
+_NO_ROUTE = {404, 405, 501}
+
+
+@dataclass(frozen=True)
+class Status:
+    batch_id: str
+    status: str
+    input_file_id: str = ""
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    completed: int = 0
+    failed: int = 0
+    total: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.status in TERMINAL
+
+    def progress(self) -> str:
+        done = f", {self.completed}/{self.total} done" if self.total else ""
+        return f"{self.batch_id} ({self.status}{done})"
+
+
+@dataclass(frozen=True)
+class Download:
+    text: str
+    replayed: bool
+    fixture: bool
+
+
+def input_lines(requests: dict[str, dict[str, Any]]) -> list[bytes]:
+    """One JSONL line per request, in key order (the same requests make the same file)."""
+    return [
+        json.dumps(
+            {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": requests[key]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode("utf-8")
+        + b"\n"
+        for key in sorted(requests)
+    ]
+
+
+def split_files(lines: Sequence[bytes]) -> list[bytes]:
+    """Lines packed into files within the provider's limits, in order."""
+    files: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    for line in lines:
+        if current and (len(current) >= MAX_LINES or size + len(line) > MAX_BYTES):
+            files.append(b"".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line)
+    if current:
+        files.append(b"".join(current))
+    return files
+
+
+def file_name(content: bytes) -> str:
+    # Named by its content, so a replay uploads byte for byte what was recorded.
+    return f"summarizer-{hashlib.sha256(content).hexdigest()[:16]}.jsonl"
+
+
+def _status(batch: Any) -> Status:
+    counts = getattr(batch, "request_counts", None)
+    errors = getattr(getattr(batch, "errors", None), "data", None) or []
+    said = [
+        " ".join(
+            str(x)
+            for x in (
+                getattr(e, "code", None),
+                getattr(e, "message", None),
+                f"(line {e.line})" if getattr(e, "line", None) else None,
+            )
+            if x
+        )
+        for e in errors
+    ]
+    return Status(
+        batch_id=str(batch.id),
+        status=str(batch.status),
+        input_file_id=str(getattr(batch, "input_file_id", "") or ""),
+        output_file_id=getattr(batch, "output_file_id", None) or None,
+        error_file_id=getattr(batch, "error_file_id", None) or None,
+        completed=int(getattr(counts, "completed", 0) or 0),
+        failed=int(getattr(counts, "failed", 0) or 0),
+        total=int(getattr(counts, "total", 0) or 0),
+        errors=said,
+    )
+
+
+class BatchApi:
+    """The provider's batch endpoints, through `llm`'s SDK client (with its retries)."""
+
+    def __init__(self, llm: LLM) -> None:
+        self.llm = llm
+
+    def _unsupported(self, exc: Exception, what: str) -> BatchUnsupported | None:
+        import openai
+
+        if isinstance(exc, openai.APIStatusError) and exc.status_code in _NO_ROUTE:
+            return BatchUnsupported(
+                f"the model endpoint {self.llm.endpoint} has no Batch API ({what} answered "
+                f"HTTP {exc.status_code}); run daily without --batch (batch = false in "
+                "[daily]), or use an endpoint that has one (OpenAI)"
+            )
+        return None
+
+    async def upload(self, content: bytes) -> str:
+        """The input file's id at the provider."""
+        try:
+            async with self.llm.translated():
+                made = await self.llm.sdk.files.create(
+                    file=(file_name(content), content, "application/jsonl"), purpose="batch"
+                )
+        except ProviderError as exc:
+            refused = self._unsupported(_cause(exc), "POST /files")
+            if refused is not None:
+                raise refused from None
+            raise
+        return str(made.id)
+
+    async def create(self, input_file_id: str, batch: str) -> Status:
+        try:
+            async with self.llm.translated():
+                made = await self.llm.sdk.batches.create(
+                    input_file_id=input_file_id,
+                    endpoint=ENDPOINT,
+                    completion_window=WINDOW,
+                    metadata={"summarizer_batch": batch},
+                )
+        except ProviderError as exc:
+            refused = self._unsupported(_cause(exc), "POST /batches")
+            if refused is not None:
+                raise refused from None
+            raise
+        return _status(made)
+
+    async def status(self, batch_id: str) -> Status:
+        async with self.llm.translated():
+            return _status(await self.llm.sdk.batches.retrieve(batch_id))
+
+    async def find(self, input_file_id: str, pages: int = 5) -> Status | None:
+        """The batch made from this input file, if the provider has one: a run killed
+        between creating it and storing its id left it there."""
+        async with self.llm.translated():
+            page = await self.llm.sdk.batches.list(limit=100)
+            for _ in range(pages):
+                for batch in page.data:
+                    if batch.input_file_id == input_file_id:
+                        return _status(batch)
+                if not page.has_next_page():
+                    break
+                page = await page.get_next_page()
+        return None
+
+    async def download(self, file_id: str) -> Download | None:
+        """A file's text; None when the provider no longer has it (404)."""
+        import openai
+
+        from summarizer.llm.recordings import FIXTURE_HEADER
+        from summarizer.llm.transport import REPLAYED_HEADER
+
+        try:
+            async with self.llm.translated():
+                got = await self.llm.sdk.files.content(file_id)
+        except ProviderError as exc:
+            cause = _cause(exc)
+            if isinstance(cause, openai.APIStatusError) and cause.status_code in (404, 410):
+                return None
+            raise
+        headers = got.response.headers
+        return Download(
+            got.content.decode("utf-8", "replace"),
+            replayed=REPLAYED_HEADER in headers,
+            fixture=FIXTURE_HEADER in headers,
+        )
+
+
+def _cause(exc: BaseException) -> Exception:
+    cur: BaseException | None = exc
+    while cur is not None:
+        if type(cur).__module__.startswith("openai"):
+            return cur  # type: ignore[return-value]
+        cur = cur.__cause__
+    return exc  # type: ignore[return-value]
+
+
+def read_lines(text: str, expected: set[str], batch: Status, got: Download) -> dict[str, AnswerRow]:
+    """The answers in an output or error file, by request key (lines for requests this
+    batch did not have are ignored, and counted in the log)."""
+    found: dict[str, AnswerRow] = {}
+    unreadable = stray = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            key = item["custom_id"]
+        except (ValueError, KeyError, TypeError):
+            unreadable += 1
+            continue
+        if key not in expected:
+            stray += 1
+            continue
+        found[key] = _row(key, item, batch, got)
+    if unreadable or stray:
+        log.warning(
+            "batch %s: %d line(s) could not be read and %d named no request of it",
+            batch.batch_id, unreadable, stray,
+        )  # fmt: skip
+    return found
+
+
+def _row(key: str, item: dict[str, Any], batch: Status, got: Download) -> AnswerRow:
+    response = item.get("response")
+    error = item.get("error")
+    where = f"batch {batch.batch_id} ({batch.status})"
+    if isinstance(response, dict) and isinstance(response.get("status_code"), int):
+        status = int(response["status_code"])
+        body = response.get("body")
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        # A 4xx (but 408, 429) blames the request: the answer it would get live, too.
+        if status == 200 or (400 <= status < 500 and status not in (408, 429)):
+            return AnswerRow(key, "answer", status, text, None, got.replayed, got.fixture)
+        said = failures.read_error(text)
+        message = failures.clean(said.message or text, [])
+        return AnswerRow(
+            key, "error", status, None, f"{where}: its answer was HTTP {status}: {message}",
+            got.replayed, got.fixture,
+        )  # fmt: skip
+    if isinstance(error, dict):
+        code = error.get("code") or "error"
+        message = failures.clean(str(error.get("message") or ""), [])
+        return AnswerRow(
+            key, "error", None, None, f"{where}: {code}: {message}".rstrip(": "),
+            got.replayed, got.fixture,
+        )  # fmt: skip
+    return AnswerRow(
+        key, "error", None, None, f"{where}: its line for this request has no answer",
+        got.replayed, got.fixture,
+    )  # fmt: skip

@@ -1,0 +1,241 @@
+"""One daily run's side of the Batch API: collect, hold, submit, wait or say pending.
+
+A batch run goes in rounds. Each round runs the daily pipeline (map, then reduce) with the
+answers collected so far (book.py): what can be briefed is briefed, and every request that
+still needs the model is held. When nothing was held, the brief is written as in a live
+run. Otherwise the held requests are submitted as one batch (never a request already in a
+running batch), and the run either waits for the batches to end (`--wait`) and goes on
+with the next round, or stops with exit 13 (`BatchPending`): the next run (the next cron
+tick) collects them.
+
+Everything that must survive the process is in the store before the provider is asked
+(store/batches.py): a run killed at any point leaves a state the next run resumes from,
+and no request is submitted twice. What the batches cost is recorded once, when a batch is
+collected, at the batch price; a failed, expired or cancelled batch, an error line and a
+lost output file are each logged by name, and their requests retried as configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from summarizer import pricing
+from summarizer.batch import api as batch_api
+from summarizer.batch.book import Book, Policy
+from summarizer.config import Settings
+from summarizer.daily.config import DailyConfig
+from summarizer.errors import BatchPending, ConfigError, Deferred
+from summarizer.llm import calls
+from summarizer.llm.client import LLM
+from summarizer.store import Store
+from summarizer.store.batches import AnswerRow
+
+log = logging.getLogger("summarizer.batch")
+# With --wait, say what is awaited at most this often (the polls can be much closer).
+_SAY_EVERY_S = 60.0
+
+
+class BatchRun:
+    """A daily run's batches (scope: the day), used as `async with BatchRun(...)`."""
+
+    def __init__(
+        self, store: Store, settings: Settings, cfg: DailyConfig, *, day: str, run_id: str
+    ) -> None:
+        if settings.on_workers:
+            raise ConfigError(
+                "--batch and --on-workers cannot be combined: the Batch API answers the "
+                "articles itself; choose one"
+            )
+        self.store, self.settings, self.cfg = store, settings, cfg
+        self.scope = f"daily:{day}"
+        self.run_id = run_id
+        self.admin = LLM(settings, lazy=True)
+        self.api = batch_api.BatchApi(self.admin)
+        # key -> (request body, what asked for it): the requests held in this round
+        self.held: dict[str, tuple[dict[str, Any] | None, str]] = {}
+
+    async def __aenter__(self) -> BatchRun:
+        if self.settings.mode == "auto":
+            # Probed live, once, and remembered in the store: the rounds' clients find it
+            # there (a probe held for a batch would never be answered in time).
+            async with self.admin.translated():
+                await self.admin.resolved_mode()
+        await self.refresh()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.aclose()
+
+    # what a round's pipeline uses ---------------------------------------------------------
+
+    def llm(self, stage: str) -> LLM:
+        """The client for one round's map ("articles") or reduce ("stories") step."""
+        cfg = self.cfg
+        first: Policy = "batch" if stage == "articles" or cfg.batch_stories == "batch" else "live"
+        followup: Policy = cfg.batch_followup if first == "batch" else "live"
+        book = Book.from_rows(
+            self.store.batch_answers(self.scope), self.store.batch_keys_open(self.scope),
+            first=first, followup=followup, retries=cfg.batch_retries,
+        )  # fmt: skip
+        return LLM(self.settings, lazy=True, book=book)
+
+    def hold(self, label: str, held: Deferred) -> None:
+        """Requests an article (or story) could not go on without."""
+        for key, body in held.requests.items():
+            if self.held.get(key, (None, ""))[0] is None:
+                self.held[key] = (body, label)
+
+    # between rounds -----------------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Submit what this round held; then wait for every open batch to end (--wait),
+        or raise BatchPending when one has not."""
+        await self.submit()
+        await self.refresh()
+        said = time.monotonic()
+        while self.store.open_batches(self.scope):
+            if not self.cfg.wait:
+                raise BatchPending(self.pending())
+            await asyncio.sleep(self.cfg.batch_poll)
+            await self.refresh()
+            if time.monotonic() - said >= _SAY_EVERY_S:
+                said = time.monotonic()
+                log.info("%s", self.pending())
+
+    async def submit(self) -> None:
+        running = self.store.batch_keys_open(self.scope)
+        new = {k: v for k, v in self.held.items() if v[0] is not None and k not in running}
+        self.held.clear()
+        if not new:
+            return
+        bodies = {k: body for k, (body, _) in new.items() if body is not None}
+        files = batch_api.split_files(batch_api.input_lines(bodies))
+        start = 0
+        for content in files:
+            keys = sorted(bodies)[start : start + content.count(b"\n")]
+            start += len(keys)
+            await self._submit_file(content, [(k, new[k][1]) for k in keys])
+
+    async def _submit_file(self, content: bytes, requests: list[tuple[str, str]]) -> None:
+        file_id = await self.api.upload(content)
+        # Named by what it holds and how many batches the day had before, so a replay of
+        # the run asks the provider for byte-identical batches.
+        seed = f"{self.scope}\n{self.store.batch_count(self.scope)}\n" + "\n".join(
+            k for k, _ in requests
+        )
+        batch = "b" + hashlib.sha256(seed.encode()).hexdigest()[:20]
+        self.store.add_batch(
+            batch, scope=self.scope, endpoint=self.admin.endpoint, model=self.settings.model,
+            input_file_id=file_id, requests=requests,
+        )  # fmt: skip
+        made = await self.api.create(file_id, batch)
+        self.store.set_batch(batch, status=made.status, batch_id=made.batch_id)
+        labels = sorted({label for _, label in requests})
+        log.info(
+            "submitted batch %s: %d request(s) for %d article(s) or stories (%s)",
+            made.batch_id, len(requests), len(labels), _names(labels),
+        )  # fmt: skip
+
+    async def refresh(self) -> None:
+        """Poll each open batch once; collect those that ended."""
+        for row in self.store.open_batches(self.scope):
+            if row["batch_id"] is None:
+                await self._adopt(row)
+                continue
+            status = await self.api.status(row["batch_id"])
+            if status.ended:
+                await self._collect(row, status)
+            elif status.status != row["status"]:
+                self.store.set_batch(row["id"], status=status.status)
+
+    async def _adopt(self, row: dict[str, Any]) -> None:
+        """A batch stored but not known to be created (the run that made it was killed):
+        the provider's, if it made it, else created now, from the file already uploaded."""
+        found = await self.api.find(row["input_file_id"])
+        if found is None:
+            found = await self.api.create(row["input_file_id"], row["id"])
+            log.info("created batch %s, whose run stopped before creating it", found.batch_id)
+        else:
+            log.info("found batch %s, whose run stopped before storing it", found.batch_id)
+        self.store.set_batch(row["id"], status=found.status, batch_id=found.batch_id)
+
+    async def _collect(self, row: dict[str, Any], status: batch_api.Status) -> None:
+        keys = {k for k, _ in self.store.batch_requests(row["id"])}
+        answers: dict[str, AnswerRow] = {}
+        lost: list[str] = []
+        for file_id in (status.error_file_id, status.output_file_id):  # output wins
+            if not file_id:
+                continue
+            got = await self.api.download(file_id)
+            if got is None:
+                lost.append(file_id)
+                continue
+            answers.update(batch_api.read_lines(got.text, keys, status, got))
+        why = f"batch {status.batch_id} ({status.status})"
+        if lost:
+            why += f": its file {', '.join(lost)} could not be downloaded (gone at the provider)"
+        elif status.errors:
+            why += f": {'; '.join(status.errors[:3])}"
+        else:
+            why += " gave no answer for this request"
+        for key in keys - answers.keys():
+            answers[key] = AnswerRow(key, "error", None, None, why)
+        self.store.collect_batch(
+            row["id"], status=status.status, detail=why if lost or status.errors else None,
+            answers=list(answers.values()),
+        )  # fmt: skip
+        self._charge(row["model"], answers.values())
+        missing = [a for a in answers.values() if a.outcome != "answer"]
+        if missing:
+            retry = "live" if self.cfg.batch_followup == "live" else "in a new batch"
+            log.warning(
+                "batch %s ended %s: %d of %d request(s) got no answer (first: %s); each is "
+                "tried again %s, up to %d more time(s)",
+                status.batch_id, status.status, len(missing), len(keys), missing[0].detail,
+                retry, self.cfg.batch_retries,
+            )  # fmt: skip
+        else:
+            log.info("collected batch %s: %d answer(s)", status.batch_id, len(keys))
+
+    def _charge(self, model: str, answers: Iterable[AnswerRow]) -> None:
+        """What the batch cost, recorded once (at the batch price) for `history`."""
+        from summarizer.llm.transport import read_usage
+
+        records = []
+        for a in answers:
+            if a.outcome != "answer" or a.status is None:
+                continue
+            try:
+                body = json.loads(a.body or "null")
+            except ValueError:
+                body = None
+            usage = read_usage(a.status, body)
+            records.append(
+                calls.CallRecord(
+                    key=a.key, model=model, status=a.status, tokens_in=usage.tokens_in,
+                    tokens_out=usage.tokens_out, latency_ms=0.0, replayed=a.replayed,
+                    fixture=a.fixture, cached_tokens=usage.cached, usage_known=usage.known,
+                    batched=True,
+                )
+            )  # fmt: skip
+        self.store.record_calls(self.run_id, records, pricing.cost_usd)
+
+    def pending(self) -> str:
+        rows = self.store.open_batches(self.scope)
+        waiting = sum(int(r["requests"]) for r in rows)
+        ids = ", ".join(f"{r['batch_id'] or r['id']} ({r['status']})" for r in rows)
+        return (
+            f"batch pending: {waiting} request(s) wait in {ids}; no brief is written until "
+            "they are answered: run again later (the next run collects them), or add --wait"
+        )
+
+
+def _names(labels: list[str], most: int = 3) -> str:
+    shown = ", ".join(labels[:most])
+    return shown + (f" and {len(labels) - most} more" if len(labels) > most else "")
