@@ -8,6 +8,14 @@ seconds, 60 by default), and inject 429 and 500 answers at random (`fail_rates`,
 seeded RNG so a run is repeatable). Counters say what it saw: requests and their arrival
 times, answers by status, injected failures, calls in flight at once, and what it wrote.
 
+It also speaks OpenAI's Files and Batch APIs (`batch_server.py`): `POST /v1/files`
+(multipart upload), `GET /v1/files`, `GET /v1/files/{id}` and `/v1/files/{id}/content`;
+`POST /v1/batches`, `GET /v1/batches` (a cursor page, newest first), `GET /v1/batches/{id}`
+and `POST /v1/batches/{id}/cancel`. Each retrieve moves a batch one step; when it ends, its
+lines are answered by `answer_chat`, as live calls with the same bodies would be (same
+script, responder, quirks, injected failures and prompt cache, same counters; not rate
+limited nor delayed), and `batched_requests` counts them.
+
 Every answer carries the `x-summarizer-fixture` header: a recording made against this
 server is marked as fixture output, never as a live model's.
 
@@ -31,7 +39,17 @@ real server:
 - `prefix_cache` (on by default): OpenAI's prompt caching, simulated. A request whose
   prompt (tool or response schema first, then the messages) starts with a prefix of
   1,024 tokens or more that a recent request (within `cache_ttl` seconds) also had gets
-  that prefix, in 128-token steps, as `usage.prompt_tokens_details.cached_tokens`.
+  that prefix, in 128-token steps, as `usage.prompt_tokens_details.cached_tokens`;
+- `batches=False`: /v1/files and /v1/batches answer Ollama's text `404 page not found`;
+- `batch_steps=N` (2): retrieves that show a batch in_progress (then finalizing) before
+  the one that shows it done; 0: done at the first retrieve (create says "validating");
+- `batch_outcome="failed"`: the batch fails validation (`errors.data`, OpenAI's
+  token_limit_exceeded), nothing answered; `"expired"` / `"cancelled"`: the first half of
+  the lines (rounded down) are answered, the rest are in the error file with
+  `"response": null` and error code batch_expired / batch_cancelled (a cancel call does
+  the same);
+- `batch_error_lines={"id", ...}`: those custom_ids end in the error file with a 500;
+- `batch_lose_output=True`: the batch names an output file that answers 404.
 Tokens are counted as 4 characters each.
 """
 
@@ -51,6 +69,7 @@ from typing import Any
 
 from summarizer.llm import probe
 from summarizer.llm.recordings import FIXTURE_HEADER
+from summarizer.testing import batch_server
 
 FIXTURE_NOTE = "summarizer test server: scripted answers, not a live model"
 
@@ -86,6 +105,11 @@ class Quirks:
     ignore_tools: bool = False  # answer in content, as chat formats without tool calling do
     prefix_cache: bool = True
     cache_ttl: float = 600.0
+    batches: bool = True  # False: /v1/files and /v1/batches are 404, as on Ollama
+    batch_steps: int = 2  # retrieves that show the batch still running
+    batch_outcome: str = "completed"  # "failed", "expired", "cancelled"
+    batch_error_lines: Collection[str] = ()  # custom_ids whose line fails with a 500
+    batch_lose_output: bool = False  # the output file is gone (404) when downloaded
 
 
 CACHE_MIN_TOKENS = 1024
@@ -371,6 +395,8 @@ class FakeOpenAI:
         self.headers_seen: list[dict[str, str]] = []
         self.status_counts: dict[int, int] = {}
         self._accepted: deque[float] = deque()
+        self.batched_requests = 0  # chat requests answered as lines of a batch
+        self.batch_api = batch_server.BatchAPI(self)  # /v1/files and /v1/batches
         self._lock = threading.Lock()
         self._server = _Server((host, 0), self._handler_class())
         # A short poll interval: shutdown() waits up to one interval, and tests start many servers.
@@ -394,12 +420,12 @@ class FakeOpenAI:
     def queue(self, *replies: Reply) -> None:
         self.script.extend(replies)
 
-    def _next(self, request: dict[str, Any]) -> Reply:
+    def _next(self, request: dict[str, Any], *, batched: bool = False) -> Reply:
         with self._lock:
             now = time.monotonic()
             self.requests.append(request)
             self.request_times.append(now)
-            if self.rpm_limit is not None:
+            if self.rpm_limit is not None and not batched:
                 while self._accepted and now - self._accepted[0] >= self.window:
                     self._accepted.popleft()
                 if len(self._accepted) >= self.rpm_limit:
@@ -479,6 +505,39 @@ class FakeOpenAI:
                 self._prefixes[k] = now
         return cached
 
+    def answer_chat(
+        self, request: dict[str, Any], *, batched: bool = False
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one chat-completion request: (status, headers, body). The HTTP route and
+        each line of a batch are answered here, so both see the same script, responder,
+        quirks, injected failures and prompt cache, and move the same counters. A batched
+        line skips the rate limit and the latency: the batch queue is not the live API."""
+        live = 0 if batched else 1  # a batched line is no HTTP call in flight
+        with self._lock:
+            self.in_flight += live
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.batched_requests += 1 - live
+        try:
+            reply = self._next(request, batched=batched)
+            time.sleep((self.latency + reply.delay) * live)
+        finally:
+            with self._lock:
+                self.in_flight -= live
+        if reply.raw_body is not None:
+            body = reply.raw_body
+        elif reply.status == 200:
+            cached = self._cached(request)
+            completion = completion_body(request, reply, self.quirks, cached)
+            body = json.dumps(completion)
+            with self._lock:
+                self.completions.append(_written(completion))
+                self.cached_tokens.append(cached)
+        else:
+            body = json.dumps({"error": {"message": f"HTTP {reply.status}", "type": "fixture"}})
+        with self._lock:
+            self.status_counts[reply.status] = self.status_counts.get(reply.status, 0) + 1
+        return reply.status, dict(reply.headers), body.encode("utf-8")
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -492,48 +551,37 @@ class FakeOpenAI:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length)
-                server.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
-                try:
-                    request = json.loads(raw)
-                except ValueError:
-                    request = {}
-                with server._lock:
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                try:
-                    reply = server._next(request)
-                    time.sleep(server.latency + reply.delay)
-                finally:
-                    with server._lock:
-                        server.in_flight -= 1
-                if reply.raw_body is not None:
-                    body = reply.raw_body
-                elif reply.status == 200:
-                    cached = server._cached(request)
-                    completion = completion_body(request, reply, server.quirks, cached)
-                    body = json.dumps(completion)
-                    with server._lock:
-                        server.completions.append(_written(completion))
-                        server.cached_tokens.append(cached)
-                else:
-                    body = json.dumps(
-                        {"error": {"message": f"HTTP {reply.status}", "type": "fixture"}}
-                    )
-                data = body.encode("utf-8")
-                with server._lock:
-                    server.status_counts[reply.status] = (
-                        server.status_counts.get(reply.status, 0) + 1
-                    )
-                self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
+            def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                headers = {"content-type": "application/json", **headers}
+                self.send_header("content-type", headers.pop("content-type"))
                 self.send_header("content-length", str(len(data)))
                 self.send_header(FIXTURE_HEADER, FIXTURE_NOTE)
-                for k, v in reply.headers.items():
+                for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _route(self, method: str, raw: bytes) -> None:
+                server.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+                path, _, query = self.path.partition("?")
+                if batch_server.handles(path):
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    self._send(*server.batch_api.handle(method, path, query, headers, raw))
+                elif method == "POST":  # every other POST is a chat completion, as always
+                    try:
+                        request = json.loads(raw)
+                    except ValueError:
+                        request = {}
+                    self._send(*server.answer_chat(request))
+                else:
+                    self._send(*batch_server.invalid_url(method, path))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                self._route("POST", self.rfile.read(length))
+
+            def do_GET(self) -> None:
+                self._route("GET", b"")
 
         return Handler

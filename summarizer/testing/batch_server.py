@@ -1,0 +1,472 @@
+"""OpenAI's Files and Batch APIs for the loopback server (`openai_server.FakeOpenAI`).
+
+Files are kept in memory; a batch moves one step each time it is retrieved (the server
+has no clock of its own, so a test polls it forward without sleeping):
+validating -> in_progress -> finalizing -> completed (or failed, expired, cancelled).
+The first retrieve validates the input file; the one that makes the batch terminal answers
+its lines, in file order, through `FakeOpenAI.answer_chat`, exactly as live calls with the
+same bodies would be answered. Listing a batch does not move it.
+
+The wire format is OpenAI's: input lines `{"custom_id", "method": "POST", "url", "body"}`;
+output lines `{"id": "batch_req_...", "custom_id", "response": {"status_code",
+"request_id", "body"}, "error": null}`; a line that was never executed (expired,
+cancelled) has `"response": null` and `"error": {"code", "message"}`. An expired or
+cancelled batch has answered the first half of its lines (rounded down), the rest are in
+the error file.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from summarizer.testing.openai_server import FakeOpenAI
+
+Answer = tuple[int, dict[str, str], bytes]
+
+CHAT_ENDPOINT = "/v1/chat/completions"
+DAY = 24 * 3600
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
+_ROOTS = ("/v1/files", "/v1/batches")
+
+# What OpenAI writes for a line the batch never ran.
+UNEXECUTED = {
+    "expired": (
+        "batch_expired",
+        "This request could not be executed before the completion window expired.",
+    ),
+    "cancelled": (
+        "batch_cancelled",
+        "This request was not executed because the batch was cancelled.",
+    ),
+}
+# A batch refused as a whole while validating (`Quirks(batch_outcome="failed")`).
+_QUEUE_FULL = {
+    "code": "token_limit_exceeded",
+    "message": (
+        "Enqueued token limit reached for this model in organization org-fixture. "
+        "Please try again once some in_progress batches have been completed."
+    ),
+    "param": None,
+    "line": None,
+}
+_LINE_500 = {
+    "error": {
+        "message": "The server had an error while processing your request. Sorry about that!",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
+}
+# A server without these endpoints (Ollama's Go router) answers a bare text 404.
+_NO_ROUTE: Answer = (404, {"content-type": "text/plain; charset=utf-8"}, b"404 page not found")
+
+
+def handles(path: str) -> bool:
+    """Whether a request path belongs to the Files or Batch API."""
+    return any(path == root or path.startswith(root + "/") for root in _ROOTS)
+
+
+def json_answer(status: int, obj: Any) -> Answer:
+    return status, {"content-type": "application/json"}, json.dumps(obj).encode("utf-8")
+
+
+def error_answer(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> Answer:
+    """OpenAI's error body."""
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    return json_answer(status, {"error": error})
+
+
+def invalid_url(method: str, path: str) -> Answer:
+    return error_answer(404, f"Invalid URL ({method} {path})")
+
+
+def _new_id(prefix: str, size: int = 32) -> str:
+    return prefix + uuid.uuid4().hex[:size]
+
+
+@dataclass
+class BatchState:
+    """A batch as the server keeps it."""
+
+    obj: dict[str, Any]  # the Batch object, as answered
+    retrieves: int = 0  # retrieves since validation
+    cancel: bool = False
+    lines: list[dict[str, Any]] = field(default_factory=list)  # validated input lines
+
+
+class BatchAPI:
+    """The Files and Batch endpoints of one FakeOpenAI; `files`, `contents` and `batches`
+    are what it holds (by id, oldest first)."""
+
+    def __init__(self, server: FakeOpenAI) -> None:
+        self._server = server
+        self.files: dict[str, dict[str, Any]] = {}  # id -> FileObject
+        self.contents: dict[str, bytes] = {}
+        self.batches: dict[str, BatchState] = {}
+        self._lock = threading.Lock()
+
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
+        if not self._server.quirks.batches:
+            return _NO_ROUTE
+        with self._lock:
+            match method, path.strip("/").split("/")[1:]:
+                case "POST", ["files"]:
+                    return self._upload(headers.get("content-type", ""), body)
+                case "GET", ["files"]:
+                    return self._list_files(parse_qs(query))
+                case "GET", ["files", file_id]:
+                    found = self.files.get(file_id)
+                    return json_answer(200, found) if found else self._no_file(file_id)
+                case "GET", ["files", file_id, "content"]:
+                    data = self.contents.get(file_id)
+                    if data is None:
+                        return self._no_file(file_id)
+                    return 200, {"content-type": "application/octet-stream"}, data
+                case "POST", ["batches"]:
+                    return self._create(body)
+                case "GET", ["batches"]:
+                    newest = [b.obj for b in reversed(self.batches.values())]
+                    return _page(newest, parse_qs(query))
+                case "GET", ["batches", batch_id]:
+                    return self._retrieve(batch_id)
+                case "POST", ["batches", batch_id, "cancel"]:
+                    return self._cancel(batch_id)
+            return invalid_url(method, path)
+
+    # Files
+
+    def store(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
+        """Keep a file, as an upload would, and answer its FileObject."""
+        obj: dict[str, Any] = {
+            "id": _new_id("file-", 24),
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
+        self.files[obj["id"]] = obj
+        self.contents[obj["id"]] = data
+        return obj
+
+    def _upload(self, content_type: str, body: bytes) -> Answer:
+        if not content_type.startswith("multipart/form-data"):
+            return error_answer(400, "Expected a multipart/form-data body.")
+        head = f"content-type: {content_type}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        fields: dict[str, str] = {}
+        data, filename = None, "upload"
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                continue
+            if name == "file":
+                data, filename = payload, part.get_filename() or filename
+            elif isinstance(name, str):
+                fields[name] = payload.decode("utf-8")
+        if data is None:
+            return error_answer(
+                400, "Missing required parameter: 'file'.", "file", "missing_required_parameter"
+            )
+        purpose = fields.get("purpose")
+        if purpose not in PURPOSES:
+            return error_answer(
+                400, f"Invalid value for 'purpose': {purpose!r}.", "purpose", "invalid_value"
+            )
+        return json_answer(200, self.store(data, filename, purpose))
+
+    def _list_files(self, params: dict[str, list[str]]) -> Answer:
+        purpose = params.get("purpose", [None])[0]
+        found = [f for f in self.files.values() if purpose in (None, f["purpose"])]
+        if params.get("order", ["desc"])[0] == "desc":
+            found.reverse()
+        return _page(found, params)
+
+    @staticmethod
+    def _no_file(file_id: str) -> Answer:
+        return error_answer(404, f"No such File object: {file_id}")
+
+    # Batches
+
+    def _create(self, body: bytes) -> Answer:
+        try:
+            params = json.loads(body)
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            return error_answer(400, "We could not parse the JSON body of your request.")
+        for key in ("input_file_id", "endpoint", "completion_window"):
+            if key not in params:
+                return error_answer(
+                    400, f"Missing required parameter: '{key}'.", key, "missing_required_parameter"
+                )
+        if params["endpoint"] != CHAT_ENDPOINT:
+            message = f"Invalid value for 'endpoint': this server batches only {CHAT_ENDPOINT}."
+            return error_answer(400, message, "endpoint", "invalid_value")
+        if params["completion_window"] != "24h":
+            message = "Invalid value for 'completion_window': only '24h' is supported."
+            return error_answer(400, message, "completion_window", "invalid_value")
+        file = self.files.get(params["input_file_id"])
+        if file is None:
+            return error_answer(
+                404, f"No such File object: {params['input_file_id']}", "input_file_id"
+            )
+        if file["purpose"] != "batch":
+            message = f"The input file {file['id']} must have been uploaded with purpose 'batch'."
+            return error_answer(400, message, "input_file_id", "invalid_value")
+        now = int(time.time())
+        obj: dict[str, Any] = {
+            "id": _new_id("batch_"),
+            "object": "batch",
+            "endpoint": CHAT_ENDPOINT,
+            "errors": None,
+            "input_file_id": file["id"],
+            "completion_window": "24h",
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": now,
+            "in_progress_at": None,
+            "expires_at": now + DAY,
+            "finalizing_at": None,
+            "completed_at": None,
+            "failed_at": None,
+            "expired_at": None,
+            "cancelling_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            "usage": _usage([]),
+            "metadata": params.get("metadata"),
+            "model": None,
+        }
+        self.batches[obj["id"]] = BatchState(obj)
+        return json_answer(200, obj)
+
+    def _retrieve(self, batch_id: str) -> Answer:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return error_answer(404, f"No such Batch object: {batch_id}")
+        self._advance(batch)
+        return json_answer(200, batch.obj)
+
+    def _cancel(self, batch_id: str) -> Answer:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return error_answer(404, f"No such Batch object: {batch_id}")
+        status = batch.obj["status"]
+        if status in TERMINAL:
+            return error_answer(409, f"Cannot cancel a batch with status '{status}'.")
+        if not batch.cancel:
+            batch.cancel = True
+            batch.obj.update(status="cancelling", cancelling_at=int(time.time()))
+        return json_answer(200, batch.obj)
+
+    def _advance(self, batch: BatchState) -> None:
+        """One step along the batch's life; the quirks are read at each step."""
+        obj, q = batch.obj, self._server.quirks
+        if obj["status"] in TERMINAL:
+            return
+        now = int(time.time())
+        if obj["in_progress_at"] is None:  # still to validate
+            problems = self._validate(batch)
+            if not problems and q.batch_outcome == "failed":
+                problems = [dict(_QUEUE_FULL)]
+            if problems:
+                obj.update(
+                    status="failed", failed_at=now, errors={"object": "list", "data": problems}
+                )
+                return
+            obj["in_progress_at"] = now
+            obj["request_counts"] = {"total": len(batch.lines), "completed": 0, "failed": 0}
+            if not batch.cancel:
+                obj["status"] = "in_progress"
+        batch.retrieves += 1
+        if batch.cancel:
+            self._finish(batch, "cancelled")
+        elif batch.retrieves > q.batch_steps:
+            outcome = q.batch_outcome if q.batch_outcome in UNEXECUTED else "completed"
+            self._finish(batch, outcome)
+        elif batch.retrieves == q.batch_steps >= 2:
+            obj.update(status="finalizing", finalizing_at=now)
+
+    def _validate(self, batch: BatchState) -> list[dict[str, Any]]:
+        """The input file's faults, as OpenAI lists them in `errors.data` (lines from 1)."""
+        text = self.contents[batch.obj["input_file_id"]].decode("utf-8", errors="replace")
+        problems: list[dict[str, Any]] = []
+
+        def fault(code: str, message: str, param: str | None, line: int | None) -> None:
+            problems.append({"code": code, "message": message, "param": param, "line": line})
+
+        seen: set[str] = set()
+        model: object = None
+        for n, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                item = None
+            if not isinstance(item, dict):
+                fault("invalid_json_line", "This line is not parseable as valid JSON.", None, n)
+                continue
+            custom_id = item.get("custom_id")
+            if not isinstance(custom_id, str) or not custom_id:
+                fault(
+                    "missing_required_parameter",
+                    "Missing required parameter: 'custom_id'.",
+                    "custom_id",
+                    n,
+                )
+            elif custom_id in seen:
+                message = (
+                    f"The custom_id '{custom_id}' is used by another request; each must be unique."
+                )
+                fault("duplicate_custom_id", message, "custom_id", n)
+            else:
+                seen.add(custom_id)
+            if item.get("method") != "POST":
+                fault(
+                    "invalid_request", "The method of a batch request must be 'POST'.", "method", n
+                )
+            if item.get("url") != batch.obj["endpoint"]:
+                message = "The URL provided for this request does not match the batch endpoint."
+                fault("url_mismatch", message, "url", n)
+            body = item.get("body")
+            if not isinstance(body, dict):
+                fault(
+                    "invalid_request",
+                    "The body of a batch request must be a JSON object.",
+                    "body",
+                    n,
+                )
+                continue
+            if not batch.lines:
+                model = body.get("model")
+            elif body.get("model") != model:
+                message = "The model of this request differs from the model of the batch's other requests."
+                fault("model_mismatch", message, "body.model", n)
+            batch.lines.append(item)
+        if not problems and not batch.lines:
+            fault("empty_file", "The batch input file is empty.", None, None)
+        if problems:
+            batch.lines.clear()
+        batch.obj["model"] = model
+        return problems
+
+    def _finish(self, batch: BatchState, status: str) -> None:
+        """Answer the lines the batch gets to and write its output and error files."""
+        obj, q, server = batch.obj, self._server.quirks, self._server
+        ran = batch.lines if status == "completed" else batch.lines[: len(batch.lines) // 2]
+        done: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for line in ran:
+            body: Any
+            if line["custom_id"] in q.batch_error_lines:
+                code, body = 500, _LINE_500
+            else:
+                code, _headers, data = server.answer_chat(line["body"], batched=True)
+                try:
+                    body = json.loads(data)
+                except ValueError:
+                    body = data.decode("utf-8", errors="replace")
+            response = {"status_code": code, "request_id": _new_id("req_"), "body": body}
+            (done if code == 200 else failed).append(_result(line, response, None))
+        if status in UNEXECUTED:
+            reason, message = UNEXECUTED[status]
+            for line in batch.lines[len(ran) :]:
+                failed.append(_result(line, None, {"code": reason, "message": message}))
+        now = int(time.time())
+        obj["status"] = status
+        obj[f"{status}_at"] = now
+        if status == "completed":
+            obj["finalizing_at"] = obj["finalizing_at"] or now
+        if status == "cancelled":
+            obj["cancelling_at"] = obj["cancelling_at"] or now
+        obj["request_counts"] = {
+            "total": len(batch.lines),
+            "completed": len(done),
+            "failed": len(failed),
+        }
+        obj["usage"] = _usage([r["response"]["body"] for r in done])
+        if done:
+            output = self.store(_jsonl(done), f"{obj['id']}_output.jsonl", "batch_output")
+            obj["output_file_id"] = output["id"]
+            if q.batch_lose_output:
+                del self.files[output["id"]], self.contents[output["id"]]
+        if failed:
+            errors = self.store(_jsonl(failed), f"{obj['id']}_error.jsonl", "batch_output")
+            obj["error_file_id"] = errors["id"]
+
+
+def _result(
+    line: dict[str, Any], response: dict[str, Any] | None, error: dict[str, str] | None
+) -> dict[str, Any]:
+    return {
+        "id": _new_id("batch_req_"),
+        "custom_id": line["custom_id"],
+        "response": response,
+        "error": error,
+    }
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode("utf-8")
+
+
+def _usage(completions: list[Any]) -> dict[str, Any]:
+    """A batch's usage: the sum of its answered completions' usage."""
+    usages = [c.get("usage") or {} for c in completions if isinstance(c, dict)]
+    prompt = sum(int(u.get("prompt_tokens", 0)) for u in usages)
+    output = sum(int(u.get("completion_tokens", 0)) for u in usages)
+    cached = sum(
+        int((u.get("prompt_tokens_details") or {}).get("cached_tokens", 0)) for u in usages
+    )
+    return {
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": output,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": prompt + output,
+    }
+
+
+def _page(items: list[dict[str, Any]], params: dict[str, list[str]]) -> Answer:
+    """One page of an OpenAI list, `items` in the order listed; `after` is an item's id."""
+    try:
+        limit = min(max(int(params.get("limit", ["20"])[0]), 1), 100)
+    except ValueError:
+        return error_answer(
+            400, "Invalid value for 'limit': expected an integer.", "limit", "invalid_value"
+        )
+    ids = [item["id"] for item in items]
+    after = params.get("after", [None])[0]
+    start = ids.index(after) + 1 if after in ids else 0 if after is None else len(ids)
+    page = items[start : start + limit]
+    return json_answer(
+        200,
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": start + limit < len(items),
+        },
+    )
