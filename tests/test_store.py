@@ -257,3 +257,32 @@ def test_an_endpoints_probed_mode_is_kept_replaced_and_forgotten(store: Store) -
     store.forget_endpoint_mode("http://h/v1", "m")
     assert store.get_endpoint_mode("http://h/v1", "m") is None
     assert store.get_endpoint_mode("http://h/v1", "other") == ("tools", "system")
+
+
+def test_batches_open_collect_and_answer_on_both_backends(store: Store) -> None:
+    from summarizer.store.batches import AnswerRow
+
+    scope = "daily:2026-11-25"
+    store.add_batch(
+        "b1", scope=scope, endpoint="http://x/v1", model="m", input_file_id="file-1",
+        requests=[("k1", "a1.txt"), ("k2", "a2.txt")],
+    )  # fmt: skip
+    assert store.batch_count(scope) == 1 and store.batch_count("daily:other") == 0
+    [row] = store.open_batches(scope)
+    assert row["batch_id"] is None and row["status"] == "submitting" and row["requests"] == 2
+    store.set_batch("b1", status="in_progress", batch_id="batch_1")
+    assert store.open_batches(scope)[0]["batch_id"] == "batch_1"
+    assert store.batch_keys_open(scope) == {"k1", "k2"} and store.batch_answers(scope) == []
+    store.collect_batch(
+        "b1", status="expired", detail=None,
+        answers=[
+            AnswerRow("k1", "answer", 200, '{"ok": 1}', None, False, True),
+            AnswerRow("k2", "error", None, None, "batch batch_1 (expired): batch_expired"),
+        ],
+    )  # fmt: skip
+    assert store.open_batches(scope) == [] and store.batch_keys_open(scope) == set()
+    answers = {a.key: a for a in store.batch_answers(scope)}
+    assert answers["k1"].body == '{"ok": 1}' and answers["k1"].fixture is True
+    assert answers["k2"].outcome == "error" and "batch_expired" in (answers["k2"].detail or "")
+    [listed] = store.batches(scope)
+    assert listed["status"] == "expired" and listed["collected_at"] is not None

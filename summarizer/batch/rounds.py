@@ -138,8 +138,8 @@ class BatchRun:
         self.store.set_batch(batch, status=made.status, batch_id=made.batch_id)
         labels = sorted({label for _, label in requests})
         log.info(
-            "submitted batch %s: %d request(s) for %d article(s) or stories (%s)",
-            made.batch_id, len(requests), len(labels), _names(labels),
+            "submitted batch %s: %d request(s), for %s", made.batch_id, len(requests),
+            _names(labels),
         )  # fmt: skip
 
     async def refresh(self) -> None:

@@ -263,6 +263,11 @@ async def _run(
                         await batch.settle()  # waits (--wait), or raises BatchPending
             else:
                 done = await steps.run(failures, run_id)
+            # Calls made for this run by workers (--on-workers), recorded by them in the
+            # store; read before this process records its own there.
+            spent = (
+                await asyncio.to_thread(store.run_spend, run_id) if settings.on_workers else None
+            )
         finally:
             # Paid for whether or not a brief comes of it (batches: when collected).
             store.record_calls(
@@ -270,8 +275,7 @@ async def _run(
             )
         assert done is not None, "a live run holds nothing for a batch"
         made, hits, story_briefs, outputs, failures = done
-        # Calls made for this run by workers (--on-workers), recorded by them in the store.
-        w_calls, w_in, w_out = await asyncio.to_thread(store.run_spend, run_id)
+        w_calls, w_in, w_out = spent or (0, 0, 0)
         tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
         daily = DailyBrief(
             date=day,
