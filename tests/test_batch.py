@@ -205,16 +205,17 @@ def test_stories_can_be_a_second_batch(tmp_path: Path, articles: Path) -> None:
     assert load(tmp_path)["provenance"]["batched_calls"] >= 1
 
 
-def test_an_expired_batch_is_reported_and_its_requests_retried(
-    tmp_path: Path, articles: Path
+@pytest.mark.parametrize("outcome", ["expired", "cancelled"])
+def test_an_expired_or_cancelled_batch_is_reported_and_its_requests_retried(
+    tmp_path: Path, articles: Path, outcome: str
 ) -> None:
-    with FakeOpenAI(quirks=Quirks(batch_steps=0, batch_outcome="expired")) as server:
+    with FakeOpenAI(quirks=Quirks(batch_steps=0, batch_outcome=outcome)) as server:
         r = run(tmp_path, articles, "--wait", base_url=server.base_url)
     assert r.exit_code == 0, r.output
-    # One of three answered before it expired; the other two retried live.
+    # One of three answered before it ended; the other two retried live.
     assert server.batched_requests == 1 and len(server.requests) == 1 + 2 + 1
-    assert "ended expired: 2 of 3 request(s) got no answer" in r.output
-    assert "batch_expired" in r.output
+    assert f"ended {outcome}: 2 of 3 request(s) got no answer" in r.output
+    assert f"batch_{outcome}" in r.output
 
 
 def test_requests_no_batch_answers_fail_by_name_once_retries_are_spent(
@@ -279,7 +280,7 @@ def test_bad_combinations_are_refused(tmp_path: Path, articles: Path) -> None:
         ["daily", "--out-dir", str(tmp_path / "out"), "--store", str(tmp_path / "s.db"),
          "-s", str(articles), "--base-url", "http://127.0.0.1:9/v1", "--wait"],
     )  # fmt: skip
-    assert r.exit_code == 3 and "--wait waits for batches" in r.output
+    assert r.exit_code == 3 and "--wait is for batch runs" in r.output
     r = run(tmp_path, articles, "--on-workers", base_url="http://127.0.0.1:9/v1")
     assert r.exit_code == 3 and "cannot be combined" in r.output
 
@@ -363,3 +364,49 @@ def test_the_batch_price_is_half_of_every_rate() -> None:
     assert log.cost_usd("gpt-4o-mini") == pytest.approx(
         1.5 * (pricing.cost_usd("gpt-4o-mini", 10_000, 2_000) or 0), abs=1e-6
     )
+
+
+def test_a_morning_collect_finishes_what_the_night_submitted(
+    tmp_path: Path, articles: Path
+) -> None:
+    with FakeOpenAI(quirks=Quirks(batch_steps=3)) as server:
+        night = run(tmp_path, articles, base_url=server.base_url)
+        assert night.exit_code == 13, night.output
+        (articles / "a4.txt").write_text(TRAM.replace("Porto", "Braga").replace("river", "hill"))
+        morning = run(tmp_path, articles, "--collect", base_url=server.base_url)
+        assert morning.exit_code == 0, morning.output
+    # The night's three articles from its batch; the one that came since, live; no new batch.
+    assert len(uploaded(server)) == 1 and server.batched_requests == 3
+    p = load(tmp_path)["provenance"]
+    assert p["articles_briefed"] == 4 and p["batched_calls"] == 3
+    assert len(server.requests) - server.batched_requests >= 1
+
+
+def test_the_budget_counts_held_requests_at_their_worst_case(
+    tmp_path: Path, articles: Path
+) -> None:
+    # One article's worst case (its prompt, a full max_tokens answer, at the batch price)
+    # is about $0.0013 at gpt-4o-mini's rates: a $0.002 budget holds two, skips the third.
+    with FakeOpenAI(quirks=Quirks(batch_steps=0)) as server:
+        r = run(
+            tmp_path, articles, "--concurrency", "1", "--max-cost", "0.002",
+            base_url=server.base_url,
+        )  # fmt: skip
+    assert r.exit_code == 9, r.output
+    assert [len(f) for f in uploaded(server)] == [2]
+    skipped = load(tmp_path)["failures"]
+    assert len(skipped) == 1 and "budget was reached" in skipped[0]["error"]
+    assert load(tmp_path)["provenance"]["stopped_by_budget"] is True
+
+
+def test_a_batch_left_at_another_endpoint_is_reported_and_not_waited_for(
+    tmp_path: Path, articles: Path
+) -> None:
+    with FakeOpenAI(quirks=Quirks(batch_steps=50)) as old:
+        assert run(tmp_path, articles, base_url=old.base_url).exit_code == 13
+    with FakeOpenAI(quirks=Quirks(batch_steps=0)) as new:
+        r = run(tmp_path, articles, "--wait", base_url=new.base_url)
+    assert r.exit_code == 0, r.output
+    assert f"was submitted to {old.base_url}, not to this run's endpoint" in r.output
+    # Its requests count as unanswered: retried (live, the default), not waited for.
+    assert uploaded(new) == [] and len(new.requests) == 4

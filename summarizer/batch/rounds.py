@@ -6,7 +6,9 @@ still needs the model is held. When nothing was held, the brief is written as in
 run. Otherwise the held requests are submitted as one batch (never a request already in a
 running batch), and the run either waits for the batches to end (`--wait`) and goes on
 with the next round, or stops with exit 13 (`BatchPending`): the next run (the next cron
-tick) collects them.
+tick) collects them. With `--collect` nothing new is submitted: the run waits for the
+batches already running and sends live whatever they do not cover, so a morning run
+finishes the brief that a night run submitted.
 
 Everything that must survive the process is in the store before the provider is asked
 (store/batches.py): a run killed at any point leaves a state the next run resumes from,
@@ -77,7 +79,9 @@ class BatchRun:
     def llm(self, stage: str) -> LLM:
         """The client for one round's map ("articles") or reduce ("stories") step."""
         cfg = self.cfg
-        first: Policy = "batch" if stage == "articles" or cfg.batch_stories == "batch" else "live"
+        batched = stage == "articles" or cfg.batch_stories == "batch"
+        # --collect: what the batches already submitted do not answer goes live.
+        first: Policy = "batch" if batched and not cfg.collect else "live"
         followup: Policy = cfg.batch_followup if first == "batch" else "live"
         book = Book.from_rows(
             self.store.batch_answers(self.scope), self.store.batch_keys_open(self.scope),
@@ -96,11 +100,12 @@ class BatchRun:
     async def settle(self) -> None:
         """Submit what this round held; then wait for every open batch to end (--wait),
         or raise BatchPending when one has not."""
+        needed = set(self.held)  # what this round waits for; other batches do not block it
         await self.submit()
         await self.refresh()
         said = time.monotonic()
-        while self.store.open_batches(self.scope):
-            if not self.cfg.wait:
+        while needed & self.store.batch_keys_open(self.scope):
+            if not (self.cfg.wait or self.cfg.collect):
                 raise BatchPending(self.pending())
             await asyncio.sleep(self.cfg.batch_poll)
             await self.refresh()
@@ -145,6 +150,9 @@ class BatchRun:
     async def refresh(self) -> None:
         """Poll each open batch once; collect those that ended."""
         for row in self.store.open_batches(self.scope):
+            if row["endpoint"] != self.admin.endpoint:
+                self._abandon(row)
+                continue
             if row["batch_id"] is None:
                 await self._adopt(row)
                 continue
@@ -153,6 +161,20 @@ class BatchRun:
                 await self._collect(row, status)
             elif status.status != row["status"]:
                 self.store.set_batch(row["id"], status=status.status)
+
+    def _abandon(self, row: dict[str, Any]) -> None:
+        """A batch sent to another endpoint than this run's: it cannot be polled from here,
+        so its requests count as unanswered (and are tried again as configured)."""
+        why = (
+            f"batch {row['batch_id'] or row['id']} was submitted to {row['endpoint']}, not "
+            f"to this run's endpoint {self.admin.endpoint}; left there"
+        )
+        keys = [k for k, _ in self.store.batch_requests(row["id"])]
+        self.store.collect_batch(
+            row["id"], status="abandoned", detail=why,
+            answers=[AnswerRow(k, "error", None, None, why) for k in keys],
+        )  # fmt: skip
+        log.warning("%s", why)
 
     async def _adopt(self, row: dict[str, Any]) -> None:
         """A batch stored but not known to be created (the run that made it was killed):

@@ -79,6 +79,14 @@ def daily(
         bool,
         typer.Option("--wait", help="With --batch: wait for the batches and finish the brief."),
     ] = False,
+    collect: Annotated[
+        bool,
+        typer.Option(
+            "--collect",
+            help="With --batch: wait for the batches already submitted and brief the rest "
+            "live, to finish the brief now (a morning run after a night's --batch).",
+        ),
+    ] = False,
     *,
     flags: options.ModelFlags,
 ) -> None:
@@ -99,7 +107,7 @@ def daily(
         cfg = load_daily_config(
             flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
             max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
-            batch=batch, wait=wait or None,
+            batch=batch, wait=wait or None, collect=collect or None,
         )  # fmt: skip
         db = Store(options.store_path(settings))
         with edge.progress("Briefing articles") as tick:

@@ -85,6 +85,11 @@ class DailyConfig(BaseModel):
     wait: bool = Field(
         False, description="With batch: poll until the batches end and finish the brief."
     )
+    collect: bool = Field(
+        False,
+        description="With batch: finish the brief in this run: wait for the batches already "
+        "submitted, and brief live whatever they do not cover (articles that arrived since).",
+    )
     batch_followup: Literal["live", "batch"] = Field(
         "live",
         description="Where reasks (invalid or ungrounded answers) and retries of requests a "
@@ -125,8 +130,9 @@ class DailyConfig(BaseModel):
 
     @model_validator(mode="after")
     def _wait_needs_batch(self) -> DailyConfig:
-        if self.wait and not self.batch:
-            raise ValueError("--wait waits for batches: use it with --batch (or batch = true)")
+        for flag, on in (("--wait", self.wait), ("--collect", self.collect)):
+            if on and not self.batch:
+                raise ValueError(f"{flag} is for batch runs: add --batch (or batch = true)")
         return self
 
     def day(self, now: datetime) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from summarizer import continuity, pricing, stories
+from summarizer import continuity, pricing, stories, tokens
 from summarizer.atomic import write_text
 from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
@@ -151,14 +151,34 @@ class _Budget:
             )
         self.cfg, self.settings, self.log = cfg, settings, run_log
         self.hit = False
+        # Requests held for a batch (daily --batch), at their worst case: prompt tokens
+        # estimated offline, the full max_tokens answer, at the batch price.
+        self.held_tokens = 0
+        self.held_usd = 0.0
+
+    def hold(self, held: Deferred) -> None:
+        for body in held.requests.values():
+            if body is None:
+                continue  # in a batch submitted earlier: not this run's spending
+            prompt = tokens.estimate(json.dumps(body))
+            answer = self.settings.max_tokens
+            self.held_tokens += prompt + answer
+            self.held_usd += (
+                pricing.cost_usd(self.settings.model, prompt, answer, batched=True) or 0.0
+            )
+
+    def _live(self) -> calls.CallLog:
+        # Answers from a batch were counted when it was submitted (above), not again.
+        return calls.CallLog([r for r in self.log.records if not r.batched])
 
     def spent(self) -> float:
         # Priced even when replayed, so a budget behaves the same on replay as it did live.
-        return self.log.priced(self.settings.model) or 0.0
+        return (self._live().priced(self.settings.model) or 0.0) + self.held_usd
 
     def exhausted(self) -> bool:
-        tokens = self.log.tokens_in + self.log.tokens_out
-        if self.cfg.max_tokens is not None and tokens >= self.cfg.max_tokens:
+        live = self._live()
+        used = live.tokens_in + live.tokens_out + self.held_tokens
+        if self.cfg.max_tokens is not None and used >= self.cfg.max_tokens:
             self.hit = True
         if self.cfg.max_cost is not None and self.spent() >= self.cfg.max_cost:
             self.hit = True
@@ -330,6 +350,9 @@ async def _run(
     return result
 
 
+_OVER_BUDGET = "skipped: the run's cost or token budget was reached"
+
+
 class _Steps:
     """The run's map (brief each article) and reduce (stories) steps, run once for a live
     run and once per round for a batch run (batch/rounds.py)."""
@@ -431,12 +454,8 @@ async def _map(
                     output = registry.get(kind).output_model.model_validate_json(cached)
                     results[i] = (doc, output)
                     hits += 1
-                elif budget.exhausted():
-                    failures.append(
-                        SourceFailure(
-                            source=name, error="skipped: the run's cost or token budget was reached"
-                        )
-                    )
+                elif hold is None and budget.exhausted():
+                    failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
                 elif remote is not None:  # a worker briefs and stores it
                     output_model = registry.get(kind).output_model
                     results[i] = (doc, await remote.brief(doc, kind, key, output_model))
@@ -451,7 +470,13 @@ async def _map(
             except Deferred as held:  # daily --batch: its requests wait for a batch
                 if hold is None:
                     raise
-                hold(name, held)
+                # Checked here, not before: an article its batch answered costs nothing more.
+                new = any(body is not None for body in held.requests.values())
+                if new and budget.exhausted():
+                    failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
+                else:
+                    hold(name, held)
+                    budget.hold(held)
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
                 failures.append(_failure(name, str(exc)))
