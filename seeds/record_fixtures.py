@@ -168,6 +168,17 @@ def main() -> None:
         print(
             f"recorded daily: {len(result.daily.stories)} stories, {result.daily.provenance.llm_calls} calls"
         )
+        # The same day as a batch run (daily --batch), on a store of its own: the upload,
+        # the batch, its polls and its output, so `daily --batch --replay` works offline.
+        cfg = DailyConfig(
+            sources=[str(SEEDS / "daily")], out_dir=Path(tmp) / "out-batch", date="2026-11-25",
+            batch=True, wait=True, batch_poll=0.01,
+        )  # fmt: skip
+        result = asyncio.run(run_daily(cfg, settings, store=Store(Path(tmp) / "batch.db")))
+        print(
+            f"recorded daily --batch: {len(result.daily.stories)} stories, "
+            f"{result.daily.provenance.batched_calls} batched calls"
+        )
         # Day 2 of the demo, on the same store: the Haftar story continues.
         cfg = DailyConfig(
             sources=[str(SEEDS / "daily-2")], out_dir=Path(tmp) / "out", date="2026-11-26"

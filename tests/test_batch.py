@@ -410,3 +410,19 @@ def test_a_batch_left_at_another_endpoint_is_reported_and_not_waited_for(
     assert f"was submitted to {old.base_url}, not to this run's endpoint" in r.output
     # Its requests count as unanswered: retried (live, the default), not waited for.
     assert uploaded(new) == [] and len(new.requests) == 4
+
+
+def test_readme_batch_demo_runs_offline(tmp_path: Path) -> None:
+    from tests.conftest import SEEDS
+
+    r = runner.invoke(
+        app,
+        ["daily", "-s", str(SEEDS / "daily"), "--batch", "--replay", str(SEEDS / "recordings"),
+         "--out-dir", str(tmp_path / "out"), "--store", str(tmp_path / "s.db"), "--date", DAY],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data = load(tmp_path)
+    assert [len(s["sources"]) for s in data["stories"]] == [2, 2]
+    p = data["provenance"]
+    assert p["batched_calls"] == 3 and p["fixture"] is True and p["replayed"] is True
+    assert "Not model output" in (tmp_path / "out" / f"{DAY}.md").read_text()
