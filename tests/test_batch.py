@@ -426,3 +426,35 @@ def test_readme_batch_demo_runs_offline(tmp_path: Path) -> None:
     p = data["provenance"]
     assert p["batched_calls"] == 3 and p["fixture"] is True and p["replayed"] is True
     assert "Not model output" in (tmp_path / "out" / f"{DAY}.md").read_text()
+
+
+def test_mode_auto_probes_live_once_then_batches_in_the_mode_found(
+    tmp_path: Path, articles: Path
+) -> None:
+    with FakeOpenAI(quirks=Quirks(batch_steps=0, reject_modes={"tools"})) as server:
+        r = run(tmp_path, articles, "--mode", "auto", "--wait", base_url=server.base_url)
+    assert r.exit_code == 0, r.output
+    [lines] = uploaded(server)
+    # The probe ran live (tools refused, json_schema taken); the batch asks in json_schema.
+    assert all(line["body"]["response_format"]["type"] == "json_schema" for line in lines)
+    assert all("tools" not in line["body"] for line in lines)
+    assert load(tmp_path)["stories"][0]["provenance"]["mode"] == "json_schema"
+
+
+def test_a_batch_the_provider_refuses_to_create_is_ended_not_asked_again(
+    tmp_path: Path, articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer.batch.api import BatchApi
+    from summarizer.errors import RequestRejected
+
+    async def refused(self: BatchApi, input_file_id: str, batch: str) -> Any:
+        raise RequestRejected("model endpoint answered HTTP 400: input file is too large")
+
+    monkeypatch.setattr(BatchApi, "create", refused)
+    with FakeOpenAI(quirks=Quirks(batch_steps=0)) as server:
+        r = run(tmp_path, articles, base_url=server.base_url)
+    assert r.exit_code == 0, r.output
+    assert "refused to create batch" in r.output and "input file is too large" in r.output
+    assert len(server.requests) == 4  # retried live (the default follow-up)
+    statuses = db_rows(tmp_path, "SELECT status, collected_at IS NOT NULL FROM batches")
+    assert statuses == [("refused", 1)]

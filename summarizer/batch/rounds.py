@@ -32,7 +32,7 @@ from summarizer.batch import api as batch_api
 from summarizer.batch.book import Book, Policy
 from summarizer.config import Settings
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import BatchPending, ConfigError, Deferred
+from summarizer.errors import BatchPending, ConfigError, Deferred, RequestRejected
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.store import Store
@@ -139,13 +139,35 @@ class BatchRun:
             batch, scope=self.scope, endpoint=self.admin.endpoint, model=self.settings.model,
             input_file_id=file_id, requests=requests,
         )  # fmt: skip
-        made = await self.api.create(file_id, batch)
-        self.store.set_batch(batch, status=made.status, batch_id=made.batch_id)
+        made = await self._create(batch, file_id)
+        if made is None:
+            return
         labels = sorted({label for _, label in requests})
         log.info(
             "submitted batch %s: %d request(s), for %s", made.batch_id, len(requests),
             _names(labels),
         )  # fmt: skip
+
+    async def _create(self, batch: str, file_id: str) -> batch_api.Status | None:
+        """The batch created at the provider from an uploaded file, and stored; None when
+        the provider refused it (400/422), which ends it with its requests unanswered
+        (tried again as configured) rather than asking again on every run."""
+        try:
+            made = await self.api.create(file_id, batch)
+        except RequestRejected as exc:
+            self._close(batch, "refused", f"the provider refused to create batch {batch}: {exc}")
+            return None
+        self.store.set_batch(batch, status=made.status, batch_id=made.batch_id)
+        return made
+
+    def _close(self, batch: str, status: str, why: str) -> None:
+        """End a batch that will never answer: each of its requests unanswered, with why."""
+        keys = [k for k, _ in self.store.batch_requests(batch)]
+        self.store.collect_batch(
+            batch, status=status, detail=why,
+            answers=[AnswerRow(k, "error", None, None, why) for k in keys],
+        )  # fmt: skip
+        log.warning("%s", why)
 
     async def refresh(self) -> None:
         """Poll each open batch once; collect those that ended."""
@@ -169,22 +191,18 @@ class BatchRun:
             f"batch {row['batch_id'] or row['id']} was submitted to {row['endpoint']}, not "
             f"to this run's endpoint {self.admin.endpoint}; left there"
         )
-        keys = [k for k, _ in self.store.batch_requests(row["id"])]
-        self.store.collect_batch(
-            row["id"], status="abandoned", detail=why,
-            answers=[AnswerRow(k, "error", None, None, why) for k in keys],
-        )  # fmt: skip
-        log.warning("%s", why)
+        self._close(row["id"], "abandoned", why)
 
     async def _adopt(self, row: dict[str, Any]) -> None:
         """A batch stored but not known to be created (the run that made it was killed):
         the provider's, if it made it, else created now, from the file already uploaded."""
         found = await self.api.find(row["input_file_id"])
         if found is None:
-            found = await self.api.create(row["input_file_id"], row["id"])
-            log.info("created batch %s, whose run stopped before creating it", found.batch_id)
-        else:
-            log.info("found batch %s, whose run stopped before storing it", found.batch_id)
+            made = await self._create(row["id"], row["input_file_id"])
+            if made is not None:
+                log.info("created batch %s, whose run stopped before creating it", made.batch_id)
+            return
+        log.info("found batch %s, whose run stopped before storing it", found.batch_id)
         self.store.set_batch(row["id"], status=found.status, batch_id=found.batch_id)
 
     async def _collect(self, row: dict[str, Any], status: batch_api.Status) -> None:

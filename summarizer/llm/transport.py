@@ -223,20 +223,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         # Transient failures are not recorded: a replay should see the answer that succeeded.
         # A refused mode is not transient: its replay must say the same.
         if self.mode == "record" and ((status < 500 and status != 429) or mode_refused):
-            assert self.directory is not None
-            recordings.save(
-                self.directory,
-                key=key,
-                method=request.method,
-                path=request.url.path,
-                query=list(request.url.params.multi_items()),
-                request_body=body,
-                status=upstream.status_code,
-                content_type=content_type,
-                response_body=_without_secrets(content, request),
-                origin="fixture" if fixture_note else "live",
-                origin_note=fixture_note or f"recorded from {request.url.host}",
-            )
+            self._save(request, key, body, status, content_type, content, fixture_note)
         headers = [
             (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS
         ]
@@ -255,24 +242,30 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         content_type = upstream.headers.get("content-type", "application/json")
         status = upstream.status_code
         if self.mode == "record" and status < 500 and status != 429:
-            assert self.directory is not None
-            recordings.save(
-                self.directory,
-                key=key,
-                method=request.method,
-                path=request.url.path,
-                query=list(request.url.params.multi_items()),
-                request_body=body,
-                status=status,
-                content_type=content_type,
-                response_body=_without_secrets(content, request),
-                origin="fixture" if fixture_note else "live",
-                origin_note=fixture_note or f"recorded from {request.url.host}",
-            )
+            self._save(request, key, body, status, content_type, content, fixture_note)
         headers = [
             (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _WIRE_HEADERS
         ]
         return httpx2.Response(status, headers=headers, content=content, request=request)
+
+    def _save(
+        self, request: httpx2.Request, key: str, body: Any, status: int, content_type: str,
+        content: bytes, fixture_note: str | None,
+    ) -> None:  # fmt: skip
+        assert self.directory is not None
+        recordings.save(
+            self.directory,
+            key=key,
+            method=request.method,
+            path=request.url.path,
+            query=list(request.url.params.multi_items()),
+            request_body=body,
+            status=status,
+            content_type=content_type,
+            response_body=_without_secrets(content, request),
+            origin="fixture" if fixture_note else "live",
+            origin_note=fixture_note or f"recorded from {request.url.host}",
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()
