@@ -27,6 +27,8 @@
     │       ├── WorkerFailed                        `daily --on-workers`: one article a worker
     │       │                                       could not brief (listed, not an exit)
     │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
+    │       ├── BudgetReached                       `daily --batch`: an article not sent live past
+    │       │                                       the budget (listed, not an exit)
     │       ├── BatchPending             (exit 13) `daily --batch`: a batch is still running;
     │       │   │                                  the next run (or --wait) collects it
     │       │   └── Deferred                        one request held for the next batch
@@ -199,6 +201,12 @@ class NothingBriefedError(RunError):
     """Every source or article of a daily run failed: there is no brief to write."""
 
     exit_code = 11
+
+
+class BudgetReached(RunError):
+    """`daily --batch`: an article's request would have gone live past the run's cost or
+    token budget. One article's outcome: listed under "Not included", like an article the
+    budget stopped in a live run."""
 
 
 class BatchPending(RunError):

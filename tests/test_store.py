@@ -272,7 +272,10 @@ def test_batches_open_collect_and_answer_on_both_backends(store: Store) -> None:
     assert row["batch_id"] is None and row["status"] == "submitting" and row["requests"] == 2
     store.set_batch("b1", status="in_progress", batch_id="batch_1")
     assert store.open_batches(scope)[0]["batch_id"] == "batch_1"
-    assert store.batch_keys_open(scope) == {"k1", "k2"} and store.batch_answers(scope) == []
+    assert (
+        store.batch_keys_open(scope, "http://x/v1") == {"k1", "k2"}
+        and store.batch_answers(scope) == []
+    )
     store.collect_batch(
         "b1", status="expired", detail=None,
         answers=[
@@ -280,7 +283,7 @@ def test_batches_open_collect_and_answer_on_both_backends(store: Store) -> None:
             AnswerRow("k2", "error", None, None, "batch batch_1 (expired): batch_expired"),
         ],
     )  # fmt: skip
-    assert store.open_batches(scope) == [] and store.batch_keys_open(scope) == set()
+    assert store.open_batches(scope) == [] and store.batch_keys_open(scope, "http://x/v1") == set()
     answers = {a.key: a for a in store.batch_answers(scope)}
     assert answers["k1"].body == '{"ok": 1}' and answers["k1"].fixture is True
     assert answers["k2"].outcome == "error" and "batch_expired" in (answers["k2"].detail or "")

@@ -167,9 +167,12 @@ class BatchApi:
         return str(made.id)
 
     async def create(self, input_file_id: str, batch: str) -> Status:
+        """The batch made from an uploaded file. Asked once, never retried: a retry after an
+        answer that was lost would make a second batch (the API takes no idempotency key);
+        the caller finds a batch that was made after all by its input file (`find`)."""
         try:
             async with self.llm.translated():
-                made = await self.llm.sdk.batches.create(
+                made = await self.llm.sdk.with_options(max_retries=0).batches.create(
                     input_file_id=input_file_id,
                     endpoint=ENDPOINT,
                     completion_window=WINDOW,
@@ -182,28 +185,39 @@ class BatchApi:
             raise
         return _status(made)
 
-    async def status(self, batch_id: str) -> Status:
-        async with self.llm.translated():
-            return _status(await self.llm.sdk.batches.retrieve(batch_id))
+    async def status(self, batch_id: str) -> Status | None:
+        """The batch as the provider has it now; None when it no longer knows it (404)."""
+        try:
+            async with self.llm.translated():
+                return _status(await self.llm.sdk.batches.retrieve(batch_id))
+        except ProviderError as exc:
+            if _status_code(exc) in (404, 410):
+                return None
+            raise
 
     async def find(self, input_file_id: str, pages: int = 5) -> Status | None:
         """The batch made from this input file, if the provider has one: a run killed
-        between creating it and storing its id left it there."""
-        async with self.llm.translated():
-            page = await self.llm.sdk.batches.list(limit=100)
-            for _ in range(pages):
-                for batch in page.data:
-                    if batch.input_file_id == input_file_id:
-                        return _status(batch)
-                if not page.has_next_page():
-                    break
-                page = await page.get_next_page()
+        between creating it and storing its id, or a lost answer to the creation, left it
+        there."""
+        try:
+            async with self.llm.translated():
+                page = await self.llm.sdk.batches.list(limit=100)
+                for _ in range(pages):
+                    for batch in page.data:
+                        if batch.input_file_id == input_file_id:
+                            return _status(batch)
+                    if not page.has_next_page():
+                        break
+                    page = await page.get_next_page()
+        except ProviderError as exc:
+            refused = self._unsupported(_cause(exc), "GET /batches")
+            if refused is not None:
+                raise refused from None
+            raise
         return None
 
     async def download(self, file_id: str) -> Download | None:
         """A file's text; None when the provider no longer has it (404)."""
-        import openai
-
         from summarizer.llm.recordings import FIXTURE_HEADER
         from summarizer.llm.transport import REPLAYED_HEADER
 
@@ -211,8 +225,7 @@ class BatchApi:
             async with self.llm.translated():
                 got = await self.llm.sdk.files.content(file_id)
         except ProviderError as exc:
-            cause = _cause(exc)
-            if isinstance(cause, openai.APIStatusError) and cause.status_code in (404, 410):
+            if _status_code(exc) in (404, 410):
                 return None
             raise
         headers = got.response.headers
@@ -221,6 +234,11 @@ class BatchApi:
             replayed=REPLAYED_HEADER in headers,
             fixture=FIXTURE_HEADER in headers,
         )
+
+
+def _status_code(exc: BaseException) -> int | None:
+    code = getattr(_cause(exc), "status_code", None)
+    return code if isinstance(code, int) else None
 
 
 def _cause(exc: BaseException) -> Exception:
@@ -237,13 +255,18 @@ def read_lines(text: str, expected: set[str], batch: Status, got: Download) -> d
     batch did not have are ignored, and counted in the log)."""
     found: dict[str, AnswerRow] = {}
     unreadable = stray = 0
-    for line in text.splitlines():
+    # JSON Lines end at "\n" only: str.splitlines() would also break a line at U+2028 and
+    # the other separators a JSON string may hold unescaped.
+    for line in text.split("\n"):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
             key = item["custom_id"]
         except (ValueError, KeyError, TypeError):
+            unreadable += 1
+            continue
+        if not isinstance(key, str):
             unreadable += 1
             continue
         if key not in expected:

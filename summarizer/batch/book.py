@@ -5,7 +5,9 @@ instructor, the same grounding and reasks), over a transport that consults a `Bo
 Requests are keyed by the hash of their canonical body, as recordings are, so a request
 that the pipeline builds again in a later run finds the answer its batch gave:
 
-- answered by a collected batch: that answer, billed at the batch price;
+- answered by a collected batch: that answer, billed at the batch price; answered live
+  earlier in the day's batch runs (a reask, a retry, a story): that answer again, never
+  paid twice (`keep` stores each live answer for later rounds and runs);
 - in a batch still running: held (`Deferred`), never submitted again;
 - not yet asked: held for the next batch, or sent live, by policy. A request's first ask
   follows `first`; a reask (the body carries the model's failed answer) and a request whose
@@ -14,16 +16,18 @@ that the pipeline builds again in a later run finds the answer its batch gave:
   and why, which fails only the article (or story) that asked.
 
 Holding a request raises `Deferred`, which stops the brief that made it; the daily run
-gathers every held request of a round into one batch (rounds.py).
+gathers every held request of a round into one batch (rounds.py). A request that would go
+live is first checked against the run's budget (`over_budget`): past it, `BudgetReached`
+fails only the article that asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from summarizer.errors import BatchFailed, Deferred
+from summarizer.errors import BatchFailed, BudgetReached, Deferred
 from summarizer.store.batches import AnswerRow
 
 Policy = Literal["batch", "live"]
@@ -37,6 +41,7 @@ class Answer:
     body: bytes
     replayed: bool = False
     fixture: bool = False
+    batched: bool = True  # False: a live answer of an earlier round or run, kept
 
 
 def is_reask(body: Any) -> bool:
@@ -56,13 +61,19 @@ class Book:
     # key -> why each batch that had it gave no answer, oldest first
     failed: dict[str, list[str]] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)
+    # Called with each live answer (key, status, body), to keep it for later rounds.
+    keep: Callable[[str, int, bytes], None] | None = None
+    # True when the run's budget is spent: no more live calls.
+    over_budget: Callable[[], bool] | None = None
 
     @classmethod
     def from_rows(
         cls, rows: Iterable[AnswerRow], running: set[str], *, first: Policy, followup: Policy,
-        retries: int,
+        retries: int, live: Iterable[tuple[str, int, str]] = (),
     ) -> Book:  # fmt: skip
         book = cls(first=first, followup=followup, retries=retries, running=set(running))
+        for key, status, body in live:
+            book.answers[key] = Answer(status, body.encode("utf-8"), batched=False)
         for row in rows:
             if row.outcome == "answer" and row.status is not None and row.body is not None:
                 book.answers[row.key] = Answer(
@@ -94,4 +105,14 @@ class Book:
         policy = self.followup if failures or is_reask(body) else self.first
         if policy == "batch":
             raise Deferred({key: body if isinstance(body, dict) else None})
+        if self.over_budget is not None and self.over_budget():
+            raise BudgetReached("skipped: the run's cost or token budget was reached")
         return None
+
+    def kept(self, key: str, status: int, body: bytes) -> None:
+        """A live answer to a request of this run: served again if it is asked again."""
+        if status != 200:
+            return  # an error answer is not kept: asking again may work
+        self.answers[key] = Answer(status, body, batched=False)
+        if self.keep is not None:
+            self.keep(key, status, body)

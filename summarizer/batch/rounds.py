@@ -12,9 +12,14 @@ finishes the brief that a night run submitted.
 
 Everything that must survive the process is in the store before the provider is asked
 (store/batches.py): a run killed at any point leaves a state the next run resumes from,
-and no request is submitted twice. What the batches cost is recorded once, when a batch is
-collected, at the batch price; a failed, expired or cancelled batch, an error line and a
-lost output file are each logged by name, and their requests retried as configured.
+and no request is submitted twice (a batch is created once, never retried blindly: one
+whose answer was lost is found by its input file). What the batches cost is recorded once,
+in the transaction that collects a batch, at the batch price; what a batch run gets live
+is kept and served again to later rounds and runs, never paid twice. A failed, expired or
+cancelled batch, an error line, a lost output file and a batch the provider no longer
+knows are each logged by name, and their requests retried as configured. Batches made at
+another endpoint (another --base-url, or a replay) are left alone, neither polled nor
+waited for.
 """
 
 from __future__ import annotations
@@ -24,15 +29,22 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from summarizer import pricing
+from summarizer import pricing, tokens
 from summarizer.batch import api as batch_api
 from summarizer.batch.book import Book, Policy
 from summarizer.config import Settings
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import BatchPending, ConfigError, Deferred, RequestRejected
+from summarizer.errors import (
+    BatchPending,
+    BatchUnsupported,
+    ConfigError,
+    Deferred,
+    ProviderError,
+    RequestRejected,
+)
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.store import Store
@@ -59,16 +71,28 @@ class BatchRun:
         self.run_id = run_id
         self.admin = LLM(settings, lazy=True)
         self.api = batch_api.BatchApi(self.admin)
+        # Batches are the endpoint's: one given as .../v1/ is the same as .../v1.
+        self.endpoint = self.admin.endpoint.rstrip("/")
         # key -> (request body, what asked for it): the requests held in this round
         self.held: dict[str, tuple[dict[str, Any] | None, str]] = {}
+        # What this run submitted, for its budget: key -> (tokens, USD), the worst case
+        # until its batch is collected, then what its answer cost.
+        self.committed: dict[str, tuple[int, float]] = {}
+        # What this run collected, as the calls `history` records (at the batch price).
+        self.charged: list[calls.CallRecord] = []
+        self._elsewhere: set[str] = set()  # batches at other endpoints, said once
 
     async def __aenter__(self) -> BatchRun:
-        if self.settings.mode == "auto":
-            # Probed live, once, and remembered in the store: the rounds' clients find it
-            # there (a probe held for a batch would never be answered in time).
-            async with self.admin.translated():
-                await self.admin.resolved_mode()
-        await self.refresh()
+        try:
+            if self.settings.mode == "auto":
+                # Probed live, once, and remembered in the store: the rounds' clients find
+                # it there (a probe held for a batch would never be answered in time).
+                async with self.admin.translated():
+                    await self.admin.resolved_mode()
+            await self.refresh()
+        except BaseException:
+            await self.admin.aclose()  # __aexit__ is not called when __aenter__ fails
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -76,7 +100,7 @@ class BatchRun:
 
     # what a round's pipeline uses ---------------------------------------------------------
 
-    def llm(self, stage: str) -> LLM:
+    def llm(self, stage: str, over_budget: Callable[[], bool] | None = None) -> LLM:
         """The client for one round's map ("articles") or reduce ("stories") step."""
         cfg = self.cfg
         batched = stage == "articles" or cfg.batch_stories == "batch"
@@ -84,16 +108,38 @@ class BatchRun:
         first: Policy = "batch" if batched and not cfg.collect else "live"
         followup: Policy = cfg.batch_followup if first == "batch" else "live"
         book = Book.from_rows(
-            self.store.batch_answers(self.scope), self.store.batch_keys_open(self.scope),
-            first=first, followup=followup, retries=cfg.batch_retries,
+            self.store.batch_answers(self.scope), self._running(), first=first,
+            followup=followup, retries=cfg.batch_retries,
+            live=self.store.live_answers(self.scope),
         )  # fmt: skip
+        book.keep = self._keep
+        book.over_budget = over_budget
         return LLM(self.settings, lazy=True, book=book)
+
+    def _keep(self, key: str, status: int, body: bytes) -> None:
+        self.store.put_live_answer(self.scope, key, status, body.decode("utf-8", "replace"))
+
+    def _running(self) -> set[str]:
+        return self.store.batch_keys_open(self.scope, self.endpoint)
 
     def hold(self, label: str, held: Deferred) -> None:
         """Requests an article (or story) could not go on without."""
         for key, body in held.requests.items():
             if self.held.get(key, (None, ""))[0] is None:
                 self.held[key] = (body, label)
+            if body is not None and key not in self.committed:
+                # The worst case: the prompt as estimated offline, a full max_tokens answer.
+                prompt, answer = tokens.estimate(json.dumps(body)), self.settings.max_tokens
+                usd = pricing.cost_usd(self.settings.model, prompt, answer, batched=True)
+                self.committed[key] = (prompt + answer, usd or 0.0)
+
+    @property
+    def committed_tokens(self) -> int:
+        return sum(t for t, _ in self.committed.values())
+
+    @property
+    def committed_usd(self) -> float:
+        return sum(u for _, u in self.committed.values())
 
     # between rounds -----------------------------------------------------------------------
 
@@ -104,7 +150,7 @@ class BatchRun:
         await self.submit()
         await self.refresh()
         said = time.monotonic()
-        while needed & self.store.batch_keys_open(self.scope):
+        while needed & self._running():
             if not (self.cfg.wait or self.cfg.collect):
                 raise BatchPending(self.pending())
             await asyncio.sleep(self.cfg.batch_poll)
@@ -114,7 +160,7 @@ class BatchRun:
                 log.info("%s", self.pending())
 
     async def submit(self) -> None:
-        running = self.store.batch_keys_open(self.scope)
+        running = self._running()
         new = {k: v for k, v in self.held.items() if v[0] is not None and k not in running}
         self.held.clear()
         if not new:
@@ -136,7 +182,7 @@ class BatchRun:
         )
         batch = "b" + hashlib.sha256(seed.encode()).hexdigest()[:20]
         self.store.add_batch(
-            batch, scope=self.scope, endpoint=self.admin.endpoint, model=self.settings.model,
+            batch, scope=self.scope, endpoint=self.endpoint, model=self.settings.model,
             input_file_id=file_id, requests=requests,
         )  # fmt: skip
         made = await self._create(batch, file_id)
@@ -151,12 +197,22 @@ class BatchRun:
     async def _create(self, batch: str, file_id: str) -> batch_api.Status | None:
         """The batch created at the provider from an uploaded file, and stored; None when
         the provider refused it (400/422), which ends it with its requests unanswered
-        (tried again as configured) rather than asking again on every run."""
+        (tried again as configured) rather than asking again on every run. When the answer
+        is lost (a timeout, a 5xx), the batch may exist all the same: it is looked for by
+        its input file, and left to the next run to find if it is not listed yet."""
         try:
             made = await self.api.create(file_id, batch)
         except RequestRejected as exc:
             self._close(batch, "refused", f"the provider refused to create batch {batch}: {exc}")
             return None
+        except BatchUnsupported:
+            self._close(batch, "refused", "the endpoint has no Batch API")
+            raise
+        except ProviderError:
+            found = await self.api.find(file_id)
+            if found is None:
+                raise  # still `submitting`: the next run looks again before creating
+            made = found
         self.store.set_batch(batch, status=made.status, batch_id=made.batch_id)
         return made
 
@@ -172,31 +228,44 @@ class BatchRun:
     async def refresh(self) -> None:
         """Poll each open batch once; collect those that ended."""
         for row in self.store.open_batches(self.scope):
-            if row["endpoint"] != self.admin.endpoint:
-                self._abandon(row)
+            if row["endpoint"] != self.endpoint:
+                self._elsewhere_said(row)
                 continue
             if row["batch_id"] is None:
                 await self._adopt(row)
                 continue
             status = await self.api.status(row["batch_id"])
-            if status.ended:
+            if status is None:
+                self._close(
+                    row["id"], "gone", f"batch {row['batch_id']} is no longer known to the "
+                    "provider (HTTP 404: deleted, or made with another key or project)",
+                )  # fmt: skip
+            elif status.ended:
                 await self._collect(row, status)
             elif status.status != row["status"]:
                 self.store.set_batch(row["id"], status=status.status)
 
-    def _abandon(self, row: dict[str, Any]) -> None:
-        """A batch sent to another endpoint than this run's: it cannot be polled from here,
-        so its requests count as unanswered (and are tried again as configured)."""
-        why = (
-            f"batch {row['batch_id'] or row['id']} was submitted to {row['endpoint']}, not "
-            f"to this run's endpoint {self.admin.endpoint}; left there"
-        )
-        self._close(row["id"], "abandoned", why)
+    def _elsewhere_said(self, row: dict[str, Any]) -> None:
+        """A batch sent to another endpoint than this run's (another --base-url, or this is
+        a replay): not polled from here, not waited for, not closed; its requests are
+        asked anew at this endpoint."""
+        if row["id"] in self._elsewhere:
+            return
+        self._elsewhere.add(row["id"])
+        log.warning(
+            "batch %s was submitted to %s, not to this run's endpoint %s: left alone (a run "
+            "at that endpoint collects it)",
+            row["batch_id"] or row["id"], row["endpoint"], self.endpoint,
+        )  # fmt: skip
 
     async def _adopt(self, row: dict[str, Any]) -> None:
         """A batch stored but not known to be created (the run that made it was killed):
         the provider's, if it made it, else created now, from the file already uploaded."""
-        found = await self.api.find(row["input_file_id"])
+        try:
+            found = await self.api.find(row["input_file_id"])
+        except BatchUnsupported:
+            self._close(row["id"], "refused", "the endpoint has no Batch API")
+            raise
         if found is None:
             made = await self._create(row["id"], row["input_file_id"])
             if made is not None:
@@ -226,11 +295,18 @@ class BatchRun:
             why += " gave no answer for this request"
         for key in keys - answers.keys():
             answers[key] = AnswerRow(key, "error", None, None, why)
+        charges = self._charges(row["model"], answers.values())
         self.store.collect_batch(
             row["id"], status=status.status, detail=why if lost or status.errors else None,
-            answers=list(answers.values()),
+            answers=list(answers.values()), run_id=self.run_id, charges=charges,
+            price=pricing.cost_usd,
         )  # fmt: skip
-        self._charge(row["model"], answers.values())
+        self.charged += charges
+        for key in keys & self.committed.keys():  # the worst case becomes what it cost
+            paid = next((c for c in charges if c.key == key), None)
+            self.committed[key] = (
+                (paid.tokens_in + paid.tokens_out, paid.cost_usd() or 0.0) if paid else (0, 0.0)
+            )
         missing = [a for a in answers.values() if a.outcome != "answer"]
         if missing:
             retry = "live" if self.cfg.batch_followup == "live" else "in a new batch"
@@ -243,8 +319,9 @@ class BatchRun:
         else:
             log.info("collected batch %s: %d answer(s)", status.batch_id, len(keys))
 
-    def _charge(self, model: str, answers: Iterable[AnswerRow]) -> None:
-        """What the batch cost, recorded once (at the batch price) for `history`."""
+    @staticmethod
+    def _charges(model: str, answers: Iterable[AnswerRow]) -> list[calls.CallRecord]:
+        """What a batch's answers cost, as the calls `history` records (batch price)."""
         from summarizer.llm.transport import read_usage
 
         records = []
@@ -264,10 +341,10 @@ class BatchRun:
                     batched=True,
                 )
             )  # fmt: skip
-        self.store.record_calls(self.run_id, records, pricing.cost_usd)
+        return records
 
     def pending(self) -> str:
-        rows = self.store.open_batches(self.scope)
+        rows = [r for r in self.store.open_batches(self.scope) if r["endpoint"] == self.endpoint]
         waiting = sum(int(r["requests"]) for r in rows)
         ids = ", ".join(f"{r['batch_id'] or r['id']} ({r['status']})" for r in rows)
         return (

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from summarizer import continuity, pricing, stories, tokens
+from summarizer import continuity, pricing, stories
 from summarizer.atomic import write_text
 from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
@@ -151,33 +151,24 @@ class _Budget:
             )
         self.cfg, self.settings, self.log = cfg, settings, run_log
         self.hit = False
-        # Requests held for a batch (daily --batch), at their worst case: prompt tokens
-        # estimated offline, the full max_tokens answer, at the batch price.
-        self.held_tokens = 0
-        self.held_usd = 0.0
-
-    def hold(self, held: Deferred) -> None:
-        for body in held.requests.values():
-            if body is None:
-                continue  # in a batch submitted earlier: not this run's spending
-            prompt = tokens.estimate(json.dumps(body))
-            answer = self.settings.max_tokens
-            self.held_tokens += prompt + answer
-            self.held_usd += (
-                pricing.cost_usd(self.settings.model, prompt, answer, batched=True) or 0.0
-            )
+        # daily --batch: what this run submitted to batches counts too (batch/rounds.py).
+        self.batch: BatchRun | None = None
 
     def _live(self) -> calls.CallLog:
-        # Answers from a batch were counted when it was submitted (above), not again.
-        return calls.CallLog([r for r in self.log.records if not r.batched])
+        # What this run sent; an answer it had already paid for (a collected batch's, an
+        # earlier round's) is not spent again.
+        return calls.CallLog([r for r in self.log.records if not r.prepaid])
 
     def spent(self) -> float:
         # Priced even when replayed, so a budget behaves the same on replay as it did live.
-        return (self._live().priced(self.settings.model) or 0.0) + self.held_usd
+        committed = self.batch.committed_usd if self.batch else 0.0
+        return (self._live().priced(self.settings.model) or 0.0) + committed
 
     def exhausted(self) -> bool:
         live = self._live()
-        used = live.tokens_in + live.tokens_out + self.held_tokens
+        used = live.tokens_in + live.tokens_out
+        if self.batch is not None:
+            used += self.batch.committed_tokens
         if self.cfg.max_tokens is not None and used >= self.cfg.max_tokens:
             self.hit = True
         if self.cfg.max_cost is not None and self.spent() >= self.cfg.max_cost:
@@ -278,11 +269,15 @@ async def _run(
             if cfg.batch:
                 from summarizer.batch.rounds import BatchRun
 
-                async with BatchRun(store, settings, cfg, day=day, run_id=run_id) as batch:
+                batch = BatchRun(store, settings, cfg, day=day, run_id=run_id)
+                budget.batch = batch
+                async with batch:
                     while (done := await steps.run(failures, run_id, batch)) is None:
                         await batch.settle()  # waits (--wait), or raises BatchPending
+                charged = batch.charged
             else:
                 done = await steps.run(failures, run_id)
+                charged = []
             # Calls made for this run by workers (--on-workers), recorded by them in the
             # store; read before this process records its own there.
             spent = (
@@ -291,12 +286,15 @@ async def _run(
         finally:
             # Paid for whether or not a brief comes of it (batches: when collected).
             store.record_calls(
-                run_id, [r for r in run_log.records if not r.batched], pricing.cost_usd
+                run_id, [r for r in run_log.records if not r.prepaid], pricing.cost_usd
             )
         assert done is not None, "a live run holds nothing for a batch"
         made, hits, story_briefs, outputs, failures = done
         w_calls, w_in, w_out = spent or (0, 0, 0)
-        tokens_in, tokens_out = run_log.tokens_in + w_in, run_log.tokens_out + w_out
+        # This run's spending: its own calls (not answers it had paid for already), what
+        # its collected batches cost, and what workers spent for it.
+        paid = calls.CallLog([r for r in run_log.records if not r.prepaid] + charged)
+        tokens_in, tokens_out = paid.tokens_in + w_in, paid.tokens_out + w_out
         daily = DailyBrief(
             date=day,
             window_start=since,
@@ -311,10 +309,10 @@ async def _run(
                 articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
-                cached_tokens=run_log.cached_tokens,
-                llm_calls=len(run_log.records) + w_calls,
-                cost_usd=_run_cost(run_log, settings.model, w_calls, w_in, w_out),
-                batched_calls=run_log.batched_calls,
+                cached_tokens=paid.cached_tokens,
+                llm_calls=len(paid.records) + w_calls,
+                cost_usd=_run_cost(paid, settings.model, w_calls, w_in, w_out),
+                batched_calls=paid.batched_calls,
                 replayed=run_log.replayed or hits > 0,
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
@@ -374,7 +372,7 @@ class _Steps:
         settings, kinds, copies = self.settings, self.kinds, self.copies
         failures = list(source_failures)
         # Lazy: a run answered entirely from the store never pays for importing openai.
-        llm = batch.llm("articles") if batch else LLM(settings, lazy=True)
+        llm = batch.llm("articles", self.budget.exhausted) if batch else LLM(settings, lazy=True)
         try:
             if settings.on_workers:  # the map step on `summarizer worker`s (on_workers.py)
                 from summarizer.daily.on_workers import RemoteMap
@@ -393,7 +391,7 @@ class _Steps:
                 if batch.held:
                     return None  # stories wait for every article
                 await llm.aclose()
-                llm = batch.llm("stories")
+                llm = batch.llm("stories")  # stories are made past the budget, as live
             briefs = [(d, _as_brief(o)) for d, o in made if kinds[self.kind_of[d.sha256]]]
             # Stories are made by the synthesis of the kind(s) whose articles become stories.
             story_kind = next((k for k, merges in kinds.items() if merges), settings.kind)
@@ -476,7 +474,6 @@ async def _map(
                     failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
                 else:
                     hold(name, held)
-                    budget.hold(held)
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
                 failures.append(_failure(name, str(exc)))

@@ -32,6 +32,10 @@ class CallRecord:
     usage_known: bool = True
     # Answered through the Batch API (daily --batch): billed at the batch price.
     batched: bool = False
+    # Answered by a daily --batch run from what it already paid for: a collected batch
+    # (recorded when collected) or a live answer of an earlier round or run. Part of the
+    # brief it went into; not spent again by this run (history, budget, run totals).
+    prepaid: bool = False
 
     def cost_usd(self) -> float | None:
         """This call at its own rates (cached, batched); None when unknown."""

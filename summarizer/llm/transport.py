@@ -95,14 +95,14 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 
 def _record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
-    fixture: bool, batched: bool = False,
+    fixture: bool, batched: bool = False, prepaid: bool = False,
 ) -> None:  # fmt: skip
     calls.record(
         calls.CallRecord(
             key=key, model=model, status=status, tokens_in=usage.tokens_in,
             tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
             fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
-            batched=batched,
+            batched=batched, prepaid=prepaid,
         )
     )  # fmt: skip
 
@@ -137,15 +137,17 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 request.headers.get("content-type", ""), raw,
             )  # fmt: skip
         model = str(body.get("model", "?") if isinstance(body, dict) else "?")
-        if chat and self._book is not None:
+        book = self._book if chat else None
+        if book is not None:
             try:
-                answer = self._book.route(key, body)  # raises to hold the request for a batch
+                answer = book.route(key, body)  # raises to hold the request for a batch
             except SummarizerError as exc:
                 raise HeldByBook(str(exc)) from exc
             if answer is not None:
                 _record(
                     key, model, answer.status, read_usage(answer.status, _json(answer.body)),
-                    0.0, replayed=answer.replayed, fixture=answer.fixture, batched=True,
+                    0.0, replayed=answer.replayed, fixture=answer.fixture,
+                    batched=answer.batched, prepaid=True,
                 )  # fmt: skip
                 return httpx2.Response(
                     answer.status,
@@ -154,8 +156,12 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                     request=request,
                 )
         if self.mode == "replay":
-            return self._replay(request, body, key, model, chat)
-        return await self._forward(request, body, key, model, chat)
+            response = self._replay(request, body, key, model, chat)
+        else:
+            response = await self._forward(request, body, key, model, chat)
+        if book is not None:
+            book.kept(key, response.status_code, await response.aread())
+        return response
 
     def _replay(
         self, request: httpx2.Request, body: Any, key: str, model: str, chat: bool

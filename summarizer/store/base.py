@@ -39,7 +39,15 @@ from summarizer.errors import StorageError
 from summarizer.store.batches import BatchTables
 from summarizer.store.jobs import JobTables
 from summarizer.store.migrations import MIGRATIONS, Dialect
-from summarizer.store.sql import Connection, Cursor, _now, is_database_url, new_id
+from summarizer.store.sql import (
+    INSERT_CALLS,
+    Connection,
+    Cursor,
+    _now,
+    call_rows,
+    is_database_url,
+    new_id,
+)
 from summarizer.store.stories import StoryTables
 
 __all__ = [
@@ -367,24 +375,10 @@ class Store(JobTables, StoryTables, BatchTables):
         each call's cost. `origin` is the front door that paid: daily, brief (the CLI), api
         or slack. A completion without usage is stored with NULL tokens and cost: unknown,
         not 0."""
-        rows = [
-            (run_id, r.key, r.model, r.status,
-             r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
-             0.0 if r.replayed else (
-                 price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens, batched=r.batched)
-                 if r.usage_known else None
-             ),
-             r.latency_ms, int(r.replayed), _now(), origin, int(r.batched))
-            for r in records
-        ]  # fmt: skip
+        rows = call_rows(run_id, records, price, origin)
         if rows:
             with self._tx() as db:
-                db.executemany(
-                    "INSERT INTO llm_calls (run_id, key, model, status, tokens_in, tokens_out, "
-                    "cost_usd, latency_ms, replayed, created_at, origin, batched) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                db.executemany(INSERT_CALLS, rows)
 
     # endpoint modes (--mode auto) ----------------------------------------------------
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer.store.sql import Tables, _now
+from summarizer.store.sql import INSERT_CALLS, Tables, _now, call_rows
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,16 @@ class BatchTables(Tables):
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def collect_batch(
-        self, batch: str, *, status: str, detail: str | None, answers: Sequence[AnswerRow]
-    ) -> None:
-        """Each request's answer (or why it has none), and the batch collected, at once."""
+        self, batch: str, *, status: str, detail: str | None, answers: Sequence[AnswerRow],
+        run_id: str | None = None, charges: Sequence[Any] = (), price: Any = None,
+    ) -> None:  # fmt: skip
+        """Each request's answer (or why it has none), the batch collected, and what its
+        answers cost (CallRecords, priced by `price`, recorded under `run_id` for `history`),
+        all in one transaction: a run killed here leaves the batch to collect again."""
         now = _now()
         with self._tx() as db:
+            if charges:
+                db.executemany(INSERT_CALLS, call_rows(run_id, charges, price, "daily"))
             db.executemany(
                 "UPDATE batch_requests SET outcome = ?, status = ?, body = ?, detail = ?, "
                 "replayed = ?, fixture = ? WHERE batch = ? AND key = ?",
@@ -129,15 +134,32 @@ class BatchTables(Tables):
             ).fetchall()
         return [_answer_row(r) for r in rows]
 
-    def batch_keys_open(self, scope: str) -> set[str]:
-        """Keys of requests in the scope's batches still running."""
+    def batch_keys_open(self, scope: str, endpoint: str) -> set[str]:
+        """Keys of requests in the scope's batches still running at `endpoint`."""
         with self._read() as db:
             rows = db.execute(
                 "SELECT r.key FROM batch_requests r JOIN batches b ON b.id = r.batch "
-                "WHERE b.scope = ? AND b.collected_at IS NULL",
-                (scope,),
+                "WHERE b.scope = ? AND b.endpoint = ? AND b.collected_at IS NULL",
+                (scope, endpoint),
             ).fetchall()
         return {str(r[0]) for r in rows}
+
+    def put_live_answer(self, scope: str, key: str, status: int, body: str) -> None:
+        """An answer a batch run got live, kept for its later rounds and runs."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO batch_live (scope, key, status, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO NOTHING",
+                (scope, key, status, body, _now()),
+            )
+
+    def live_answers(self, scope: str) -> list[tuple[str, int, str]]:
+        """(key, status, body) of each answer the scope's batch runs got live."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT key, status, body FROM batch_live WHERE scope = ?", (scope,)
+            ).fetchall()
+        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
 def _answer_row(r: Any) -> AnswerRow:

@@ -41,6 +41,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "questions": ("id",),
     "batches": ("id",),
     "batch_requests": ("batch", "key"),
+    "batch_live": ("scope", "key"),
 }
 ORDERED = {"runs", "briefs", "batches"}  # tables whose `rowid` is copied
 # Identity columns on PostgreSQL whose counters must pass the copied ids.

@@ -156,6 +156,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         # collected. `outcome` is NULL while the batch runs, 'answer' for an HTTP answer,
         # 'error' for none (the batch failed, expired or was cancelled, an error line, a
         # lost output file). Calls answered through a batch are billed at its price.
+        # batch_live keeps the answers a batch run got live (reasks, retries, stories), so
+        # a later round or run that asks the same again is not billed twice.
         "0011_batches",
         """
         CREATE TABLE batches (
@@ -172,6 +174,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             fixture INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (batch, key)
         );
         CREATE INDEX batch_requests_key ON batch_requests (key);
+        CREATE TABLE batch_live (
+            scope TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+            body TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (scope, key)
+        );
         ALTER TABLE llm_calls ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;
         """,
     ),

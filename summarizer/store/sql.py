@@ -37,6 +37,26 @@ def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+INSERT_CALLS = (
+    "INSERT INTO llm_calls (run_id, key, model, status, tokens_in, tokens_out, cost_usd, "
+    "latency_ms, replayed, created_at, origin, batched) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def call_rows(run_id: str | None, records: Any, price: Any, origin: str) -> list[tuple[Any, ...]]:
+    """llm_calls rows for CallRecords (see Store.record_calls)."""
+    return [
+        (run_id, r.key, r.model, r.status,
+         r.tokens_in if r.usage_known else None, r.tokens_out if r.usage_known else None,
+         0.0 if r.replayed else (
+             price(r.model, r.tokens_in, r.tokens_out, r.cached_tokens, batched=r.batched)
+             if r.usage_known else None
+         ),
+         r.latency_ms, int(r.replayed), _now(), origin, int(r.batched))
+        for r in records
+    ]  # fmt: skip
+
+
 class Tables:
     """What a group of tables' methods (store/jobs.py, store/stories.py, store/batches.py)
     needs of the store they are mixed into: its short write and read transactions."""

@@ -317,7 +317,7 @@ class BatchAPI:
 
         seen: set[str] = set()
         model: object = None
-        for n, raw in enumerate(text.splitlines(), start=1):
+        for n, raw in enumerate(text.split("\n"), start=1):
             if not raw.strip():
                 continue
             try:
