@@ -136,7 +136,7 @@ class QueueBriefer(Briefer):
     async def brief(
         self, doc: Document, origin: str, kind: str | None = None, owner: str | None = None
     ) -> tuple[str, BaseModel]:
-        from summarizer.daily.run import cache_key
+        from summarizer.daily.steps import cache_key
         from summarizer.kinds import registry_for
         from summarizer.pipeline import provenance_of
         from summarizer.render.generic import title_of

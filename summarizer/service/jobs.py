@@ -137,7 +137,7 @@ class Briefer:
         made of the same document as the same kind with the same settings is returned
         instead of a new one. Every LLM call is recorded in the store under `origin`, the
         brief made or not."""
-        from summarizer.daily.run import cache_key
+        from summarizer.daily.steps import cache_key
         from summarizer.kinds import load_output, registry_for
 
         source_key = f"{doc.sha256}:{cache_key(self.settings, kind)}"
