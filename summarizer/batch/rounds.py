@@ -127,7 +127,7 @@ class BatchRun:
         for key, body in held.requests.items():
             if self.held.get(key, (None, ""))[0] is None:
                 self.held[key] = (body, label)
-            if body is not None and key not in self.committed:
+            if body is not None:  # to be submitted (again, after a batch failed it)
                 # The worst case: the prompt as estimated offline, a full max_tokens answer.
                 prompt, answer = tokens.estimate(json.dumps(body)), self.settings.max_tokens
                 usd = pricing.cost_usd(self.settings.model, prompt, answer, batched=True)
