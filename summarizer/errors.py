@@ -208,6 +208,9 @@ class BudgetReached(RunError):
     token budget. One article's outcome: listed under "Not included", like an article the
     budget stopped in a live run."""
 
+    def __init__(self) -> None:
+        super().__init__("skipped: the run's cost or token budget was reached")
+
 
 class BatchPending(RunError):
     """`daily --batch`: the run's requests are in a batch the provider has not finished.

@@ -106,7 +106,7 @@ class Book:
         if policy == "batch":
             raise Deferred({key: body if isinstance(body, dict) else None})
         if self.over_budget is not None and self.over_budget():
-            raise BudgetReached("skipped: the run's cost or token budget was reached")
+            raise BudgetReached
         return None
 
     def kept(self, key: str, status: int, body: bytes) -> None:

@@ -27,7 +27,7 @@ from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import ConfigError, Deferred, SummarizerError
+from summarizer.errors import BudgetReached, ConfigError, Deferred, SummarizerError
 from summarizer.ingest import Document
 from summarizer.kinds import registry_for
 from summarizer.llm import calls
@@ -74,6 +74,9 @@ def _as_brief(output: BaseModel) -> Brief:
 
 
 class Budget:
+    """The run's cost and token budget (--max-cost, --max-run-tokens): what it spent live,
+    and with --batch what it committed to batches."""
+
     def __init__(self, cfg: DailyConfig, settings: Settings, run_log: calls.CallLog) -> None:
         if (
             cfg.max_cost is not None
@@ -111,7 +114,7 @@ class Budget:
         return self.hit
 
 
-_OVER_BUDGET = "skipped: the run's cost or token budget was reached"
+_OVER_BUDGET = str(BudgetReached())
 
 
 class Steps:
