@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,48 +142,42 @@ class BatchApi:
     def __init__(self, llm: LLM) -> None:
         self.llm = llm
 
-    def _unsupported(self, exc: Exception, what: str) -> BatchUnsupported | None:
-        import openai
-
-        if isinstance(exc, openai.APIStatusError) and exc.status_code in _NO_ROUTE:
-            return BatchUnsupported(
-                f"the model endpoint {self.llm.endpoint} has no Batch API ({what} answered "
-                f"HTTP {exc.status_code}); run daily without --batch (batch = false in "
-                "[daily]), or use an endpoint that has one (OpenAI)"
-            )
-        return None
+    @asynccontextmanager
+    async def _asking(self, what: str) -> AsyncIterator[None]:
+        """Failures said as ours (client.py); a route the endpoint does not have (Ollama,
+        llama.cpp) as the one line that says it has no Batch API."""
+        try:
+            async with self.llm.translated():
+                yield
+        except ProviderError as exc:
+            status = _status_code(exc)
+            if status in _NO_ROUTE:
+                raise BatchUnsupported(
+                    f"the model endpoint {self.llm.endpoint} has no Batch API ({what} "
+                    f"answered HTTP {status}); run daily without --batch (batch = false in "
+                    "[daily]), or use an endpoint that has one (OpenAI)"
+                ) from None
+            raise
 
     async def upload(self, content: bytes) -> str:
         """The input file's id at the provider."""
-        try:
-            async with self.llm.translated():
-                made = await self.llm.sdk.files.create(
-                    file=(file_name(content), content, "application/jsonl"), purpose="batch"
-                )
-        except ProviderError as exc:
-            refused = self._unsupported(_cause(exc), "POST /files")
-            if refused is not None:
-                raise refused from None
-            raise
+        async with self._asking("POST /files"):
+            made = await self.llm.sdk.files.create(
+                file=(file_name(content), content, "application/jsonl"), purpose="batch"
+            )
         return str(made.id)
 
     async def create(self, input_file_id: str, batch: str) -> Status:
         """The batch made from an uploaded file. Asked once, never retried: a retry after an
         answer that was lost would make a second batch (the API takes no idempotency key);
         the caller finds a batch that was made after all by its input file (`find`)."""
-        try:
-            async with self.llm.translated():
-                made = await self.llm.sdk.with_options(max_retries=0).batches.create(
-                    input_file_id=input_file_id,
-                    endpoint=ENDPOINT,
-                    completion_window=WINDOW,
-                    metadata={"summarizer_batch": batch},
-                )
-        except ProviderError as exc:
-            refused = self._unsupported(_cause(exc), "POST /batches")
-            if refused is not None:
-                raise refused from None
-            raise
+        async with self._asking("POST /batches"):
+            made = await self.llm.sdk.with_options(max_retries=0).batches.create(
+                input_file_id=input_file_id,
+                endpoint=ENDPOINT,
+                completion_window=WINDOW,
+                metadata={"summarizer_batch": batch},
+            )
         return _status(made)
 
     async def status(self, batch_id: str) -> Status | None:
@@ -199,21 +194,15 @@ class BatchApi:
         """The batch made from this input file, if the provider has one: a run killed
         between creating it and storing its id, or a lost answer to the creation, left it
         there."""
-        try:
-            async with self.llm.translated():
-                page = await self.llm.sdk.batches.list(limit=100)
-                for _ in range(pages):
-                    for batch in page.data:
-                        if batch.input_file_id == input_file_id:
-                            return _status(batch)
-                    if not page.has_next_page():
-                        break
-                    page = await page.get_next_page()
-        except ProviderError as exc:
-            refused = self._unsupported(_cause(exc), "GET /batches")
-            if refused is not None:
-                raise refused from None
-            raise
+        async with self._asking("GET /batches"):
+            page = await self.llm.sdk.batches.list(limit=100)
+            for _ in range(pages):
+                for batch in page.data:
+                    if batch.input_file_id == input_file_id:
+                        return _status(batch)
+                if not page.has_next_page():
+                    break
+                page = await page.get_next_page()
         return None
 
     async def download(self, file_id: str) -> Download | None:

@@ -83,10 +83,6 @@ class Book:
                 book.failed.setdefault(row.key, []).append(row.detail or "no answer")
         return book
 
-    @property
-    def sends_live(self) -> bool:
-        return "live" in (self.first, self.followup)
-
     def route(self, key: str, body: Any) -> Answer | None:
         """The answer for this request, or None to send it live; raises Deferred to hold
         it for a batch, BatchFailed when its batches gave no answer and no retry is left."""

@@ -302,10 +302,11 @@ class BatchRun:
             price=pricing.cost_usd,
         )  # fmt: skip
         self.charged += charges
+        paid = {c.key: c for c in charges}
         for key in keys & self.committed.keys():  # the worst case becomes what it cost
-            paid = next((c for c in charges if c.key == key), None)
+            c = paid.get(key)
             self.committed[key] = (
-                (paid.tokens_in + paid.tokens_out, paid.cost_usd() or 0.0) if paid else (0, 0.0)
+                (c.tokens_in + c.tokens_out, c.cost_usd() or 0.0) if c else (0, 0.0)
             )
         missing = [a for a in answers.values() if a.outcome != "answer"]
         if missing:
@@ -322,26 +323,23 @@ class BatchRun:
     @staticmethod
     def _charges(model: str, answers: Iterable[AnswerRow]) -> list[calls.CallRecord]:
         """What a batch's answers cost, as the calls `history` records (batch price)."""
-        from summarizer.llm.transport import read_usage
+        from summarizer.llm.recordings import canonical_body
+        from summarizer.llm.transport import call_record, read_usage
 
-        records = []
-        for a in answers:
-            if a.outcome != "answer" or a.status is None:
-                continue
-            try:
-                body = json.loads(a.body or "null")
-            except ValueError:
-                body = None
-            usage = read_usage(a.status, body)
-            records.append(
-                calls.CallRecord(
-                    key=a.key, model=model, status=a.status, tokens_in=usage.tokens_in,
-                    tokens_out=usage.tokens_out, latency_ms=0.0, replayed=a.replayed,
-                    fixture=a.fixture, cached_tokens=usage.cached, usage_known=usage.known,
-                    batched=True,
-                )
-            )  # fmt: skip
-        return records
+        return [
+            call_record(
+                a.key,
+                model,
+                a.status,
+                read_usage(a.status, canonical_body((a.body or "").encode("utf-8"))),
+                0.0,
+                replayed=a.replayed,
+                fixture=a.fixture,
+                batched=True,
+            )
+            for a in answers
+            if a.outcome == "answer" and a.status is not None
+        ]
 
     def pending(self) -> str:
         rows = [r for r in self.store.open_batches(self.scope) if r["endpoint"] == self.endpoint]

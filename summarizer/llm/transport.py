@@ -93,17 +93,16 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
     return content if masked == text else masked.encode("utf-8")
 
 
-def _record(
+def call_record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
     fixture: bool, batched: bool = False, prepaid: bool = False,
-) -> None:  # fmt: skip
-    calls.record(
-        calls.CallRecord(
-            key=key, model=model, status=status, tokens_in=usage.tokens_in,
-            tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
-            fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
-            batched=batched, prepaid=prepaid,
-        )
+) -> calls.CallRecord:  # fmt: skip
+    """One exchange as the CallLog (and `history`) counts it."""
+    return calls.CallRecord(
+        key=key, model=model, status=status, tokens_in=usage.tokens_in,
+        tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
+        fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
+        batched=batched, prepaid=prepaid,
     )  # fmt: skip
 
 
@@ -144,11 +143,11 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             except SummarizerError as exc:
                 raise HeldByBook(str(exc)) from exc
             if answer is not None:
-                _record(
-                    key, model, answer.status, read_usage(answer.status, _json(answer.body)),
-                    0.0, replayed=answer.replayed, fixture=answer.fixture,
-                    batched=answer.batched, prepaid=True,
-                )  # fmt: skip
+                usage = read_usage(answer.status, recordings.canonical_body(answer.body))
+                calls.record(call_record(
+                    key, model, answer.status, usage, 0.0, replayed=answer.replayed,
+                    fixture=answer.fixture, batched=answer.batched, prepaid=True,
+                ))  # fmt: skip
                 return httpx2.Response(
                     answer.status,
                     headers={"content-type": "application/json"},
@@ -183,10 +182,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if rec.origin == "fixture":
             headers[recordings.FIXTURE_HEADER] = "replayed from a recording of fixture output"
         if chat:
-            _record(
+            calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
                 fixture=rec.origin == "fixture",
-            )  # fmt: skip
+            ))  # fmt: skip
         return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
     async def _forward(
@@ -204,7 +203,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             await upstream.aclose()
         except Exception:
             latency = (time.perf_counter() - started) * 1000
-            _record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
+            failed = call_record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
+            calls.record(failed)
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)
@@ -218,10 +218,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         usage = read_usage(upstream.status_code, parsed)
         if self._limiter is not None:
             await self._limiter.charge(usage.tokens_out, sent=started)
-        _record(
+        calls.record(call_record(
             key, model, upstream.status_code, usage, latency_ms, replayed=False,
             fixture=fixture_note is not None,
-        )  # fmt: skip
+        ))  # fmt: skip
         status = upstream.status_code
         mode_refused = status >= 400 and failures.refused_mode(
             status, content.decode("utf-8", "replace"), failures.request_mode(body)
@@ -275,10 +275,3 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def _json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except ValueError:
-        return None
