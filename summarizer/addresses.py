@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from summarizer.fetch import FetchLimits
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# The connection pool of every article-fetching client (fetch.new_client), pinned or not.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
 #: host, port -> the addresses to connect to (as strings), in order of preference.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -166,7 +168,5 @@ def public_only_transport(
 
     `verify` is httpx2's: True (the system's CAs), a CA bundle path, or an SSLContext.
     """
-    from summarizer.fetch import CONNECTION_LIMITS
-
     backend = PinnedBackend(resolver=resolver, allowed=allowed)
     return PinnedTransport(CONNECTION_LIMITS, backend, verify)

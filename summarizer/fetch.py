@@ -62,7 +62,6 @@ _ACCEPT_FEED = (
     "application/rss+xml,application/atom+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.1"
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-CONNECTION_LIMITS = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
 
 
 @dataclass(frozen=True)
@@ -112,6 +111,8 @@ def new_client(
     (see summarizer.addresses); such a client uses no proxy. Extra keyword arguments go to
     `httpx2.AsyncClient` (e.g. `trust_env=False`, `proxy=`).
     """
+    from summarizer.addresses import CONNECTION_LIMITS, public_only_transport
+
     limits = limits or FetchLimits()
     options: dict[str, Any] = {
         "headers": {"User-Agent": USER_AGENT},
@@ -120,8 +121,6 @@ def new_client(
         "limits": CONNECTION_LIMITS,
     }
     if public_only:
-        from summarizer.addresses import public_only_transport
-
         options["transport"] = public_only_transport(limits)
         options["trust_env"] = False
     options.update(kwargs)
