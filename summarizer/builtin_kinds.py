@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from summarizer.kinds import Kind, KindRegistry
+from summarizer.kind_registry import Kind, KindRegistry
 
 
 def _merge_timelines(parts: Sequence[Any]) -> Any:
