@@ -30,13 +30,12 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer import pricing, tokens
 from summarizer.batch import api as batch_api
 from summarizer.batch.book import Book, Policy
 from summarizer.config import Settings
-from summarizer.daily.config import DailyConfig
 from summarizer.errors import (
     BatchPending,
     BatchUnsupported,
@@ -48,6 +47,10 @@ from summarizer.errors import (
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.store import Store
+
+if TYPE_CHECKING:
+    # daily runs batches, not the other way round: the settings are only read here.
+    from summarizer.daily.config import DailyConfig
 from summarizer.store.batches import AnswerRow
 
 log = logging.getLogger("summarizer.batch")
