@@ -47,11 +47,11 @@ from summarizer.errors import (
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.store import Store
+from summarizer.store.batches import AnswerRow
 
 if TYPE_CHECKING:
     # daily runs batches, not the other way round: the settings are only read here.
     from summarizer.daily.config import DailyConfig
-from summarizer.store.batches import AnswerRow
 
 log = logging.getLogger("summarizer.batch")
 # With --wait, say what is awaited at most this often (the polls can be much closer).
