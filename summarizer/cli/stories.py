@@ -82,7 +82,7 @@ def questions(
 
             raise InputError(ledger.no_story_message(db, story_id))
         if not found:  # the reader sees "none"; stderr says where that was looked for
-            edge.logger().warning("no questions match in the store %s", db.label)
+            typer.echo(f"no questions match in the store {db.label}", err=True)
         if fmt == "json":
             data = [q.model_dump() for q in found]
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
