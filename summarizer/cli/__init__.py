@@ -50,6 +50,7 @@ def _root(
     """Turn news articles into grounded, structured briefs."""
 
 
+# cls=_help.Command gives --help the house style (cli/help.py); a new command needs it too.
 app.command("brief", cls=_help.Command)(_brief.brief)
 app.command("daily", cls=_help.Command)(_daily.daily)
 app.command("eval", cls=_help.Command)(_eval.eval_)
