@@ -35,14 +35,21 @@ def questions(
     ]  # fmt: skip
 
 
+def no_story_message(store: Store, story_id: str) -> str:
+    # The store is named (a path, or a URL without its password): a run against the wrong
+    # store looks like a wrong id otherwise.
+    return (
+        f"story {story_id}: not in the store {store.label}; story ids are in a daily "
+        "brief's stories (pass --store to read another store)"
+    )
+
+
 def story(store: Store, story_id: str) -> dict[str, Any]:
     """A story's timeline: each day's brief title, what it added, its stances and shifts,
     and its questions. InputError when the store has no such story."""
     days = store.story_days(story_id)
     if not days:
-        raise InputError(
-            f"story {story_id}: not in the store; story ids are in a daily brief's stories"
-        )
+        raise InputError(no_story_message(store, story_id))
     timeline = []
     for row in days:
         b = Brief.model_validate_json(row["brief_json"])

@@ -1,4 +1,4 @@
-"""`summarizer eval` end to end: the loopback model, the real pipeline, the CLI, the README."""
+"""`summarizer eval` end to end: the loopback model, the real pipeline, the CLI, the docs."""
 
 from __future__ import annotations
 
@@ -233,9 +233,9 @@ def test_offline_gold_set_scores_below_one_on_every_metric(tmp_path: Path) -> No
     assert (overall["event_precision"], overall["event_recall"]) == (0.6667, 0.6667)
 
 
-def readme_eval_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Evaluate a prompt or a model", 1)[1].split("\n## ", 1)[0]
+def docs_eval_commands() -> list[str]:
+    text = (ROOT / "docs" / "eval.md").read_text(encoding="utf-8")
+    section = text.split("# Evaluate a prompt or a model", 1)[1].split("\n## ", 1)[0]
     return [
         line.split("#", 1)[0].strip()
         for line in section.splitlines()
@@ -243,9 +243,9 @@ def readme_eval_commands() -> list[str]:
     ]
 
 
-def test_readme_eval_examples_run_offline_in_a_real_process(tmp_path: Path) -> None:
-    commands = readme_eval_commands()
-    assert commands, "the README's eval section lost its offline example"
+def test_docs_eval_examples_run_offline_in_a_real_process(tmp_path: Path) -> None:
+    commands = docs_eval_commands()
+    assert commands, "docs/eval.md lost its offline example"
     for command in commands:
         args = shlex.split(command)[1:]
         expected = 14 if "--min" in args and "0.99" in command else 0

@@ -1,4 +1,4 @@
-"""The eval's metrics on small cases computed by hand (README: "Evaluate a prompt or a model")."""
+"""The eval's metrics on small cases computed by hand (docs/eval.md)."""
 
 from __future__ import annotations
 

@@ -452,11 +452,11 @@ def test_fixed_prefix_is_cacheable_or_small(kind: str) -> None:
     assert fixed >= 1024 or fixed < 600, fixed
 
 
-def test_the_readme_kind_file_works(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    """The README's kind-file example, exactly as printed there."""
+def test_the_docs_kind_file_works(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """The docs' kind-file example (docs/kinds.md), exactly as printed there."""
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "kinds.md").read_text(encoding="utf-8")
     start = readme.index("```python\n# claims_kind.py\n") + len("```python\n")
     code = readme[start : readme.index("```", start)]
     path = tmp_path / "claims_kind.py"

@@ -14,12 +14,14 @@ from summarizer import __version__
 from summarizer.cli import brief as _brief
 from summarizer.cli import daily as _daily
 from summarizer.cli import eval as _eval
+from summarizer.cli import help as _help
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
 from summarizer.cli import slack as _slack
 from summarizer.cli import store as _store
 from summarizer.cli import stories as _stories
+from summarizer.cli import testserver as _testserver
 from summarizer.cli import worker as _worker
 
 app = typer.Typer(
@@ -28,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_help.Group,
 )
 
 
@@ -47,20 +50,22 @@ def _root(
     """Turn news articles into grounded, structured briefs."""
 
 
-app.command("brief")(_brief.brief)
-app.command("daily")(_daily.daily)
-app.command("eval")(_eval.eval_)
-app.command("history")(_history.history)
-app.command("show")(_history.show)
-app.command("story")(_stories.story)
-app.command("questions")(_stories.questions)
-app.command("schema")(_info.schema)
-app.command("prompts")(_info.prompts)
-app.command("kinds")(_info.kinds)
-app.command("serve")(_serve.serve)
-app.command("slack")(_slack.slack)
+# cls=_help.Command gives --help the house style (cli/help.py); a new command needs it too.
+app.command("brief", cls=_help.Command)(_brief.brief)
+app.command("daily", cls=_help.Command)(_daily.daily)
+app.command("eval", cls=_help.Command)(_eval.eval_)
+app.command("history", cls=_help.Command)(_history.history)
+app.command("show", cls=_help.Command)(_history.show)
+app.command("story", cls=_help.Command)(_stories.story)
+app.command("questions", cls=_help.Command)(_stories.questions)
+app.command("schema", cls=_help.Command)(_info.schema)
+app.command("prompts", cls=_help.Command)(_info.prompts)
+app.command("kinds", cls=_help.Command)(_info.kinds)
+app.command("serve", cls=_help.Command)(_serve.serve)
+app.command("slack", cls=_help.Command)(_slack.slack)
 app.add_typer(_store.app, name="store")
-app.command("worker")(_worker.worker)
+app.command("worker", cls=_help.Command)(_worker.worker)
+app.command("testserver", cls=_help.Command)(_testserver.testserver)
 
 
 def main() -> None:

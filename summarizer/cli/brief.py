@@ -14,7 +14,11 @@ from summarizer.cli import edge, options
 def brief(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Article files, URLs, or - for standard input.", show_default=False),
+        typer.Argument(
+            metavar="FILE|URL|-",
+            help="Article files, URLs, or - for standard input.",
+            show_default=False,
+        ),
     ],
     feed: Annotated[
         bool, typer.Option("--feed", help="The URLs are RSS/Atom feeds: brief their entries.")
@@ -25,7 +29,7 @@ def brief(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="md, json, html or slack. Default md.", show_default=False
+            "--format", "-f", metavar="FORMAT", help="md, json, html or slack.", show_default="md"
         ),
     ] = None,
     output: Annotated[
@@ -33,6 +37,7 @@ def brief(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write to FILE (atomically) instead of stdout.",
             show_default=False,
         ),
@@ -43,6 +48,11 @@ def brief(
     """Brief each article: summary, key points, stance table with quotes, open questions.
 
     --kind timeline (or any kind from `summarizer kinds`) makes that kind instead.
+
+    Examples:
+
+    summarizer brief article.txt https://example.com/news/story -f json -o briefs.json
+    summarizer brief seeds/haftar-turkiye-visit.txt --replay seeds/recordings
     """
     edge.setup_logging(flags.verbose)
     with edge.guarded():

@@ -15,39 +15,62 @@ def daily(
     source: Annotated[
         list[str] | None,
         typer.Option(
-            "--source", "-s", help="Feed, URL, directory or file (repeatable).", show_default=False
+            "--source",
+            "-s",
+            metavar="SOURCE",
+            help="Feed, URL, directory or file (repeatable).",
+            show_default="sources in the config file's [daily] table",
         ),
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out-dir", help="Where DATE.{md,json,html} go.", show_default=False),
+        typer.Option(
+            "--out-dir",
+            metavar="DIR",
+            help="Where DATE.{md,json,html} go.",
+            show_default="./briefs",
+        ),
     ] = None,
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Window: 24h, 90m, 2d or an ISO time. Default 24h.", show_default=False
+            "--since",
+            metavar="WINDOW",
+            help="Articles published since: 24h, 90m, 2d or an ISO time.",
+            show_default="24h",
         ),
     ] = None,
     date: Annotated[
         str | None,
-        typer.Option("--date", help="File the brief under YYYY-MM-DD.", show_default=False),
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="File the brief under this day.",
+            show_default="today (UTC)",
+        ),
     ] = None,
     fmt: Annotated[
         list[str] | None,
         typer.Option(
             "--format",
             "-f",
-            help="md, json, html, slack (repeatable). Default md, json, html.",
-            show_default=False,
+            metavar="FORMAT",
+            help="md, json, html or slack (repeatable).",
+            show_default="md, json, html",
         ),
     ] = None,
     max_articles: Annotated[
         int | None,
-        typer.Option("--max-articles", help="Most articles per run.", show_default=False),
+        typer.Option("--max-articles", help="Most articles per run.", show_default="50"),
     ] = None,
     max_cost: Annotated[
         float | None,
-        typer.Option("--max-cost", help="Stop spending past this many USD.", show_default=False),
+        typer.Option(
+            "--max-cost",
+            metavar="USD",
+            help="Stop spending past this many USD.",
+            show_default=False,
+        ),
     ] = None,
     max_run_tokens: Annotated[
         int | None,
@@ -71,8 +94,9 @@ def daily(
         typer.Option(
             "--batch/--no-batch",
             help="Brief the articles through the provider's Batch API: half price, answered "
-            "within 24 hours; exit 13 while the batch is pending. Default: [daily] batch.",
-            show_default=False,
+            "within 24 hours; exit 13 while the batch is pending. `batch = true` in the config "
+            "file's [daily] table turns it on for every run.",
+            show_default="off",
         ),
     ] = None,
     wait: Annotated[
@@ -95,6 +119,11 @@ def daily(
     Exit 0 when everything was briefed, 9 when some sources or articles failed (they are
     listed in the brief), 10 when another run holds the lock, 11 when nothing could be
     briefed, 13 when a batch (--batch) is still pending: run again later to collect it.
+
+    Examples:
+
+    summarizer daily -s https://example.com/feed.xml -s ~/clippings --out-dir briefs
+    summarizer daily -s seeds/daily --replay seeds/recordings --store /tmp/demo.db --date 2026-11-25
     """
     edge.setup_logging(flags.verbose, json_logs=log_json)
     with edge.guarded():

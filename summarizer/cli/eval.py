@@ -20,13 +20,17 @@ from summarizer.cli import edge, options
 
 def eval_(
     gold_dir: Annotated[
-        Path, typer.Argument(help="Directory of gold files (*.json).", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="GOLD_DIR", help="Directory of gold files (*.json).", show_default=False
+        ),
     ],
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write the scores as JSON to FILE (atomically).",
             show_default=False,
         ),
@@ -92,7 +96,13 @@ def eval_(
     kind_file: options.KindFile = None,
     verbose: options.Verbose = False,
 ) -> None:
-    """Brief every gold article and score it: stance rows, labels, quotes, questions, cost."""
+    """Brief every gold article and score it: stance rows, labels, quotes, questions, cost.
+
+    Examples:
+
+    summarizer eval seeds/gold --replay seeds/recordings -o eval.json
+    summarizer eval my-gold/ --model gpt-4o-mini --model gpt-4.1-mini --min stance_f1=0.9
+    """
     edge.setup_logging(verbose)
     with edge.guarded(), ExitStack() as stack:
         import asyncio

@@ -19,13 +19,22 @@ def history(
     kind: Annotated[
         str | None,
         typer.Option(
-            "--kind", "-k", help="Only outputs of this kind (brief, timeline, daily, ...)."
+            "--kind",
+            "-k",
+            metavar="KIND",
+            help="Only outputs of this kind (brief, timeline, daily, ...).",
         ),
     ] = None,
     store: options.StorePath = None,
     config: options.Config = None,
 ) -> None:
-    """List recent briefs and runs."""
+    """List recent briefs and runs, and what the model calls cost.
+
+    Examples:
+
+    summarizer history -n 5
+    summarizer history --kind daily --store /tmp/demo.db
+    """
     with edge.guarded():
         from summarizer.store import Store
 
@@ -56,13 +65,21 @@ def history(
 
 def show(
     brief_id: Annotated[str, typer.Argument(help="A brief id from `summarizer history`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md, json, html or slack.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="md, json, html or slack.")
+    ] = "md",
     store: options.StorePath = None,
     config: options.Config = None,
     prompts_dir: options.PromptsDir = None,
     kind_file: options.KindFile = None,
 ) -> None:
-    """Print a stored brief."""
+    """Print a stored brief.
+
+    Examples:
+
+    summarizer show 9c1e0d2a -f html > brief.html
+    summarizer show 9c1e0d2a --store /tmp/demo.db
+    """
     with edge.guarded():
         from summarizer.errors import InputError
         from summarizer.kinds import load_output, registry_for
@@ -79,7 +96,10 @@ def show(
         db = Store(options.store_path(settings))
         found = db.get_brief(brief_id)
         if found is None:
-            raise InputError(f"brief {brief_id}: not in the store; see `summarizer history`")
+            raise InputError(
+                f"brief {brief_id}: not in the store {db.label}; see `summarizer history` "
+                "(pass --store to read another store)"
+            )
         output = load_output(*found, registry_for(settings))
         if isinstance(output, DailyBrief):
             text = render_daily(output, fmt)

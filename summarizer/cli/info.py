@@ -27,7 +27,13 @@ def schema(
     kind_file: options.KindFile = None,
     config: options.Config = None,
 ) -> None:
-    """Print the JSON Schema of an output contract."""
+    """Print the JSON Schema of an output contract.
+
+    Examples:
+
+    summarizer schema
+    summarizer schema timeline > timeline.schema.json
+    """
     with edge.guarded():
         from summarizer.errors import ConfigError
         from summarizer.schema_export import SCHEMAS, schema_json
@@ -63,7 +69,13 @@ def prompts(
     kind_file: options.KindFile = None,
     config: options.Config = None,
 ) -> None:
-    """List the prompt templates (name, version, kind, where from), or show one."""
+    """List the prompt templates (name, version, kind, where from), or show one.
+
+    Examples:
+
+    summarizer prompts
+    summarizer prompts brief > ~/.config/summarizer/prompts/brief.j2
+    """
     with edge.guarded():
         library = _registry(config, prompts_dir, kind_file).prompts
         if name is None:
@@ -80,7 +92,13 @@ def kinds(
     kind_file: options.KindFile = None,
     config: options.Config = None,
 ) -> None:
-    """List the kinds of output (--kind): name, template, where from, what it makes."""
+    """List the kinds of output (--kind): name, template, where from, what it makes.
+
+    Examples:
+
+    summarizer kinds
+    summarizer kinds --kind-file claims_kind.py
+    """
     with edge.guarded():
         registry = _registry(config, prompts_dir, kind_file)
         for k in registry:

@@ -19,19 +19,32 @@ import typer
 F = TypeVar("F", bound=Callable[..., Any])
 
 Config = Annotated[
-    Path | None, typer.Option("--config", help="TOML config file.", show_default=False)
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="TOML config file. A flag wins over the environment, which wins over the file.",
+        show_default="$SUMMARIZER_CONFIG, else ~/.config/summarizer/config.toml if it exists",
+    ),
 ]
-Model = Annotated[str | None, typer.Option("--model", "-m", help="Model name.", show_default=False)]
+Model = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model name.", show_default="gpt-4o-mini")
+]
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", help="OpenAI-compatible endpoint URL.", show_default=False),
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="OpenAI-compatible endpoint URL.",
+        show_default="$OPENAI_BASE_URL, else OpenAI's",
+    ),
 ]
 Mode = Annotated[
     str | None,
     typer.Option(
         "--mode",
         help="instructor mode: tools, json_schema, md_json, or auto (probe the endpoint once).",
-        show_default=False,
+        show_default="tools",
     ),
 ]
 SystemPrompt = Annotated[
@@ -40,39 +53,53 @@ SystemPrompt = Annotated[
         "--system-prompt",
         help="system (a system message) or merge (into the first user message, for chat "
         "formats without a system role).",
-        show_default=False,
+        show_default="system",
     ),
 ]
 Record = Annotated[
     Path | None,
-    typer.Option("--record", help="Record every LLM exchange into DIR.", show_default=False),
+    typer.Option(
+        "--record", metavar="DIR", help="Record every LLM exchange into DIR.", show_default=False
+    ),
 ]
 Replay = Annotated[
     Path | None,
-    typer.Option("--replay", help="Answer from recordings in DIR; no network.", show_default=False),
+    typer.Option(
+        "--replay",
+        metavar="DIR",
+        help="Answer from recordings in DIR; no network.",
+        show_default=False,
+    ),
 ]
 Strict = Annotated[
     bool,
     typer.Option("--strict", help="Fail when a quote stays ungrounded, instead of dropping it."),
 ]
 Timeout = Annotated[
-    float | None, typer.Option("--timeout", help="Seconds per LLM response.", show_default=False)
+    float | None,
+    typer.Option(
+        "--timeout", metavar="SECONDS", help="Seconds per LLM response.", show_default="60"
+    ),
 ]
 Retries = Annotated[
     int | None,
-    typer.Option("--retries", help="HTTP retries for 429, 5xx, timeouts.", show_default=False),
+    typer.Option("--retries", help="HTTP retries for 429, 5xx, timeouts.", show_default="3"),
 ]
 MaxReasks = Annotated[
     int | None,
     typer.Option(
-        "--max-reasks", help="Reasks after invalid or ungrounded output.", show_default=False
+        "--max-reasks", help="Reasks after invalid or ungrounded output.", show_default="2"
     ),
 ]
 MaxTokens = Annotated[
-    int | None, typer.Option("--max-tokens", help="Completion token limit.", show_default=False)
+    int | None,
+    typer.Option("--max-tokens", help="Completion token limit per call.", show_default="4096"),
 ]
 MaxBytes = Annotated[
-    int | None, typer.Option("--max-bytes", help="Largest article accepted.", show_default=False)
+    int | None,
+    typer.Option(
+        "--max-bytes", metavar="BYTES", help="Largest article accepted.", show_default="2000000"
+    ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
 Language = Annotated[
@@ -88,17 +115,20 @@ StorePath = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="SQLite file (default ~/.local/share/summarizer) or postgresql:// URL.",
-        show_default=False,
+        metavar="FILE|URL",
+        help="The store: a SQLite file or a postgresql:// URL.",
+        show_default="~/.local/share/summarizer/summarizer.db",
     ),
 ]
 Concurrency = Annotated[
     int | None,
-    typer.Option("--concurrency", help="LLM calls in flight at once.", show_default=False),
+    typer.Option("--concurrency", help="LLM calls in flight at once.", show_default="4"),
 ]
 Rpm = Annotated[
     int | None,
-    typer.Option("--rpm", help="Requests-per-minute limit of the endpoint.", show_default=False),
+    typer.Option(
+        "--rpm", help="Requests-per-minute limit of the endpoint.", show_default="no limit"
+    ),
 ]
 
 
@@ -106,13 +136,14 @@ Kind = Annotated[
     str | None,
     typer.Option(
         "--kind", "-k", help="What to make: brief, timeline, ... (see `summarizer kinds`).",
-        show_default=False,
+        show_default="brief",
     ),
 ]  # fmt: skip
 PromptsDir = Annotated[
     Path | None,
     typer.Option(
         "--prompts-dir",
+        metavar="DIR",
         help="Folder of prompt templates overriding or adding to the built-in ones.",
         show_default=False,
     ),
@@ -120,7 +151,10 @@ PromptsDir = Annotated[
 KindFile = Annotated[
     list[Path] | None,
     typer.Option(
-        "--kind-file", help="Python file registering more kinds (repeatable).", show_default=False
+        "--kind-file",
+        metavar="FILE",
+        help="Python file registering more kinds (repeatable).",
+        show_default=False,
     ),
 ]
 

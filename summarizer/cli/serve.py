@@ -13,8 +13,9 @@ ServiceConfig = Annotated[
     Path | None,
     typer.Option(
         "--service-config",
+        metavar="FILE",
         help="TOML file with API and Slack settings (api_keys, limits); env wins over it.",
-        show_default=False,
+        show_default="$SUMMARIZER_SERVICE_CONFIG, else the config file's [service] table",
     ),
 ]
 
@@ -36,6 +37,11 @@ def serve(
     """Serve the HTTP API: POST /v1/briefs, GET /v1/jobs/ID, /healthz, /metrics.
 
     Needs API keys: SUMMARIZER_API_KEYS=key1,key2 (or api_keys in --service-config).
+
+    Examples:
+
+    SUMMARIZER_API_KEYS=$(openssl rand -hex 24) summarizer serve --port 8080
+    summarizer serve --workers 2 --store postgresql://summarizer@db/summarizer
     """
     edge.setup_logging(flags.verbose)
     with edge.guarded():

@@ -28,6 +28,11 @@ def slack(
 
     Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP), or SLACK_APP_TOKEN (--socket-mode).
     Slack sends events and commands to POST /slack/events.
+
+    Examples:
+
+    summarizer slack --port 3000
+    summarizer slack --socket-mode
     """
     edge.setup_logging(flags.verbose)
     with edge.guarded():

@@ -7,15 +7,20 @@ from typing import Annotated
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.cli.help import Command, Group
 
-app = typer.Typer(help="Manage the store.", no_args_is_help=True)
+app = typer.Typer(help="Manage the store.", no_args_is_help=True, cls=Group)
 
 
-@app.command("migrate")
+@app.command("migrate", cls=Command)
 def migrate(
     to: Annotated[
         str,
-        typer.Option("--to", help="The target: a postgresql:// URL (or another SQLite file)."),
+        typer.Option(
+            "--to",
+            metavar="URL|FILE",
+            help="The target: a postgresql:// URL (or another SQLite file).",
+        ),
     ],
     store: options.StorePath = None,
     config: options.Config = None,
@@ -23,7 +28,13 @@ def migrate(
     """Copy every row of the store into the target, idempotently, and verify the counts.
 
     The source is the configured store (--store, database_url or store_path). Run it again
-    at any time: it copies only the rows the target lacks."""
+    at any time: it copies only the rows the target lacks.
+
+    Examples:
+
+    summarizer store migrate --to postgresql://summarizer@db/summarizer
+    summarizer store migrate --store /tmp/demo.db --to /tmp/copy.db
+    """
     with edge.guarded():
         from summarizer import redact
         from summarizer.errors import ConfigError

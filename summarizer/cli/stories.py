@@ -10,7 +10,7 @@ import typer
 
 from summarizer.cli import edge, options
 
-Fmt = Annotated[str, typer.Option("--format", "-f", help="md or json.")]
+Fmt = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="md or json.")]
 
 
 def _check_format(fmt: str) -> None:
@@ -27,7 +27,13 @@ def story(
     config: options.Config = None,
 ) -> None:
     """A story's timeline across daily runs: each day's new developments, stances,
-    shifts and answers, then its questions."""
+    shifts and answers, then its questions.
+
+    Examples:
+
+    summarizer story st-38ea36c762 --store /tmp/demo.db
+    summarizer story st-38ea36c762 --format json
+    """
     with edge.guarded():
         from summarizer import ledger
         from summarizer.store import Store
@@ -43,26 +49,40 @@ def story(
 
 def questions(
     status: Annotated[
-        str | None, typer.Option("--status", help="open, answered or dropped.")
+        str | None, typer.Option("--status", metavar="STATUS", help="open, answered or dropped.")
     ] = None,
-    story_id: Annotated[str | None, typer.Option("--story", help="One story's questions.")] = None,
+    story_id: Annotated[
+        str | None, typer.Option("--story", metavar="STORY_ID", help="One story's questions.")
+    ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="First asked on or after YYYY-MM-DD.")
+        str | None,
+        typer.Option("--since", metavar="YYYY-MM-DD", help="First asked on or after this day."),
     ] = None,
     fmt: Fmt = "md",
     store: options.StorePath = None,
     config: options.Config = None,
 ) -> None:
-    """The open-question ledger: every question a daily brief asked, its status and age."""
+    """The open-question ledger: every question a daily brief asked, its status and age.
+
+    Examples:
+
+    summarizer questions --store /tmp/demo.db --status open
+    summarizer questions --story st-38ea36c762 --since 2026-11-01 --format json
+    """
     with edge.guarded():
         from summarizer import ledger
         from summarizer.store import Store
 
         _check_format(fmt)
         settings = options.settings_from_flags(config, strict=False, store_path=store)
-        found = ledger.questions(
-            Store(options.store_path(settings)), status=status, story=story_id, since=since
-        )
+        db = Store(options.store_path(settings))
+        found = ledger.questions(db, status=status, story=story_id, since=since)
+        if story_id is not None and not found and not db.story_days(story_id):
+            from summarizer.errors import InputError
+
+            raise InputError(ledger.no_story_message(db, story_id))
+        if not found:  # the reader sees "none"; stderr says where that was looked for
+            typer.echo(f"no questions match in the store {db.label}", err=True)
         if fmt == "json":
             data = [q.model_dump() for q in found]
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -28,7 +28,13 @@ def worker(
     """Run queued API jobs and Slack briefs until stopped (Ctrl-C or SIGTERM finish the
     jobs in hand).
 
-    Start as many as you like, on any machine that reaches the database."""
+    Start as many as you like, on any machine that reaches the database.
+
+    Examples:
+
+    summarizer worker --jobs 2 --store postgresql://summarizer@db/summarizer
+    SUMMARIZER_DATABASE_URL=postgresql://summarizer@db/summarizer summarizer worker
+    """
     edge.setup_logging(flags.verbose)
     with edge.guarded():
         import asyncio

@@ -4,7 +4,7 @@ Nothing here knows a Pydantic class or a kind: the scorer hands in the brief as 
 so any kind that has the same fields (stances, open_questions, events, quotes) is scored
 the same way. Every function is deterministic: same input, same numbers, same matching.
 
-The definitions are the README's (section "Evaluate a prompt or a model"); keep them in step.
+The definitions are docs/eval.md's ("The metrics, exactly"); keep them in step.
 """
 
 from __future__ import annotations

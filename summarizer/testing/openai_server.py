@@ -369,6 +369,7 @@ class FakeOpenAI:
         latency: float = 0.0,
         rpm_limit: int | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,  # 0: any free port (tests); `summarizer testserver --port N` picks one
         window: float = 60.0,
         fail_rates: dict[int, float] | None = None,
         seed: int = 0,
@@ -398,7 +399,7 @@ class FakeOpenAI:
         self.batched_requests = 0  # chat requests answered as lines of a batch
         self.batch_api = batch_server.BatchAPI(self)  # /v1/files and /v1/batches
         self._lock = threading.Lock()
-        self._server = _Server((host, 0), self._handler_class())
+        self._server = _Server((host, port), self._handler_class())
         # A short poll interval: shutdown() waits up to one interval, and tests start many servers.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
