@@ -17,6 +17,7 @@ from summarizer.cli import eval as _eval
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
+from summarizer.cli import site as _site
 from summarizer.cli import slack as _slack
 from summarizer.cli import store as _store
 from summarizer.cli import stories as _stories
@@ -59,6 +60,7 @@ app.command("prompts")(_info.prompts)
 app.command("kinds")(_info.kinds)
 app.command("serve")(_serve.serve)
 app.command("slack")(_slack.slack)
+app.command("site")(_site.site)
 app.add_typer(_store.app, name="store")
 app.command("worker")(_worker.worker)
 
