@@ -18,6 +18,7 @@ from summarizer.cli import help as _help
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
 from summarizer.cli import serve as _serve
+from summarizer.cli import site as _site
 from summarizer.cli import slack as _slack
 from summarizer.cli import store as _store
 from summarizer.cli import stories as _stories
@@ -63,6 +64,7 @@ app.command("prompts", cls=_help.Command)(_info.prompts)
 app.command("kinds", cls=_help.Command)(_info.kinds)
 app.command("serve", cls=_help.Command)(_serve.serve)
 app.command("slack", cls=_help.Command)(_slack.slack)
+app.command("site", cls=_help.Command)(_site.site)
 app.add_typer(_store.app, name="store")
 app.command("worker", cls=_help.Command)(_worker.worker)
 app.command("testserver", cls=_help.Command)(_testserver.testserver)

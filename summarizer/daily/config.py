@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +67,11 @@ class DailyConfig(BaseModel):
         description="Files written: md, json, html, slack (render/formats.py).",
     )
     slack_webhook: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    site_url: str | None = Field(
+        None,
+        description="Where the reader's site (`summarizer site`) is published, e.g. "
+        "https://briefs.example.org/: the html and slack outputs link each story to its page.",
+    )
     kinds: dict[str, str] = Field(
         default_factory=dict,
         description="Per source (as listed in sources): the kind made of its articles "
@@ -120,6 +126,22 @@ class DailyConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(NAMES)}")
         return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.lower().startswith(("http://", "https://")) or any(
+            c in value for c in " <>|\n\"'"
+        ):
+            raise ValueError("use the http(s) address the site is published at")
+        return value.rstrip("/") + "/"
+
+    def story_url(self) -> Callable[[str], str] | None:
+        """A story id -> its page on the published site (stable: stories/ID.html)."""
+        base = self.site_url
+        return None if base is None else (lambda story_id: f"{base}stories/{story_id}.html")
 
     @model_validator(mode="after")
     def _kinds_name_sources(self) -> DailyConfig:

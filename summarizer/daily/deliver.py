@@ -15,6 +15,7 @@ A webhook cannot start threads, so the parts follow the header as plain messages
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from summarizer.schemas import DailyBrief
 from summarizer.store import Store
@@ -39,7 +40,14 @@ def _safe(url: str) -> str:
 
 
 async def deliver_webhook(
-    daily: DailyBrief, url: str, *, store: Store, day: str, brief_id: str, force: bool
+    daily: DailyBrief,
+    url: str,
+    *,
+    store: Store,
+    day: str,
+    brief_id: str,
+    force: bool,
+    story_url: Callable[[str], str] | None = None,
 ) -> tuple[str, str | None]:
     """Returns (what happened, a warning or None)."""
     import httpx2
@@ -57,7 +65,7 @@ async def deliver_webhook(
             f"delivery for {day} was started by a run that did not finish; it may have been "
             "posted, so it is not sent again (check the channel, then use --force to resend)"
         )
-    messages = to_slack_messages(daily)
+    messages = to_slack_messages(daily, story_url=story_url)
     sent = 0
     try:
         async with httpx2.AsyncClient(timeout=20.0) as client:

@@ -261,6 +261,7 @@ async def _run(
             day=day,
             brief_id=brief_id,
             force=force,
+            story_url=cfg.story_url(),
         )
         if warning:
             result.warnings.append(warning)
@@ -274,6 +275,6 @@ def _write(daily: DailyBrief, cfg: DailyConfig) -> list[Path]:
     paths = []
     for fmt in cfg.formats:
         path = cfg.out_dir / f"{daily.date}{get_format(fmt).extension}"
-        write_text(path, render_daily(daily, fmt))
+        write_text(path, render_daily(daily, fmt, story_url=cfg.story_url()))
         paths.append(path)
     return paths

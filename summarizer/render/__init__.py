@@ -9,7 +9,7 @@ are imported when asked for.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,20 +29,23 @@ def to_json(briefs: Sequence[BaseModel]) -> str:
     return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
-def _html(obj: BaseModel) -> str:
+StoryUrl = Callable[[str], str]  # a story id -> its page on the reader's site
+
+
+def _html(obj: BaseModel, story_url: StoryUrl | None = None) -> str:
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_html(obj)
     from summarizer.render.html import to_html
 
-    return to_html(obj)
+    return to_html(obj, story_url=story_url)
 
 
-def _slack(obj: BaseModel) -> list[dict[str, Any]]:
+def _slack(obj: BaseModel, story_url: StoryUrl | None = None) -> list[dict[str, Any]]:
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_slack_messages(obj)
     from summarizer.render.slack import to_slack_messages
 
-    return to_slack_messages(obj)
+    return to_slack_messages(obj, story_url=story_url)
 
 
 def _md(obj: BaseModel) -> str:
@@ -79,15 +82,17 @@ def render(briefs: Sequence[BaseModel], fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def render_daily(daily: DailyBrief, fmt: str) -> str:
+def render_daily(daily: DailyBrief, fmt: str, *, story_url: StoryUrl | None = None) -> str:
+    """A daily brief in `fmt`; with `story_url`, the html and slack outputs link each
+    story to its page on the reader's site."""
     if fmt == "md":
         return daily_to_markdown(daily)
     if fmt == "json":
         return json_text(daily.model_dump_json(indent=2)) + "\n"
     if fmt == "html":
-        return _html(daily)
+        return _html(daily, story_url)
     if fmt == "slack":
-        return json_text(json.dumps(_slack(daily), indent=2, ensure_ascii=False)) + "\n"
+        return json_text(json.dumps(_slack(daily, story_url), indent=2, ensure_ascii=False)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -8,6 +8,7 @@ no page needs and which would reach a terminal that shows the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -54,8 +55,15 @@ def _origin(fixture: bool, replayed: bool) -> str:
     return "replayed fixture" if fixture else "replayed" if replayed else "live"
 
 
-def to_html(obj: Brief | DailyBrief) -> str:
-    """A full HTML page for one Brief or one DailyBrief."""
+def to_html(
+    obj: Brief | DailyBrief,
+    *,
+    story_url: Callable[[str], str] | None = None,
+    nav: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A full HTML page for one Brief or one DailyBrief. `story_url` maps a story id to
+    its page (the reader's site, or `site_url`): each story then links to its timeline;
+    `nav` is a row of (label, href) links at the top (the site's day pages)."""
     from summarizer.schemas import DailyBrief
 
     template = _environment().get_template("brief.html.j2")
@@ -78,4 +86,6 @@ def to_html(obj: Brief | DailyBrief) -> str:
         notice=FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE if p.replayed else None,
         fixture=p.fixture,
         origin=_origin(p.fixture, p.replayed),
+        story_url=story_url,
+        nav=list(nav),
     )

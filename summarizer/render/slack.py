@@ -15,6 +15,7 @@ plain_text, shown as is once control characters are removed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,7 +302,7 @@ def _what_changed(d: DailyBrief) -> list[Message]:
     return _pack(part, f"What changed — {d.date}")
 
 
-def _daily_messages(d: DailyBrief) -> list[Message]:
+def _daily_messages(d: DailyBrief, story_url: Callable[[str], str] | None = None) -> list[Message]:
     p = d.provenance
     title = f"Daily brief — {d.date}"
     head = _Part("Daily brief")
@@ -316,7 +317,12 @@ def _daily_messages(d: DailyBrief) -> list[Message]:
     ]
     if p.stopped_by_budget:
         lines.append("*Stopped early:* the run reached its cost or token budget.")
-    lines += [f"{i}. {escape(_flat(s.title))}" for i, s in enumerate(d.stories, 1)]
+    lines += [
+        f"{i}. {_link(story_url(s.story.story_id), _flat(s.title))}"
+        if story_url and s.story
+        else f"{i}. {escape(_flat(s.title))}"
+        for i, s in enumerate(d.stories, 1)
+    ]
     if d.failures:
         lines.append(f"_{len(d.failures)} source(s) could not be briefed (listed in the thread)._")
     head.lines(lines)
@@ -353,8 +359,12 @@ def _daily_messages(d: DailyBrief) -> list[Message]:
     return out
 
 
-def to_slack_messages(obj: Brief | DailyBrief) -> list[dict[str, Any]]:
-    """Messages for chat.postMessage: the first is the header, the rest go in its thread."""
+def to_slack_messages(
+    obj: Brief | DailyBrief, *, story_url: Callable[[str], str] | None = None
+) -> list[dict[str, Any]]:
+    """Messages for chat.postMessage: the first is the header, the rest go in its thread.
+    With `story_url` (the `site_url` setting) each story of a daily brief links to its
+    page on the reader's site."""
     if isinstance(obj, DailyBrief):
-        return _daily_messages(obj)
+        return _daily_messages(obj, story_url)
     return _brief_messages(obj)

@@ -11,7 +11,8 @@ locked, unreachable), so a caller never sees a driver's exception for a storage 
 
 The methods are grouped by the tables they use: this module holds documents, results,
 runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py,
-continuing stories in store/stories.py and Batch API batches in store/batches.py, mixed
+continuing stories in store/stories.py, Batch API batches in store/batches.py and
+the archive the reader's site reads in store/archive.py, mixed
 into `Store`; store/sql.py holds what they all share.
 
 Every write is its own short transaction, so a re-run resumes from whatever a killed run
@@ -36,6 +37,7 @@ from typing import Any
 
 from summarizer import liveness
 from summarizer.errors import StorageError
+from summarizer.store.archive import ArchiveTables
 from summarizer.store.batches import BatchTables
 from summarizer.store.jobs import JobTables
 from summarizer.store.migrations import MIGRATIONS, Dialect
@@ -79,7 +81,7 @@ class Row:
     detail: str | None = None
 
 
-class Store(JobTables, StoryTables, BatchTables):
+class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
     """The store every caller uses. `Store(path)` or `Store("postgresql://...")` opens the
     matching backend (as `pathlib.Path` picks its flavour), so callers never name one.
     A backend implements the methods that raise NotImplementedError here; the rest is
