@@ -62,6 +62,7 @@ class _Extraction:
     content: BaseModel
     log: calls.CallLog
     dropped: int
+    unquoted: int
 
 
 async def _extract(
@@ -77,7 +78,7 @@ async def _extract(
         )
         with grounding.checking(run):
             content = await llm.extract(grounding.checked(model), messages)
-    return _Extraction(content, log, run.dropped)
+    return _Extraction(content, log, run.dropped, run.unquoted)
 
 
 def _provenance(
@@ -106,6 +107,7 @@ def _provenance(
         replayed=log.replayed or any(p.replayed for p in part_p),
         fixture=log.fixture or any(p.fixture for p in part_p),
         ungrounded_dropped=(ex.dropped if ex else 0) + sum(p.ungrounded_dropped for p in part_p),
+        quotations_unquoted=(ex.unquoted if ex else 0) + sum(p.quotations_unquoted for p in part_p),
         # Each source's warnings once, whether it came in directly or through a part.
         warnings=list(
             dict.fromkeys(

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class Stance(StrEnum):
@@ -182,6 +182,13 @@ class Provenance(_Strict):
     )
     ungrounded_dropped: int = Field(
         description="Quotes (evidence and claims) dropped because they were not in their source."
+    )
+    quotations_unquoted: int = Field(
+        default=0,
+        description=(
+            "Words put in quotation marks in free text (summary, key points, positions, ...) "
+            "that were not found in any source: shown without the marks, as a paraphrase."
+        ),
     )
     warnings: list[str] = Field(
         default_factory=list,
