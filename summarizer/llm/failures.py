@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer import redact
+from summarizer import redact, untrusted_json
 
 # The request parameters that carry a structured-output mode: an error naming one of
 # them is the endpoint saying it cannot do the mode, not a passing fault.
@@ -42,7 +42,7 @@ def read_error(body: str) -> ProviderSaid:
     """The provider's code, message and parameter from an error body, as far as it says."""
     data: Any
     try:
-        data = json.loads(body)
+        data = untrusted_json.loads(body, what="the endpoint's error body")
     except ValueError:
         data = None
     err = data.get("error", data) if isinstance(data, dict) else None

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx2
 import openai
 
-from summarizer import redact, tokens
-from summarizer.errors import ReplayMissError, SummarizerError
+from summarizer import redact, tokens, untrusted_json
+from summarizer.errors import ModelOutputError, ReplayMissError, SummarizerError
 from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
 
@@ -53,6 +53,25 @@ class HeldByBook(openai.OpenAIError):
     """Carries the Book's decision (Deferred, BatchFailed: its __cause__) up through the
     SDK, which re-raises an OpenAIError as it is: anything else raised in a transport it
     retries, with back-off sleeps, as a connection error. client.py finds the cause."""
+
+
+class AnswerRefused(openai.OpenAIError):
+    """Carries a ModelOutputError (its __cause__) up through the SDK for an answer too deep
+    or too large to parse: the SDK would otherwise meet a RecursionError parsing it and
+    report "cannot reach the endpoint"."""
+
+
+def answer_json(content: bytes | str, where: str) -> Any:
+    """A model endpoint's answer body parsed: None when it is not JSON (the SDK says so in
+    its own words); an answer nested too deep or too large is an invalid model answer."""
+    try:
+        return untrusted_json.loads(content, what=f"the model endpoint's answer ({where})")
+    except untrusted_json.JSONRefused as exc:
+        if not exc.hostile:
+            return None
+        raise AnswerRefused(str(exc)) from ModelOutputError(
+            f"{exc}: not a valid model answer; try another --mode or another model"
+        )
 
 
 @dataclass(frozen=True)
@@ -143,7 +162,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             except SummarizerError as exc:
                 raise HeldByBook(str(exc)) from exc
             if answer is not None:
-                usage = read_usage(answer.status, recordings.canonical_body(answer.body))
+                usage = read_usage(answer.status, answer_json(answer.body, "a batch's answer"))
                 calls.record(call_record(
                     key, model, answer.status, usage, 0.0, replayed=answer.replayed,
                     fixture=answer.fixture, batched=answer.batched, prepaid=True,
@@ -211,10 +230,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         content_type = upstream.headers.get("content-type", "application/json")
         parsed: Any = None
         if "json" in content_type:
-            try:
-                parsed = json.loads(content)
-            except ValueError:
-                parsed = None
+            parsed = answer_json(content, redact.url(str(request.url)))
         usage = read_usage(upstream.status_code, parsed)
         if self._limiter is not None:
             await self._limiter.charge(usage.tokens_out, sent=started)
