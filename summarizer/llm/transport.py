@@ -26,6 +26,7 @@ mode, and retrying a 500 about it only wastes time.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ TransportMode = Literal["live", "record", "replay"]
 # Headers that describe the bytes on the wire; the body handed on is already decoded.
 _WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 REPLAYED_HEADER = "x-summarizer-replayed"
+log = logging.getLogger("summarizer.llm")
 
 
 class HeldByBook(openai.OpenAIError):
@@ -82,21 +84,54 @@ class Usage:
     known: bool = True
 
 
+# No model takes a context of more than ~2M tokens, so no one call can use more: a count
+# past this is an endpoint's bug or a lie, and would book absurd spend.
+MAX_CALL_TOKENS = 2_000_000
+_said: set[str] = set()  # each kind of impossible usage is logged once per process
+
+
+def _count(value: Any) -> int | None:
+    """A token count as reported: a whole number of tokens, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) else None
+
+
 def read_usage(status: int, body: Any) -> Usage:
     """Tokens as the provider reported them. An error answer costs nothing; a completion
-    without usage has unknown tokens."""
+    without usage, or with usage that cannot be true (negative, past MAX_CALL_TOKENS,
+    cached above prompt, not a number), has unknown tokens: trusting it would let an
+    endpoint shrink a budget's count or book negative spend."""
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
         return Usage(known=status != 200)
-    try:
-        details = usage.get("prompt_tokens_details") or {}
-        return Usage(
-            tokens_in=int(usage.get("prompt_tokens") or 0),
-            tokens_out=int(usage.get("completion_tokens") or 0),
-            cached=int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
-        )
-    except (TypeError, ValueError):
-        return Usage(known=False)
+    details = usage.get("prompt_tokens_details") or {}
+    counts = [
+        _count(usage.get("prompt_tokens") or 0),
+        _count(usage.get("completion_tokens") or 0),
+        _count(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+    ]
+    tokens_in, tokens_out, cached = counts
+    if tokens_in is None or tokens_out is None or cached is None:
+        why = "a token count that is not a whole number"
+    elif min(tokens_in, tokens_out, cached) < 0:
+        why = "a negative token count"
+    elif max(tokens_in, tokens_out) > MAX_CALL_TOKENS:
+        why = f"more than {MAX_CALL_TOKENS:,} tokens for one call"
+    elif cached > tokens_in:
+        why = "more cached prompt tokens than prompt tokens"
+    else:
+        return Usage(tokens_in=tokens_in, tokens_out=tokens_out, cached=cached)
+    if why not in _said:
+        _said.add(why)
+        log.warning(
+            "model endpoint reported %s (usage %s): its usage is counted as unknown, and "
+            "budgets count the request's own size instead",
+            why, redact.text(json.dumps(usage)[:200], []),
+        )  # fmt: skip
+    return Usage(known=False)
 
 
 def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
@@ -114,14 +149,16 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 
 def call_record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
-    fixture: bool, batched: bool = False, prepaid: bool = False,
+    fixture: bool, batched: bool = False, prepaid: bool = False, sizes: tuple[int, int] = (0, 0),
 ) -> calls.CallRecord:  # fmt: skip
-    """One exchange as the CallLog (and `history`) counts it."""
+    """One exchange as the CallLog (and `history`) counts it. `sizes` are the request's
+    and the answer's bytes: a budget's estimate of a call whose usage is unknown."""
     return calls.CallRecord(
         key=key, model=model, status=status, tokens_in=usage.tokens_in,
         tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
         fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
         batched=batched, prepaid=prepaid,
+        estimated_in=tokens.estimate_bytes(sizes[0]), estimated_out=tokens.estimate_bytes(sizes[1]),
     )  # fmt: skip
 
 
@@ -166,6 +203,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                 calls.record(call_record(
                     key, model, answer.status, usage, 0.0, replayed=answer.replayed,
                     fixture=answer.fixture, batched=answer.batched, prepaid=True,
+                    sizes=(len(raw), len(answer.body or "")),
                 ))  # fmt: skip
                 return httpx2.Response(
                     answer.status,
@@ -203,7 +241,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if chat:
             calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
-                fixture=rec.origin == "fixture",
+                fixture=rec.origin == "fixture", sizes=(len(request.content), len(rec.content)),
             ))  # fmt: skip
         return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
@@ -233,10 +271,11 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             parsed = answer_json(content, redact.url(str(request.url)))
         usage = read_usage(upstream.status_code, parsed)
         if self._limiter is not None:
-            await self._limiter.charge(usage.tokens_out, sent=started)
+            out = usage.tokens_out if usage.known else tokens.estimate_bytes(len(content))
+            await self._limiter.charge(out, sent=started)
         calls.record(call_record(
             key, model, upstream.status_code, usage, latency_ms, replayed=False,
-            fixture=fixture_note is not None,
+            fixture=fixture_note is not None, sizes=(len(request.content), len(content)),
         ))  # fmt: skip
         status = upstream.status_code
         mode_refused = status >= 400 and failures.refused_mode(

@@ -56,7 +56,7 @@ def _origin(fixture: bool, replayed: bool) -> str:
 
 def to_html(obj: Brief | DailyBrief) -> str:
     """A full HTML page for one Brief or one DailyBrief."""
-    from summarizer.schemas import DailyBrief
+    from summarizer.schemas import DailyBrief, tokens_text
 
     template = _environment().get_template("brief.html.j2")
     daily = isinstance(obj, DailyBrief)
@@ -70,6 +70,7 @@ def to_html(obj: Brief | DailyBrief) -> str:
         changed=what_changed(obj) if isinstance(obj, DailyBrief) and tracked else None,
         story_line=story_line,
         age=age,
+        tokens_text=tokens_text,
         # Other kinds of a daily brief, laid out from their fields: escaped as they are built.
         outputs=[html_fragment(o) for o in obj.outputs] if isinstance(obj, DailyBrief) else [],
         daily=obj if daily else None,

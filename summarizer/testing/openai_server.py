@@ -31,7 +31,9 @@ real server:
 - `tool_calls="other_first" | "parallel" | "other_only"`: the brief is not the first
   tool call, is one of several parallel calls, or is missing;
 - `model_name="gpt-4o-2024-08-06"`: the dated snapshot name OpenAI returns;
-- `usage=False`: no usage in the answer;
+- `usage=False`: no usage in the answer; `usage_values={"prompt_tokens": -500, ...}`:
+  these fields of `usage` as given (negative, absurd, cached above prompt: a broken or
+  hostile endpoint's counts);
 - `drop_system=True`: the "model" never sees system messages (llama-cpp-python's `gemma`
   chat format), so in md_json, whose schema instructor puts there, it answers in prose;
 - `ignore_tools=True`: tools are accepted but the answer comes as text content, as from a
@@ -101,6 +103,7 @@ class Quirks:
     tool_calls: str = "one"  # "one", "other_first", "parallel", "other_only"
     model_name: str | None = None  # the model name answered (e.g. a dated snapshot)
     usage: bool = True
+    usage_values: dict[str, Any] | None = None  # usage fields sent as given (bad counts)
     drop_system: bool = False
     ignore_tools: bool = False  # answer in content, as chat formats without tool calling do
     prefix_cache: bool = True
@@ -332,6 +335,11 @@ def completion_body(
             "total_tokens": prompt_tokens + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": min(cached, prompt_tokens)},
         }
+        for name, value in (q.usage_values or {}).items():
+            if name == "cached_tokens":
+                body["usage"]["prompt_tokens_details"]["cached_tokens"] = value
+            else:
+                body["usage"][name] = value
     return body
 
 
