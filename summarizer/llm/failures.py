@@ -62,6 +62,56 @@ def read_error(body: str) -> ProviderSaid:
     return ProviderSaid(None, body, None)
 
 
+# What a connection failure's own text says, for the cases the exception type does not.
+_UNRESOLVED = re.compile(
+    r"name or service not known|nodename nor servname|getaddrinfo|no address associated|"
+    r"temporary failure in name resolution|name resolution",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(r"connection refused|errno 111|errno 61|actively refused", re.IGNORECASE)
+
+
+def connection_failure(chain: list[BaseException]) -> str:
+    """How a request that got no answer failed, from its exception chain: "refused",
+    "unresolved", "unreachable", "timeout" or "dropped" (see ProviderUnreachable)."""
+    import httpx2
+
+    for e in chain:
+        if isinstance(e, httpx2.TimeoutException):
+            return "timeout"
+        if isinstance(e, httpx2.ConnectError | ConnectionRefusedError):
+            text = " ".join(str(x) for x in chain)
+            if _UNRESOLVED.search(text):
+                return "unresolved"
+            if _REFUSED.search(text) or isinstance(e, ConnectionRefusedError):
+                return "refused"
+            return "unreachable"
+        if isinstance(
+            e,
+            httpx2.RemoteProtocolError | httpx2.ReadError | httpx2.WriteError | httpx2.CloseError
+            | ConnectionResetError | BrokenPipeError,
+        ):  # fmt: skip
+            return "dropped"
+    text = " ".join(str(x) for x in chain)
+    if _UNRESOLVED.search(text):
+        return "unresolved"
+    return "refused" if _REFUSED.search(text) else "unreachable"
+
+
+def not_a_completion(parsed: Any, content: bytes) -> str | None:
+    """Why a 200 answer to a chat request is not a chat completion, or None when it is."""
+    if isinstance(parsed, dict) and isinstance(parsed.get("choices"), list):
+        return None
+    if isinstance(parsed, dict) and "error" in parsed:
+        said = read_error(json.dumps(parsed))
+        return f"an error in a 200 answer: {clean(said.message, [], 120)}"
+    text = content.decode("utf-8", "replace").strip()
+    if not text:
+        return "an empty body"
+    start = clean(text, [], 60)
+    return f"JSON without choices: {start}" if parsed is not None else f"not JSON: {start!r}"
+
+
 def clean(text: str, secrets: list[str | None], limit: int = SHORT) -> str:
     """One line for a person: no traceback, no server paths, no secrets, at most `limit`."""
     head, tb, tail = text.partition("Traceback (most recent call last):")

@@ -57,6 +57,20 @@ class HeldByBook(openai.OpenAIError):
     retries, with back-off sleeps, as a connection error. client.py finds the cause."""
 
 
+class TimedOutNoRetry(openai.OpenAIError):
+    """A timeout the SDK must not retry (its __cause__ is the timeout): a local server
+    keeps generating the abandoned answer, so a retry only queues behind it."""
+
+
+class NotACompletion(Exception):
+    """A 200 answer to a chat request that is not a chat completion; a plain Exception, so
+    the SDK retries it like a connection fault (a proxy's page may be passing)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
 class AnswerRefused(openai.OpenAIError):
     """Carries a ModelOutputError (its __cause__) up through the SDK for an answer too deep
     or too large to parse: the SDK would otherwise meet a RecursionError parsing it and
@@ -171,6 +185,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         inner: httpx2.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
         book: Book | None = None,
+        retry_timeouts: bool = True,
     ) -> None:
         if mode != "live" and directory is None:
             raise ValueError(f"{mode} mode needs a recordings directory")
@@ -179,6 +194,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         self._inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self._limiter = limiter
         self._book = book
+        self._retry_timeouts = retry_timeouts
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         raw = await request.aread()
@@ -258,10 +274,12 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             upstream = await self._inner.handle_async_request(request)
             content = await upstream.aread()
             await upstream.aclose()
-        except Exception:
+        except Exception as exc:
             latency = (time.perf_counter() - started) * 1000
             failed = call_record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
             calls.record(failed)
+            if isinstance(exc, httpx2.TimeoutException) and not self._retry_timeouts:
+                raise TimedOutNoRetry(str(exc) or "timed out") from exc
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)
@@ -269,15 +287,19 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         parsed: Any = None
         if "json" in content_type:
             parsed = answer_json(content, redact.url(str(request.url)))
-        usage = read_usage(upstream.status_code, parsed)
+        status = upstream.status_code
+        unreadable = failures.not_a_completion(parsed, content) if status == 200 else None
+        # An answer that is not a completion is no answer (status 0), its cost unknown.
+        usage = Usage(known=False) if unreadable else read_usage(status, parsed)
         if self._limiter is not None:
             out = usage.tokens_out if usage.known else tokens.estimate_bytes(len(content))
             await self._limiter.charge(out, sent=started)
         calls.record(call_record(
-            key, model, upstream.status_code, usage, latency_ms, replayed=False,
+            key, model, 0 if unreadable else status, usage, latency_ms, replayed=False,
             fixture=fixture_note is not None, sizes=(len(request.content), len(content)),
         ))  # fmt: skip
-        status = upstream.status_code
+        if unreadable:
+            raise NotACompletion(unreadable)
         mode_refused = status >= 400 and failures.refused_mode(
             status, content.decode("utf-8", "replace"), failures.request_mode(body)
         )
