@@ -247,11 +247,17 @@ class LLM:
         mode: str,
         merge: bool,
         reasks: int,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
     ) -> T:
+        """One structured answer. `max_tokens` and `timeout` override the settings for
+        this request only (the --mode auto probe asks short questions)."""
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
-            "max_tokens": self.settings.max_tokens,
+            "max_tokens": max_tokens or self.settings.max_tokens,
         }
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
         async with self._slots, self._translated(mode):
