@@ -255,6 +255,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if rec.origin == "fixture":
             headers[recordings.FIXTURE_HEADER] = "replayed from a recording of fixture output"
         if chat:
+            # A recording kept raw (not JSON when recorded) is read like a live answer.
+            answer_json(rec.content, f"a recording in {self.directory}")
             calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
                 fixture=rec.origin == "fixture", sizes=(len(request.content), len(rec.content)),
