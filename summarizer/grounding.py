@@ -214,9 +214,12 @@ class GroundingRun:
         return found
 
     def is_quoted(self, words: str) -> bool:
-        """A free-text quotation's words occur in one of the sources (it names none)."""
+        """A free-text quotation's words occur in one of the sources (it names none). The
+        first letter's case is forgiven: a quotation that opens a sentence is capitalised
+        (`said: “We will ...”` of `... said we will ...`), which changes no word."""
         needle = normalize(words)
-        return any(needle in text for text in self.sources.values())
+        variants = {needle, needle[:1].lower() + needle[1:], needle[:1].upper() + needle[1:]}
+        return any(v in text for text in self.sources.values() for v in variants)
 
     def quotation_problems(
         self, content: BaseModel

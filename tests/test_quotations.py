@@ -144,6 +144,19 @@ def test_a_grounded_quotation_stays() -> None:
     assert c.summary == text and run.unquoted == 0
 
 
+def test_a_capitalised_first_letter_is_forgiven_and_nothing_else() -> None:
+    run = _run(last=True)
+    with grounding.checking(run):
+        c = grounding.checked(BriefContent).model_validate(
+            _brief(
+                summary="The minister: “Will reopen on Monday after the inspection.”",
+                key_points=["The minister: “will Reopen on Monday after the inspection.”"],
+            )
+        )
+    assert "“Will reopen" in c.summary and "“" not in c.key_points[0]
+    assert run.unquoted == 1
+
+
 def test_a_quotation_found_in_any_source_of_a_story_stays() -> None:
     run = grounding.GroundingRun.for_texts(
         {"S1": ARTICLE, "S2": "Unions want a written guarantee before they return."},
