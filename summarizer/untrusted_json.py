@@ -10,8 +10,8 @@ every refusal is a `JSONRefused` (a ValueError, so existing `except ValueError` 
 working) whose message names what was read and why it was refused. The caller turns it
 into its own error, with its own exit code.
 
-Nesting is measured on the text with its strings blanked out, so brackets inside strings
-do not count. Nothing we read legitimately comes near the bound: a brief's answer is about
+Nesting is measured on the text, stepping over strings (brackets inside them do not
+count), and the measure stops at the first bracket past the bound. Nothing we read legitimately comes near the bound: a brief's answer is about
 8 levels deep (the SDK's envelope, the tool call, stances, evidence).
 """
 
@@ -27,9 +27,9 @@ MAX_DEPTH = 64
 # Larger than any answer, gold file or batch line we read (callers pass their own bound).
 MAX_BYTES = 64 * 1024 * 1024
 
-# A JSON string (the unrolled form: no alternation per character, linear on long strings).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A JSON string (the unrolled form: no alternation per character, linear on long strings)
+# or a bracket; a string is stepped over whole, so brackets inside it do not count.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 Why = Literal["size", "depth", "encoding", "syntax"]
@@ -52,18 +52,20 @@ class JSONRefused(ValueError):
         return self.why in ("size", "depth")
 
 
-def depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in `text` (0 for a scalar)."""
-    if text.count("[") + text.count("{") == 0:
-        return 0
-    level = deepest = 0
-    for bracket in _BRACKET.findall(_STRING.sub('""', text)):
+def too_deep(text: str, max_depth: int) -> bool:
+    """True when arrays and objects in `text` nest deeper than max_depth. One lazy pass
+    over strings and brackets that stops at the first bracket past the bound, so a text
+    nested 100,000 deep costs 65 steps, not 100,000."""
+    level = 0
+    for token in _TOKEN.finditer(text):
+        bracket = token.group()
         if bracket in "[{":
             level += 1
-            deepest = max(deepest, level)
-        else:
+            if level > max_depth:
+                return True
+        elif bracket in "]}":
             level -= 1
-    return deepest
+    return False
 
 
 def loads(
@@ -86,14 +88,10 @@ def loads(
     else:
         text = data
     # Cheap first: a text with fewer brackets than the bound cannot nest deeper than it.
-    if text.count("[") + text.count("{") > max_depth:
-        found = depth(text)
-        if found > max_depth:
-            raise JSONRefused(
-                what,
-                f"JSON nested {found:,} levels deep, more than the {max_depth} allowed; not read",
-                why="depth",
-            )
+    if text.count("[") + text.count("{") > max_depth and too_deep(text, max_depth):
+        raise JSONRefused(
+            what, f"JSON nested more than {max_depth} levels deep; not read", why="depth"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
