@@ -98,9 +98,9 @@ class Usage:
     known: bool = True
 
 
-# No model takes a context of more than ~2M tokens, so no one call can use more: a count
-# past this is an endpoint's bug or a lie, and would book absurd spend.
-MAX_CALL_TOKENS = 2_000_000
+# The largest context windows offered are about 10M tokens, so no one call can use more:
+# a count past this is an endpoint's bug or a lie, and would book absurd spend.
+MAX_CALL_TOKENS = 10_000_000
 _said: set[str] = set()  # each kind of impossible usage is logged once per process
 
 
