@@ -41,7 +41,7 @@ def _run(texts: list[str], cache: bool) -> tuple[int, int, float]:
             store_path=Path(tmp) / "bench.db",
         )  # fmt: skip
         briefs = asyncio.run(brief_documents([Document(text=t) for t in texts], settings))
-    prompt = sum(b.provenance.tokens_in for b in briefs)
+    prompt = sum(b.provenance.tokens_in or 0 for b in briefs)  # the test server reports usage
     cached = sum(b.provenance.cached_tokens for b in briefs)
     cost = sum(b.provenance.cost_usd or 0.0 for b in briefs)
     return prompt, cached, cost
@@ -74,7 +74,8 @@ def _batch(texts: list[str]) -> tuple[float, int, float, int, int]:
     p = result.daily.provenance
     batched = [float(c or 0.0) for c, b in rows if b]
     briefed = sum(len(t) for t in texts[: p.articles_briefed]) // 4  # the server's 4 chars a token
-    return sum(batched), len(batched), p.cost_usd or 0.0, p.tokens_in + p.tokens_out, briefed
+    tokens = (p.tokens_in or 0) + (p.tokens_out or 0)  # the test server reports usage
+    return sum(batched), len(batched), p.cost_usd or 0.0, tokens, briefed
 
 
 def figures(n: int = 200) -> list[Figure]:

@@ -14,7 +14,9 @@
     │   │   └── ApiError                 (HTTP)    an HTTP API answer: status, type, one line
     │   └── RunError                                the run failed; carries what the provider said
     │       ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
-    │       │   ├── ProviderUnreachable  (exit 6)  connection refused, DNS, timeout
+    │       │   ├── ProviderUnreachable  (exit 6)  refused, unresolved, timed out, dropped
+    │       │   │                                  mid-answer (`how` says which)
+    │       │   ├── UnreadableAnswer     (exit 6)  an answer that is not a chat completion
     │       │   ├── BatchFailed          (exit 6)  a batched request got no answer (batch failed,
     │       │   │                                  expired, cancelled; error line; lost file)
     │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
@@ -143,7 +145,19 @@ class ProviderError(RunError):
 
 
 class ProviderUnreachable(ProviderError):
-    """The endpoint could not be reached at all: refused, DNS, timeout."""
+    """No answer came back. `how` says why, each in its own words: "refused" (nothing
+    listens), "unresolved" (the host name does not resolve), "unreachable" (no route,
+    TLS), "timeout" (no answer in time), "dropped" (the connection was accepted, then
+    closed before a whole answer)."""
+
+    def __init__(self, message: str, *, how: str = "unreachable") -> None:
+        super().__init__(message)
+        self.how = how
+
+
+class UnreadableAnswer(ProviderError):
+    """The endpoint answered, but not with a chat completion (HTML from a proxy, plain
+    text, JSON without `choices`): the endpoint's or the URL's fault, not the model's."""
 
 
 class RequestRejected(ProviderError):

@@ -18,6 +18,14 @@ the ungrounded quotes and counts them, and so whatever held a quote it cannot do
 (a stance row left with no evidence, a disagreement with one side, a timeline event whose
 quote went); "fail" lets the validation error end the run. A failure is raised as
 `UngroundedQuotes`, so the client tells it from other invalid output by its type.
+
+Quotations in free text (quotations.py finds them: `The minister said “we will close every
+border”` in a summary, a key point, a position, any string field of any kind) are checked
+the same way, against every source of the output (a free-text span names no source): a
+grounded one stays; otherwise the output goes back to the model, and on the last attempt
+the span's quotation marks are removed, its words kept, and it is counted
+(`quotations_unquoted`). Removing marks loses nothing the reader needs, so this happens
+under both policies.
 """
 
 from __future__ import annotations
@@ -27,12 +35,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Any, Literal, TypeVar
 
 import annotated_types
 from pydantic import BaseModel, ValidationError, model_validator
 
+from summarizer import quotations
 from summarizer.errors import UngroundedQuotes
 from summarizer.schemas import Quote
 
@@ -96,6 +106,45 @@ def walk(obj: Any, path: str = "") -> Iterator[tuple[str, Quote]]:
             yield from walk(item, f"{path}[{key!r}]")
 
 
+@dataclass
+class _Text:
+    """One string field of a model (or an item of a list of strings), where it can be set."""
+
+    path: str
+    owner: Any  # a BaseModel, a list or a dict
+    key: Any  # field name, index or key
+    text: str
+
+    def set(self, value: str) -> None:
+        if isinstance(self.owner, BaseModel):
+            setattr(self.owner, self.key, value)
+        else:
+            self.owner[self.key] = value
+
+
+def _texts(obj: Any, path: str = "") -> Iterator[_Text]:
+    """Every free-text string inside a model: its str fields and lists of str, outside
+    `Quote`s (checked as quotes) and enum values (a fixed vocabulary, not prose)."""
+    if isinstance(obj, Quote):
+        return
+    items: list[tuple[str, Any, Any, Any]]
+    if isinstance(obj, BaseModel):
+        items = [
+            (f"{path}.{n}" if path else n, obj, n, getattr(obj, n)) for n in type(obj).model_fields
+        ]
+    elif isinstance(obj, list):
+        items = [(f"{path}[{i}]", obj, i, v) for i, v in enumerate(obj)]
+    elif isinstance(obj, dict):
+        items = [(f"{path}[{k!r}]", obj, k, v) for k, v in obj.items()]
+    else:
+        return
+    for sub, owner, key, value in items:
+        if isinstance(value, str) and not isinstance(value, Enum):
+            yield _Text(sub, owner, key, value)
+        else:
+            yield from _texts(value, sub)
+
+
 def _min_length(model: type[BaseModel], name: str) -> int:
     field = model.model_fields[name]
     return max(
@@ -139,6 +188,7 @@ class GroundingRun:
     policy: Policy
     is_last_attempt: Callable[[], bool]
     dropped: int = 0
+    unquoted: int = 0  # quotations in free text whose marks were removed (last attempt)
 
     @classmethod
     def for_texts(
@@ -163,6 +213,25 @@ class GroundingRun:
                 found.append((path, q, why))
         return found
 
+    def is_quoted(self, words: str) -> bool:
+        """A free-text quotation's words occur in one of the sources (it names none). The
+        first letter's case is forgiven: a quotation that opens a sentence is capitalised
+        (`said: “We will ...”` of `... said we will ...`), which changes no word."""
+        needle = normalize(words)
+        variants = {needle, needle[:1].lower() + needle[1:], needle[:1].upper() + needle[1:]}
+        return any(v in text for text in self.sources.values() for v in variants)
+
+    def quotation_problems(
+        self, content: BaseModel
+    ) -> list[tuple[_Text, list[quotations.Quotation]]]:
+        """Every string field holding a quotation not found in any source, with those spans."""
+        found = []
+        for field in _texts(content):
+            bad = [q for q in quotations.find(field.text) if not self.is_quoted(q.words)]
+            if bad:
+                found.append((field, bad))
+        return found
+
 
 _current: ContextVar[GroundingRun | None] = ContextVar("summarizer_grounding", default=None)
 
@@ -185,20 +254,40 @@ def enforce(content: BaseModel) -> None:
     if run is None:
         return
     problems = run.problems(content)
-    if not problems:
+    spans = run.quotation_problems(content)
+    if not problems and not spans:
+        return
+    last = run.is_last_attempt()
+    if last and spans and not problems:
+        _unquote(run, spans)
         return
     # A kind whose root cannot stand without a dropped quote fails like the fail policy.
-    last_drop = run.policy == "drop" and run.is_last_attempt()
-    if last_drop and _prune(content, {id(q) for _, q, _ in problems}):
+    if last and run.policy == "drop" and _prune(content, {id(q) for _, q, _ in problems}):
         run.dropped += len(problems)
+        # Only what is still shown counts: a pruned row's quotations went with it.
+        _unquote(run, run.quotation_problems(content))
         return
     lines = [f"{path}: {why}" for path, _, why in problems]
+    lines += [
+        f"{field.path}: the quotation {q.shown(field.text)[:120]!r} does not occur verbatim in "
+        "any source"
+        for field, bad in spans
+        for q in bad
+    ]
     raise UngroundedQuotes(
-        "Every quote must be copied exactly from its source. Fix or remove these "
-        "(copy the exact words, or drop the item if the article has no such quote): "
-        + "; ".join(lines),
+        "Every quote must be copied exactly from its source, and so must any words you put "
+        "in quotation marks in other fields. Fix or remove these (copy the exact words, drop "
+        "the item if the article has no such quote, or write the words without quotation "
+        "marks as a paraphrase): " + "; ".join(lines),
         problems=lines,
     )
+
+
+def _unquote(run: GroundingRun, spans: list[tuple[_Text, list[quotations.Quotation]]]) -> None:
+    """The last attempt's way out for quotations: the words stay, the marks go, counted."""
+    for field, bad in spans:
+        field.set(quotations.unquote(field.text, bad))
+        run.unquoted += len(bad)
 
 
 @cache

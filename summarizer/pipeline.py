@@ -62,6 +62,7 @@ class _Extraction:
     content: BaseModel
     log: calls.CallLog
     dropped: int
+    unquoted: int
 
 
 async def _extract(
@@ -77,7 +78,7 @@ async def _extract(
         )
         with grounding.checking(run):
             content = await llm.extract(grounding.checked(model), messages)
-    return _Extraction(content, log, run.dropped)
+    return _Extraction(content, log, run.dropped, run.unquoted)
 
 
 def _provenance(
@@ -99,13 +100,14 @@ def _provenance(
         prompt_name=prompt.name,
         prompt_version=prompt.version,
         created_at=datetime.now(UTC),
-        tokens_in=log.tokens_in + sum(p.tokens_in for p in part_p),
-        tokens_out=log.tokens_out + sum(p.tokens_out for p in part_p),
+        tokens_in=_tokens(log.usage_known, log.tokens_in, [p.tokens_in for p in part_p]),
+        tokens_out=_tokens(log.usage_known, log.tokens_out, [p.tokens_out for p in part_p]),
         llm_calls=len(log.records) + sum(p.llm_calls for p in part_p),
         cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
         replayed=log.replayed or any(p.replayed for p in part_p),
         fixture=log.fixture or any(p.fixture for p in part_p),
         ungrounded_dropped=(ex.dropped if ex else 0) + sum(p.ungrounded_dropped for p in part_p),
+        quotations_unquoted=(ex.unquoted if ex else 0) + sum(p.quotations_unquoted for p in part_p),
         # Each source's warnings once, whether it came in directly or through a part.
         warnings=list(
             dict.fromkeys(
@@ -116,6 +118,13 @@ def _provenance(
         batched_calls=log.batched_calls + sum(p.batched_calls for p in part_p),
         mode=log.mode or next((p.mode for p in part_p if p.mode), None),
     )
+
+
+def _tokens(known: bool, own: int, parts: list[int | None]) -> int | None:
+    """A token total, None (unknown, never 0) when any call or part lacks usage."""
+    if not known or any(n is None for n in parts):
+        return None
+    return own + sum(n for n in parts if n is not None)
 
 
 def provenance_of(output: BaseModel) -> Provenance:

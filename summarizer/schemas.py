@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class Stance(StrEnum):
@@ -162,8 +162,18 @@ class Provenance(_Strict):
     prompt_name: str = Field(description="Name of the prompt template used.")
     prompt_version: str = Field(description="Version of the prompt template used.")
     created_at: datetime = Field(description="When the brief was made (UTC).")
-    tokens_in: int = Field(description="Prompt tokens over all LLM calls, reasks included.")
-    tokens_out: int = Field(description="Completion tokens over all LLM calls, reasks included.")
+    tokens_in: int | None = Field(
+        description=(
+            "Prompt tokens over all LLM calls, reasks included; null when the endpoint did not "
+            "report believable usage for one of them (unknown, not 0)."
+        )
+    )
+    tokens_out: int | None = Field(
+        description=(
+            "Completion tokens over all LLM calls, reasks included; null when unknown (as for "
+            "tokens_in)."
+        )
+    )
     llm_calls: int = Field(
         description="HTTP requests sent to the model endpoint, retries included."
     )
@@ -182,6 +192,13 @@ class Provenance(_Strict):
     )
     ungrounded_dropped: int = Field(
         description="Quotes (evidence and claims) dropped because they were not in their source."
+    )
+    quotations_unquoted: int = Field(
+        default=0,
+        description=(
+            "Words put in quotation marks in free text (summary, key points, positions, ...) "
+            "that were not found in any source: shown without the marks, as a paraphrase."
+        ),
     )
     warnings: list[str] = Field(
         default_factory=list,
@@ -338,6 +355,13 @@ class TimelineContent(_Strict):
     events: list[TimelineEvent] = Field(description="The dated events, earliest first.")
 
 
+def tokens_text(tokens_in: int | None, tokens_out: int | None) -> str:
+    """Tokens as a brief's footer says them: unknown when the endpoint did not report them."""
+    if tokens_in is None or tokens_out is None:
+        return "tokens unknown"
+    return f"{tokens_in}+{tokens_out} tokens"
+
+
 def output_model(content: type[BaseModel], name: str) -> type[BaseModel]:
     """A kind's output: its content plus what the pipeline knows (like Brief for briefs)."""
     model: type[BaseModel] = create_model(
@@ -364,8 +388,12 @@ class DailyProvenance(_Strict):
     models: list[str] = Field(description="Models used for extraction and synthesis.")
     articles_found: int = Field(description="Articles found in the sources within the window.")
     articles_briefed: int = Field(description="Articles that made it into a story.")
-    tokens_in: int = Field(description="Prompt tokens over all calls of the run.")
-    tokens_out: int = Field(description="Completion tokens over all calls of the run.")
+    tokens_in: int | None = Field(
+        description="Prompt tokens over all calls of the run; null when a call's usage is unknown."
+    )
+    tokens_out: int | None = Field(
+        description="Completion tokens over all calls of the run; null when unknown."
+    )
     cached_tokens: int = Field(
         default=0,
         description="Of tokens_in, those served from the provider's prompt cache.",

@@ -13,7 +13,12 @@ BYTES_PER_TOKEN = 4
 
 
 def estimate(text: str) -> int:
-    return -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN)
+    return estimate_bytes(len(text.encode("utf-8")))
+
+
+def estimate_bytes(size: int) -> int:
+    """Tokens in `size` bytes of UTF-8 text (rounded up)."""
+    return -(-max(size, 0) // BYTES_PER_TOKEN)
 
 
 def split_paragraphs(text: str, max_tokens: int) -> list[str]:

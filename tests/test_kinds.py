@@ -4,6 +4,7 @@ and rendering, cache-friendly requests. End to end through the loopback test ser
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -177,7 +178,7 @@ def _house_brief(version: str) -> str:
     from summarizer.prompting import builtin_dir
 
     text = (builtin_dir() / "brief.j2").read_text(encoding="utf-8")
-    text = text.replace("version: 2", f"version: {version}", 1)
+    text = re.sub(r"^version: \d+$", f"version: {version}", text, count=1, flags=re.M)
     return text.replace(
         "You are a careful news analyst", "You write in the HOUSE STYLE as an analyst"
     )

@@ -250,7 +250,7 @@ def test_results_owners_and_spend_in_either_store(store_target: str) -> None:
     call = CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)
     store.record_calls(None, [call, call], lambda m, i, o, c=0, **_: 0.25, origin="api")
     store.record_calls("run", [call], lambda m, i, o, c=0, **_: None)
-    assert store.spend() == [("api", 2, 2000, 200, 0.5), ("daily", 1, 1000, 100, None)]
+    assert store.spend() == [("api", 2, 2000, 200, 0.5, 0), ("daily", 1, 1000, 100, None, 0)]
 
 
 def _dead_pid() -> int:

@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from summarizer import untrusted_json
 from summarizer.errors import BatchUnsupported, ProviderError
 from summarizer.llm import failures
 from summarizer.store.batches import AnswerRow
@@ -244,15 +245,20 @@ def read_lines(text: str, expected: set[str], batch: Status, got: Download) -> d
     batch did not have are ignored, and counted in the log)."""
     found: dict[str, AnswerRow] = {}
     unreadable = stray = 0
+    why: str | None = None  # the first unreadable line's reason, for the log
     # JSON Lines end at "\n" only: str.splitlines() would also break a line at U+2028 and
     # the other separators a JSON string may hold unescaped.
     for line in text.split("\n"):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = untrusted_json.loads(line, what=f"a line of batch {batch.batch_id}'s output")
             key = item["custom_id"]
-        except (ValueError, KeyError, TypeError):
+        except untrusted_json.JSONRefused as exc:
+            unreadable += 1
+            why = why or exc.reason
+            continue
+        except (KeyError, TypeError):
             unreadable += 1
             continue
         if not isinstance(key, str):
@@ -264,8 +270,8 @@ def read_lines(text: str, expected: set[str], batch: Status, got: Download) -> d
         found[key] = _row(key, item, batch, got)
     if unreadable or stray:
         log.warning(
-            "batch %s: %d line(s) could not be read and %d named no request of it",
-            batch.batch_id, unreadable, stray,
+            "batch %s: %d line(s) could not be read%s and %d named no request of it",
+            batch.batch_id, unreadable, f" (the first: {why})" if why else "", stray,
         )  # fmt: skip
     return found
 

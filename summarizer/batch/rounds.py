@@ -308,6 +308,8 @@ class BatchRun:
         paid = {c.key: c for c in charges}
         for key in keys & self.committed.keys():  # the worst case becomes what it cost
             c = paid.get(key)
+            if c is not None and not c.usage_known:
+                continue  # usage unknown (missing or impossible): the worst case stays
             self.committed[key] = (
                 (c.tokens_in + c.tokens_out, c.cost_usd() or 0.0) if c else (0, 0.0)
             )

@@ -150,7 +150,7 @@ def daily(
             log.info("%s", result.delivery)
         p = result.daily.provenance
         log.info(
-            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens, brief %s",
+            "daily %s: %d stories, %d/%d articles, %d calls, %s+%s tokens, brief %s",
             result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
             p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
         )  # fmt: skip

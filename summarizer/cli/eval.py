@@ -11,11 +11,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from summarizer.cli import edge, options
+
+if TYPE_CHECKING:
+    from summarizer.eval.gold import GoldCase
 
 
 def eval_(
@@ -78,9 +81,20 @@ def eval_(
         float,
         typer.Option("--threshold", help="Token-set similarity needed to match actors and topics."),
     ] = 0.8,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            metavar="NAME|GLOB",
+            help="Run only these gold files: a name (with or without .json) or a glob such "
+            "as 'port-*'; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     config: options.Config = None,
     base_url: options.BaseUrl = None,
     mode: options.Mode = None,
+    system_prompt: options.SystemPrompt = None,
     record: options.Record = None,
     replay: options.Replay = None,
     strict: options.Strict = False,
@@ -117,7 +131,8 @@ def eval_(
             raise ConfigError(f"--threshold {threshold:g}: give a number above 0 and at most 1")
         gates = [parse_gate(f) for f in floors or []]
         flags = options.ModelFlags(
-            config=config, base_url=base_url, mode=mode, record=record, replay=replay,
+            config=config, base_url=base_url, mode=mode, system_prompt=system_prompt,
+            record=record, replay=replay,
             strict=strict, timeout=timeout, retries=retries, max_reasks=max_reasks,
             max_tokens=max_tokens, max_bytes=max_bytes, concurrency=concurrency, rpm=rpm,
             language=language, prompts_dir=prompts_dir, kind_file=kind_file, verbose=verbose,
@@ -131,6 +146,8 @@ def eval_(
             max_bytes=base.max_input_bytes,
             check_kind=None if kinds else kind_checker(base),
         )
+        if only:
+            cases = _only(cases, only, gold_dir)
         runs = variants([str(p) for p in prompts or []], models or [], kinds or [])
         settings = []
         for v in runs:
@@ -165,6 +182,25 @@ def eval_(
             )
         if any(a.error for r in results for a in r.articles):
             raise typer.Exit(code=EXIT_PARTIAL)
+
+
+def _only(cases: list[GoldCase], patterns: list[str], gold_dir: Path) -> list[GoldCase]:
+    """The cases whose file name (or name without .json) matches one of `patterns`."""
+    from fnmatch import fnmatchcase
+
+    from summarizer.errors import InputError
+
+    def names(case: GoldCase) -> tuple[str, str]:
+        name = Path(case.file).name
+        return name, name.removesuffix(".json")
+
+    kept = [c for c in cases if any(fnmatchcase(n, p) for p in patterns for n in names(c))]
+    if not kept:
+        have = ", ".join(names(c)[1] for c in cases)
+        raise InputError(
+            f"--only {' '.join(patterns)}: no gold file in {gold_dir} matches; it has: {have}"
+        )
+    return kept
 
 
 @contextmanager

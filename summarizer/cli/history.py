@@ -56,9 +56,13 @@ def history(
         spend = db.spend()
         if spend:
             lines.append("LLM spend (all time, by front door):")
-            for origin, n, tokens_in, tokens_out, cost in spend:
+            for origin, n, tokens_in, tokens_out, cost, unknown in spend:
                 price = "cost unknown" if cost is None else f"${cost:.4f}"
-                lines.append(f"  {origin:<8} {n} call(s), {tokens_in}+{tokens_out} tokens, {price}")
+                # Calls without usage are not in the sums: say so, never count them as 0.
+                without = f", {unknown} without usage (tokens and cost unknown)" if unknown else ""
+                lines.append(
+                    f"  {origin:<8} {n} call(s), {tokens_in}+{tokens_out} tokens, {price}{without}"
+                )
         # Titles are article and model text: edge.out strips their control characters.
         edge.out("".join(f"{line}\n" for line in lines))
 

@@ -45,7 +45,7 @@ log = logging.getLogger("summarizer.daily")
 
 
 def _run_cost(
-    run_log: calls.CallLog, model: str, w_calls: int, w_in: int, w_out: int
+    run_log: calls.CallLog, model: str, w_calls: int, w_in: int | None, w_out: int | None
 ) -> float | None:
     """This process's calls at their own (cached) rates, plus what workers spent for the
     run (--on-workers) at list price; None when either is unknown."""
@@ -213,7 +213,11 @@ async def _run(
         # This run's spending: its own calls (not answers it had paid for already), what
         # its collected batches cost, and what workers spent for it.
         paid = calls.CallLog([r for r in run_log.records if not r.prepaid] + charged)
-        tokens_in, tokens_out = paid.tokens_in + w_in, paid.tokens_out + w_out
+        tokens_in, tokens_out = (
+            (paid.tokens_in + w_in, paid.tokens_out + w_out)
+            if paid.usage_known and w_in is not None and w_out is not None
+            else (None, None)  # a call without usage: unknown, never counted as 0
+        )
         daily = DailyBrief(
             date=day,
             window_start=since,

@@ -100,11 +100,11 @@ class Budget:
     def spent(self) -> float:
         # Priced even when replayed, so a budget behaves the same on replay as it did live.
         committed = self.batch.committed_usd if self.batch else 0.0
-        return (self._live().priced(self.settings.model) or 0.0) + committed
+        return self._live().budget_usd(self.settings.model) + committed
 
     def exhausted(self) -> bool:
         live = self._live()
-        used = live.tokens_in + live.tokens_out
+        used = live.budget_tokens  # a call without usage counts at its own size (issue 19.3)
         if self.batch is not None:
             used += self.batch.committed_tokens
         if self.cfg.max_tokens is not None and used >= self.cfg.max_tokens:

@@ -15,7 +15,6 @@ kind with one line naming the file, before any model is called.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from summarizer import untrusted_json
 from summarizer.errors import InputError
 from summarizer.ingest import Document, document_from_bytes, read_path
 from summarizer.schemas import Stance
@@ -116,13 +116,10 @@ def load_gold_file(path: Path, *, max_bytes: int) -> GoldCase:
             f"{name}: cannot be read ({exc.strerror}); check its permissions"
         ) from None
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: is not UTF-8 text; save the gold file as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the file"
-        ) from None
+        data = untrusted_json.loads(raw, what=name)
+    except untrusted_json.JSONRefused as exc:
+        fix = "save the gold file as UTF-8" if exc.why == "encoding" else "fix the file"
+        raise InputError(f"{exc}; {fix}") from None
     if not isinstance(data, dict):
         raise InputError(f"{name}: a gold file is one JSON object; see schemas/ for its format")
     try:

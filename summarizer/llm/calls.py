@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from summarizer import pricing
 
@@ -32,6 +32,10 @@ class CallRecord:
     usage_known: bool = True
     # Answered through the Batch API (daily --batch): billed at the batch price.
     batched: bool = False
+    # The request's and the answer's own size in tokens (tokens.estimate): what a budget
+    # counts for a call whose usage is unknown (missing, or refused as impossible).
+    estimated_in: int = 0
+    estimated_out: int = 0
     # Answered by a daily --batch run from what it already paid for: a collected batch
     # (recorded when collected) or a live answer of an earlier round or run. Part of the
     # brief it went into; not spent again by this run (history, budget, run totals).
@@ -74,6 +78,28 @@ class CallLog:
     @property
     def usage_known(self) -> bool:
         return all(r.usage_known for r in self.records)
+
+    @property
+    def budget_tokens(self) -> int:
+        """Tokens as a budget counts them: reported usage, or for a call without usage
+        the request's and answer's own size; never less than 0, so a budget only grows."""
+        return sum(
+            r.tokens_in + r.tokens_out if r.usage_known else r.estimated_in + r.estimated_out
+            for r in self.records
+        )
+
+    def budget_usd(self, model: str) -> float:
+        """What these calls cost as a budget counts it: at the price table's rates, a call
+        without usage at its estimate (so missing usage never reads as free); 0 when the
+        model's price is unknown (a budget in USD refuses such a model up front)."""
+        estimated = [
+            r if r.usage_known else replace(
+                r, tokens_in=r.estimated_in, tokens_out=r.estimated_out, cached_tokens=0,
+                usage_known=True,
+            )
+            for r in self.records
+        ]  # fmt: skip
+        return CallLog(estimated).priced(model) or 0.0
 
     @property
     def batched_calls(self) -> int:

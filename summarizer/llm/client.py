@@ -41,6 +41,7 @@ from summarizer.errors import (
     ProviderUnreachable,
     RequestRejected,
     SummarizerError,
+    UnreadableAnswer,
 )
 from summarizer.llm import calls, checks, failures
 
@@ -138,13 +139,19 @@ class LLM:
             # sized to the concurrency so no call waits for a connection.
             pool = httpx2.Limits(max_connections=max(settings.concurrency, 10))
             inner = self._inner_transport or httpx2.AsyncHTTPTransport(limits=pool)
+            # A local server (one slot, often) keeps generating an abandoned answer: a
+            # retry after a timeout would queue behind it and time out too.
+            retry_timeouts = not is_local(settings.base_url)
             if settings.record_dir is not None:
                 transport = HarnessTransport(
                     "record", directory=settings.record_dir, inner=inner, limiter=limiter,
-                    book=self._book,
+                    book=self._book, retry_timeouts=retry_timeouts,
                 )  # fmt: skip
             else:
-                transport = HarnessTransport("live", inner=inner, limiter=limiter, book=self._book)
+                transport = HarnessTransport(
+                    "live", inner=inner, limiter=limiter, book=self._book,
+                    retry_timeouts=retry_timeouts,
+                )  # fmt: skip
             base_url = settings.base_url
             http_retries = settings.http_retries
         http = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
@@ -240,11 +247,17 @@ class LLM:
         mode: str,
         merge: bool,
         reasks: int,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
     ) -> T:
+        """One structured answer. `max_tokens` and `timeout` override the settings for
+        this request only (the --mode auto probe asks short questions)."""
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
-            "max_tokens": self.settings.max_tokens,
+            "max_tokens": max_tokens or self.settings.max_tokens,
         }
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
         async with self._slots, self._translated(mode):
@@ -346,26 +359,68 @@ class LLM:
             status=status, body=body,
         )  # fmt: skip
 
+    def _no_answer(self, chain: list[BaseException]) -> ProviderUnreachable:
+        """A request that got no answer, said as what happened, with its attempts."""
+        how = failures.connection_failure(chain)
+        where, tried = self.endpoint, _attempts()
+        if how == "timeout":
+            local = is_local(self.settings.base_url)
+            fix = (
+                "a slow local model: lower --max-tokens (the answer's length is most of the "
+                "time; a small CPU model needs far less than 4096) or raise --timeout; not "
+                "retried, since the server keeps generating the abandoned answer"
+                if local
+                else "raise --timeout, lower --max-tokens, or try later"
+            )
+            message = (
+                f"model endpoint {where} timed out after {self.settings.timeout:g}s {tried}; {fix}"
+            )
+        elif how == "dropped":
+            message = (
+                f"model endpoint {where} accepted the connection and dropped it before a whole "
+                f"answer {tried}; the server may have crashed or run out of memory, or a proxy "
+                "cut the connection: check the server's log"
+            )
+        elif how == "unresolved":
+            message = (
+                f"cannot reach the model endpoint {where}: its host name does not resolve "
+                f"{tried}; check OPENAI_BASE_URL / --base-url"
+            )
+        elif how == "refused":
+            message = (
+                f"cannot reach the model endpoint {where}: connection refused {tried}; check "
+                "OPENAI_BASE_URL / --base-url and that the server is running"
+            )
+        else:
+            message = (
+                f"cannot reach the model endpoint {where} {tried}; check OPENAI_BASE_URL / "
+                "--base-url, the network and the server"
+            )
+        return ProviderUnreachable(message, how=how)
+
     def _translate(self, exc: BaseException, mode: str) -> SummarizerError:
         import instructor.core.exceptions as ie
         import openai
+
+        from summarizer.llm.transport import NotACompletion, TimedOutNoRetry
 
         chain = _causes(exc)
         for e in chain:
             if isinstance(e, SummarizerError):
                 return e
         model = self.settings.model
+        # Before the SDK's connection error that wraps it: the answer came, unreadable.
         for e in chain:
-            if isinstance(e, openai.APITimeoutError):
-                return ProviderUnreachable(
-                    f"model endpoint timed out after {self.settings.timeout:g}s "
-                    f"({self.settings.http_retries} retries); raise --timeout or try later"
+            if isinstance(e, NotACompletion):
+                return UnreadableAnswer(
+                    f"model endpoint {self.endpoint} answered HTTP 200 with no chat completion "
+                    f"({self._redact(e.why)}) {_attempts()}; check that --base-url is the "
+                    "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy's",
+                    status=200,
                 )
-            if isinstance(e, openai.APIConnectionError):
-                return ProviderUnreachable(
-                    f"cannot reach the model endpoint {self.endpoint}; check "
-                    "OPENAI_BASE_URL / --base-url and that the server is running"
-                )
+        for e in chain:
+            if isinstance(e, openai.APITimeoutError | TimedOutNoRetry | openai.APIConnectionError):
+                return self._no_answer(chain)
             if isinstance(e, openai.APIStatusError):
                 return self._status_error(e, mode)
             if isinstance(e, ie.IncompleteOutputException):
@@ -397,6 +452,31 @@ class LLM:
             f"try {checks.other_modes(mode)} or a stronger model",
             raw_output=raw,
         )
+
+
+def _attempts() -> str:
+    """ "(N attempts)" of the request that just failed, from the current call log."""
+    n = calls.trailing_failures() or 1
+    return f"({n} attempt{'s' if n != 1 else ''})"
+
+
+def is_local(base_url: str | None) -> bool:
+    """True for an endpoint on this machine or the local network (llama.cpp, Ollama,
+    vLLM next door): loopback, private and link-local addresses, `localhost`, and host
+    names without a dot (a container's service name)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if not host:
+        return False
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost") or "." not in host
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
 def _shared_log(settings: Settings) -> Any:

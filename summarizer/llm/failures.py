@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer import redact
+from summarizer import redact, untrusted_json
 
 # The request parameters that carry a structured-output mode: an error naming one of
 # them is the endpoint saying it cannot do the mode, not a passing fault.
@@ -42,7 +42,7 @@ def read_error(body: str) -> ProviderSaid:
     """The provider's code, message and parameter from an error body, as far as it says."""
     data: Any
     try:
-        data = json.loads(body)
+        data = untrusted_json.loads(body, what="the endpoint's error body")
     except ValueError:
         data = None
     err = data.get("error", data) if isinstance(data, dict) else None
@@ -60,6 +60,56 @@ def read_error(body: str) -> ProviderSaid:
     if isinstance(err, str):
         return ProviderSaid(None, err, None)
     return ProviderSaid(None, body, None)
+
+
+# What a connection failure's own text says, for the cases the exception type does not.
+_UNRESOLVED = re.compile(
+    r"name or service not known|nodename nor servname|getaddrinfo|no address associated|"
+    r"temporary failure in name resolution|name resolution",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(r"connection refused|errno 111|errno 61|actively refused", re.IGNORECASE)
+
+
+def connection_failure(chain: list[BaseException]) -> str:
+    """How a request that got no answer failed, from its exception chain: "refused",
+    "unresolved", "unreachable", "timeout" or "dropped" (see ProviderUnreachable)."""
+    import httpx2
+
+    for e in chain:
+        if isinstance(e, httpx2.TimeoutException):
+            return "timeout"
+        if isinstance(e, httpx2.ConnectError | ConnectionRefusedError):
+            text = " ".join(str(x) for x in chain)
+            if _UNRESOLVED.search(text):
+                return "unresolved"
+            if _REFUSED.search(text) or isinstance(e, ConnectionRefusedError):
+                return "refused"
+            return "unreachable"
+        if isinstance(
+            e,
+            httpx2.RemoteProtocolError | httpx2.ReadError | httpx2.WriteError | httpx2.CloseError
+            | ConnectionResetError | BrokenPipeError,
+        ):  # fmt: skip
+            return "dropped"
+    text = " ".join(str(x) for x in chain)
+    if _UNRESOLVED.search(text):
+        return "unresolved"
+    return "refused" if _REFUSED.search(text) else "unreachable"
+
+
+def not_a_completion(parsed: Any, content: bytes) -> str | None:
+    """Why a 200 answer to a chat request is not a chat completion, or None when it is."""
+    if isinstance(parsed, dict) and isinstance(parsed.get("choices"), list):
+        return None
+    if isinstance(parsed, dict) and "error" in parsed:
+        said = read_error(json.dumps(parsed))
+        return f"an error in a 200 answer: {clean(said.message, [], 120)}"
+    text = content.decode("utf-8", "replace").strip()
+    if not text:
+        return "an empty body"
+    start = clean(text, [], 60)
+    return f"JSON without choices: {start}" if parsed is not None else f"not JSON: {start!r}"
 
 
 def clean(text: str, secrets: list[str | None], limit: int = SHORT) -> str:

@@ -11,6 +11,14 @@ system prompt merged into the user message, and when that brings the word back, 
 endpoint is used with `system_prompt = "merge"`. In md_json the schema itself is in the
 system message, so a model that fails md_json is asked once more with it merged.
 
+Probes are short: a few tokens (PROBE_MAX_TOKENS) and a timeout of their own
+(PROBE_TIMEOUT, or --timeout when lower), so a slow mode costs seconds, not the brief's
+4096 tokens at CPU speed. A mode that times out is skipped, with a line saying so, and the
+next one is tried. The code word is compared without regard to case: a small model that
+writes `periwinkle-7319` heard the system message. An HTTP failure that is not the endpoint
+refusing the mode (a 502 from a gateway, a 503) ends the probe as the HTTP failure it is
+(exit 6), not as the model's fault.
+
 The answer is kept in the store per endpoint (its URL without credentials) and model, so
 an endpoint is probed once, not once per run. The probe's calls are ordinary calls:
 recorded, replayed, counted and priced like the brief's.
@@ -27,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from summarizer.errors import (
     ModelOutputError,
+    ModeUnsupported,
     ProviderError,
     ProviderUnreachable,
     SummarizerError,
@@ -41,6 +50,11 @@ CODE_WORD = "PERIWINKLE-7319"
 MARKER = "summarizer mode probe"
 _SYSTEM = f"You are a test endpoint check. The code word is {CODE_WORD}."
 _USER = f"({MARKER}) What is the code word? Put it in the field `word`."
+# The answer is a dozen tokens; room for a model that says a little more, no more.
+PROBE_MAX_TOKENS = 100
+# Seconds a probe may take (or --timeout, when lower): a mode slower than this is skipped.
+PROBE_TIMEOUT = 30.0
+log = logging.getLogger("summarizer.llm")
 
 
 class ModeProbe(BaseModel):
@@ -59,15 +73,35 @@ def messages() -> list[dict[str, str]]:
     return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": _USER}]
 
 
+def heard(answer: ModeProbe | None) -> bool:
+    """The answer holds the code word, in any case (a model may lower-case it)."""
+    return answer is not None and CODE_WORD.casefold() in answer.word.casefold()
+
+
 async def _ask(llm: LLM, mode: str, merge: bool) -> ModeProbe | None:
-    """The probe's answer in `mode`, or None when the endpoint cannot do the mode."""
+    """The probe's answer in `mode`, or None when the endpoint cannot do the mode (or is
+    too slow in it: skipped, with a line saying so)."""
+    timeout = min(PROBE_TIMEOUT, llm.settings.timeout)
     try:
-        return await llm.ask(ModeProbe, messages(), mode=mode, merge=merge, reasks=0)
-    except ProviderUnreachable:
-        raise
+        return await llm.ask(
+            ModeProbe, messages(), mode=mode, merge=merge, reasks=0,
+            max_tokens=PROBE_MAX_TOKENS, timeout=timeout,
+        )  # fmt: skip
+    except ProviderUnreachable as exc:
+        if exc.how != "timeout":
+            raise
+        log.warning(
+            "--mode auto: %s gave no answer within %gs (a probe asks for %d tokens); "
+            "skipped as too slow, trying the next mode",
+            mode, timeout, PROBE_MAX_TOKENS,
+        )  # fmt: skip
+        return None
+    except ModeUnsupported:
+        return None
     except ProviderError as exc:
-        # A wrong key, model or base URL is not a mode problem: say so at once.
-        if exc.status in (401, 403, 404, 429):
+        # A wrong key, model or base URL, a rate limit, or a failing server or gateway
+        # (5xx that does not name the mode) is not a mode problem: say so at once.
+        if exc.status in (401, 403, 404, 429) or (exc.status or 0) >= 500:
             raise
         return None
     except ModelOutputError:
@@ -85,10 +119,10 @@ async def probe(llm: LLM) -> Probed:
                 return Probed(mode, merge=True)
         if answer is None:
             continue
-        if CODE_WORD in answer.word:
+        if heard(answer):
             return Probed(mode, merge=False)
         merged = await _ask(llm, mode, merge=True)
-        return Probed(mode, merge=merged is not None and CODE_WORD in merged.word)
+        return Probed(mode, merge=heard(merged))
     raise ModelOutputError(
         f"--mode auto: model {llm.settings.model!r} gave no usable answer in any mode "
         f"({', '.join(PREFERENCE)}); check that the model follows instructions, or pick a "

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from summarizer import redact
+from summarizer import redact, untrusted_json
 from summarizer.atomic import write_text
 from summarizer.errors import RecordingUnreadable
 
@@ -37,8 +37,9 @@ FIXTURE_HEADER = "x-summarizer-fixture"
 
 
 def canonical_body(body: bytes) -> Any:
+    """A body as JSON data when it is JSON (bounded: untrusted_json), else as text."""
     try:
-        return json.loads(body) if body else None
+        return untrusted_json.loads(body, what="a request body") if body else None
     except ValueError:
         return body.decode("utf-8", "replace")
 
@@ -156,7 +157,7 @@ def load(directory: Path, key: str) -> Recording | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise _unreadable(path, directory, key, _why(exc)) from None
     try:
-        data = json.loads(text)
+        data = untrusted_json.loads(text, what="the recording")
         resp = data["response"]
         return Recording(
             key=key,
@@ -166,8 +167,8 @@ def load(directory: Path, key: str) -> Recording | None:
             origin=str(data.get("origin", "live")),
             raw=_decode_raw(resp.get("raw")),
         )
-    except json.JSONDecodeError as exc:
-        raise _unreadable(path, directory, key, f"not valid JSON: {exc}") from None
+    except untrusted_json.JSONRefused as exc:
+        raise _unreadable(path, directory, key, exc.reason) from None
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise _unreadable(path, directory, key, f"not a recording: {_why(exc)}") from None
 

@@ -26,6 +26,7 @@ mode, and retrying a 500 about it only wastes time.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx2
 import openai
 
-from summarizer import redact, tokens
-from summarizer.errors import ReplayMissError, SummarizerError
+from summarizer import redact, tokens, untrusted_json
+from summarizer.errors import ModelOutputError, ReplayMissError, SummarizerError
 from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
 
@@ -47,12 +48,46 @@ TransportMode = Literal["live", "record", "replay"]
 # Headers that describe the bytes on the wire; the body handed on is already decoded.
 _WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 REPLAYED_HEADER = "x-summarizer-replayed"
+log = logging.getLogger("summarizer.llm")
 
 
 class HeldByBook(openai.OpenAIError):
     """Carries the Book's decision (Deferred, BatchFailed: its __cause__) up through the
     SDK, which re-raises an OpenAIError as it is: anything else raised in a transport it
     retries, with back-off sleeps, as a connection error. client.py finds the cause."""
+
+
+class TimedOutNoRetry(openai.OpenAIError):
+    """A timeout the SDK must not retry (its __cause__ is the timeout): a local server
+    keeps generating the abandoned answer, so a retry only queues behind it."""
+
+
+class NotACompletion(Exception):
+    """A 200 answer to a chat request that is not a chat completion; a plain Exception, so
+    the SDK retries it like a connection fault (a proxy's page may be passing)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class AnswerRefused(openai.OpenAIError):
+    """Carries a ModelOutputError (its __cause__) up through the SDK for an answer too deep
+    or too large to parse: the SDK would otherwise meet a RecursionError parsing it and
+    report "cannot reach the endpoint"."""
+
+
+def answer_json(content: bytes | str, where: str) -> Any:
+    """A model endpoint's answer body parsed: None when it is not JSON (the SDK says so in
+    its own words); an answer nested too deep or too large is an invalid model answer."""
+    try:
+        return untrusted_json.loads(content, what=f"the model endpoint's answer ({where})")
+    except untrusted_json.JSONRefused as exc:
+        if not exc.hostile:
+            return None
+        raise AnswerRefused(str(exc)) from ModelOutputError(
+            f"{exc}: not a valid model answer; try another --mode or another model"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,21 +98,54 @@ class Usage:
     known: bool = True
 
 
+# The largest context windows offered are about 10M tokens, so no one call can use more:
+# a count past this is an endpoint's bug or a lie, and would book absurd spend.
+MAX_CALL_TOKENS = 10_000_000
+_said: set[str] = set()  # each kind of impossible usage is logged once per process
+
+
+def _count(value: Any) -> int | None:
+    """A token count as reported: a whole number of tokens, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) else None
+
+
 def read_usage(status: int, body: Any) -> Usage:
     """Tokens as the provider reported them. An error answer costs nothing; a completion
-    without usage has unknown tokens."""
+    without usage, or with usage that cannot be true (negative, past MAX_CALL_TOKENS,
+    cached above prompt, not a number), has unknown tokens: trusting it would let an
+    endpoint shrink a budget's count or book negative spend."""
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
         return Usage(known=status != 200)
-    try:
-        details = usage.get("prompt_tokens_details") or {}
-        return Usage(
-            tokens_in=int(usage.get("prompt_tokens") or 0),
-            tokens_out=int(usage.get("completion_tokens") or 0),
-            cached=int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
-        )
-    except (TypeError, ValueError):
-        return Usage(known=False)
+    details = usage.get("prompt_tokens_details") or {}
+    counts = [
+        _count(usage.get("prompt_tokens") or 0),
+        _count(usage.get("completion_tokens") or 0),
+        _count(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+    ]
+    tokens_in, tokens_out, cached = counts
+    if tokens_in is None or tokens_out is None or cached is None:
+        why = "a token count that is not a whole number"
+    elif min(tokens_in, tokens_out, cached) < 0:
+        why = "a negative token count"
+    elif max(tokens_in, tokens_out) > MAX_CALL_TOKENS:
+        why = f"more than {MAX_CALL_TOKENS:,} tokens for one call"
+    elif cached > tokens_in:
+        why = "more cached prompt tokens than prompt tokens"
+    else:
+        return Usage(tokens_in=tokens_in, tokens_out=tokens_out, cached=cached)
+    if why not in _said:
+        _said.add(why)
+        log.warning(
+            "model endpoint reported %s (usage %s): its usage is counted as unknown, and "
+            "budgets count the request's own size instead",
+            why, redact.text(json.dumps(usage)[:200], []),
+        )  # fmt: skip
+    return Usage(known=False)
 
 
 def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
@@ -95,14 +163,16 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 
 def call_record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
-    fixture: bool, batched: bool = False, prepaid: bool = False,
+    fixture: bool, batched: bool = False, prepaid: bool = False, sizes: tuple[int, int] = (0, 0),
 ) -> calls.CallRecord:  # fmt: skip
-    """One exchange as the CallLog (and `history`) counts it."""
+    """One exchange as the CallLog (and `history`) counts it. `sizes` are the request's
+    and the answer's bytes: a budget's estimate of a call whose usage is unknown."""
     return calls.CallRecord(
         key=key, model=model, status=status, tokens_in=usage.tokens_in,
         tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
         fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
         batched=batched, prepaid=prepaid,
+        estimated_in=tokens.estimate_bytes(sizes[0]), estimated_out=tokens.estimate_bytes(sizes[1]),
     )  # fmt: skip
 
 
@@ -115,6 +185,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         inner: httpx2.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
         book: Book | None = None,
+        retry_timeouts: bool = True,
     ) -> None:
         if mode != "live" and directory is None:
             raise ValueError(f"{mode} mode needs a recordings directory")
@@ -123,6 +194,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         self._inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self._limiter = limiter
         self._book = book
+        self._retry_timeouts = retry_timeouts
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         raw = await request.aread()
@@ -143,10 +215,11 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             except SummarizerError as exc:
                 raise HeldByBook(str(exc)) from exc
             if answer is not None:
-                usage = read_usage(answer.status, recordings.canonical_body(answer.body))
+                usage = read_usage(answer.status, answer_json(answer.body, "a batch's answer"))
                 calls.record(call_record(
                     key, model, answer.status, usage, 0.0, replayed=answer.replayed,
                     fixture=answer.fixture, batched=answer.batched, prepaid=True,
+                    sizes=(len(raw), len(answer.body or "")),
                 ))  # fmt: skip
                 return httpx2.Response(
                     answer.status,
@@ -182,9 +255,11 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if rec.origin == "fixture":
             headers[recordings.FIXTURE_HEADER] = "replayed from a recording of fixture output"
         if chat:
+            # A recording kept raw (not JSON when recorded) is read like a live answer.
+            answer_json(rec.content, f"a recording in {self.directory}")
             calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
-                fixture=rec.origin == "fixture",
+                fixture=rec.origin == "fixture", sizes=(len(request.content), len(rec.content)),
             ))  # fmt: skip
         return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
@@ -201,28 +276,32 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             upstream = await self._inner.handle_async_request(request)
             content = await upstream.aread()
             await upstream.aclose()
-        except Exception:
+        except Exception as exc:
             latency = (time.perf_counter() - started) * 1000
             failed = call_record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
             calls.record(failed)
+            if isinstance(exc, httpx2.TimeoutException) and not self._retry_timeouts:
+                raise TimedOutNoRetry(str(exc) or "timed out") from exc
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)
         content_type = upstream.headers.get("content-type", "application/json")
         parsed: Any = None
         if "json" in content_type:
-            try:
-                parsed = json.loads(content)
-            except ValueError:
-                parsed = None
-        usage = read_usage(upstream.status_code, parsed)
-        if self._limiter is not None:
-            await self._limiter.charge(usage.tokens_out, sent=started)
-        calls.record(call_record(
-            key, model, upstream.status_code, usage, latency_ms, replayed=False,
-            fixture=fixture_note is not None,
-        ))  # fmt: skip
+            parsed = answer_json(content, redact.url(str(request.url)))
         status = upstream.status_code
+        unreadable = failures.not_a_completion(parsed, content) if status == 200 else None
+        # An answer that is not a completion is no answer (status 0), its cost unknown.
+        usage = Usage(known=False) if unreadable else read_usage(status, parsed)
+        if self._limiter is not None:
+            out = usage.tokens_out if usage.known else tokens.estimate_bytes(len(content))
+            await self._limiter.charge(out, sent=started)
+        calls.record(call_record(
+            key, model, 0 if unreadable else status, usage, latency_ms, replayed=False,
+            fixture=fixture_note is not None, sizes=(len(request.content), len(content)),
+        ))  # fmt: skip
+        if unreadable:
+            raise NotACompletion(unreadable)
         mode_refused = status >= 400 and failures.refused_mode(
             status, content.decode("utf-8", "replace"), failures.request_mode(body)
         )

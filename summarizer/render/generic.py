@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.render import escape
-from summarizer.schemas import Provenance, Source
+from summarizer.schemas import Provenance, Source, tokens_text
 
 SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
 
@@ -166,7 +166,7 @@ def footer_text(p: Provenance) -> str:
     return (
         f"{p.model} · {p.kind} · prompt {p.prompt_name} v{p.prompt_version} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}"
+        f"{tokens_text(p.tokens_in, p.tokens_out)}{cost}{dropped} · {origin}"
     )
 
 

@@ -64,7 +64,7 @@ def to_html(
     """A full HTML page for one Brief or one DailyBrief. `story_url` maps a story id to
     its page (the reader's site, or `site_url`): each story then links to its timeline;
     `nav` is a row of (label, href) links at the top (the site's day pages)."""
-    from summarizer.schemas import DailyBrief
+    from summarizer.schemas import DailyBrief, tokens_text
 
     template = _environment().get_template("brief.html.j2")
     daily = isinstance(obj, DailyBrief)
@@ -78,6 +78,7 @@ def to_html(
         changed=what_changed(obj) if isinstance(obj, DailyBrief) and tracked else None,
         story_line=story_line,
         age=age,
+        tokens_text=tokens_text,
         # Other kinds of a daily brief, laid out from their fields: escaped as they are built.
         outputs=[html_fragment(o) for o in obj.outputs] if isinstance(obj, DailyBrief) else [],
         daily=obj if daily else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from summarizer.render.escape import markdown as _t
 from summarizer.render.escape import markdown_cell as _cell
 from summarizer.render.escape import markdown_inline as _i
-from summarizer.schemas import Brief, DailyBrief, Provenance
+from summarizer.schemas import Brief, DailyBrief, Provenance, tokens_text
 
 FIXTURE_NOTICE = (
     "> **Not model output.** This brief was replayed from recordings that were written by "
@@ -138,7 +138,7 @@ def _footer(p: Provenance) -> str:
     return _warnings(p) + (
         f"<sub>{_i(p.model)} · prompt {_i(p.prompt_name)} v{_i(p.prompt_version)} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}</sub>"
+        f"{tokens_text(p.tokens_in, p.tokens_out)}{cost}{dropped} · {origin}</sub>"
     )
 
 
@@ -191,6 +191,6 @@ def daily_to_markdown(daily: DailyBrief) -> str:
     origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
     out.append(
         f"<sub>{_i(', '.join(p.models))} · {p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{p.tokens_in}+{p.tokens_out} tokens{cached}{cost} · {origin}</sub>"
+        f"{tokens_text(p.tokens_in, p.tokens_out)}{cached}{cost} · {origin}</sub>"
     )
     return "\n".join(out) + "\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer.render import escape as _escape
-from summarizer.schemas import Brief, DailyBrief, StanceRow
+from summarizer.schemas import Brief, DailyBrief, StanceRow, tokens_text
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -255,7 +255,7 @@ def _footer(b: Brief) -> str:
     return escape(
         f"{p.model} · prompt {p.prompt_name} v{p.prompt_version} · "
         f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{p.tokens_in}+{p.tokens_out} tokens{cost}{dropped} · {origin}"
+        f"{tokens_text(p.tokens_in, p.tokens_out)}{cost}{dropped} · {origin}"
     )
 
 
@@ -332,7 +332,7 @@ def _daily_messages(d: DailyBrief, story_url: Callable[[str], str] | None = None
         context(
             escape(
                 f"{', '.join(p.models)} · {p.created_at:%Y-%m-%d %H:%M UTC} · "
-                f"{p.llm_calls} call(s), {p.tokens_in}+{p.tokens_out} tokens{cost} · {origin}"
+                f"{p.llm_calls} call(s), {tokens_text(p.tokens_in, p.tokens_out)}{cost} · {origin}"
             )
         )
     )

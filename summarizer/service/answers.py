@@ -17,10 +17,13 @@ from summarizer.errors import (
     GroundingError,
     InputError,
     ModelOutputError,
+    ModeUnsupported,
     ProviderError,
     ProviderUnreachable,
     ReplayMissError,
+    RequestRejected,
     SummarizerError,
+    UnreadableAnswer,
 )
 
 log = logging.getLogger("summarizer.service")
@@ -49,8 +52,33 @@ def status_for(exc: SummarizerError) -> int:
 
 def public_message(exc: SummarizerError) -> str:
     """One line for a caller: what failed, with the upstream status but not its body."""
+    if isinstance(exc, ModeUnsupported):
+        # The CLI's words: no retry changes an endpoint's configuration.
+        return (
+            f"model endpoint cannot do --mode {exc.mode}: its configuration refuses it, so "
+            "trying again will not help; the operator must choose another --mode or --mode auto"
+        )
     if isinstance(exc, ProviderUnreachable):
-        return "the model endpoint could not be reached or timed out; try again later"
+        return {
+            "timeout": "the model endpoint did not answer in time; try again later",
+            "dropped": (
+                "the model endpoint dropped the connection before a whole answer; try again later"
+            ),
+            "refused": "the model endpoint refused the connection; the operator must check it",
+            "unresolved": "the model endpoint's host name does not resolve; the operator must "
+            "check the server's base URL",
+        }.get(exc.how, "the model endpoint could not be reached; try again later")
+    if isinstance(exc, UnreadableAnswer):
+        return (
+            "the model endpoint answered with something that is not a chat completion; the "
+            "operator must check the server's base URL"
+        )
+    if isinstance(exc, RequestRejected):
+        status = f"HTTP {exc.status}" if exc.status else "an error"
+        return (
+            f"the model endpoint refused the request ({status}); trying it unchanged will not "
+            "help: shorten the article"
+        )
     if isinstance(exc, ProviderError):
         status = f"HTTP {exc.status}" if exc.status else "an error"
         hint = _PROVIDER_HINTS.get(exc.status or 0, "try again later")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # ApiError is defined with every other error (errors.py) and re-exported here.
+from summarizer import untrusted_json
 from summarizer.errors import ApiError as ApiError
 from summarizer.errors import InputError
 from summarizer.ingest import Document, document_from_bytes
@@ -298,11 +299,10 @@ def parse_brief_request(
     from summarizer.service.jobs import BriefRequest
 
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ApiError(
-            400, "MalformedJSON", "request body is not valid JSON; check its syntax"
-        ) from None
+        data = untrusted_json.loads(raw, what="request body")
+    except untrusted_json.JSONRefused as exc:
+        fix = "send it less deeply nested" if exc.why == "depth" else "check its syntax"
+        raise ApiError(400, "MalformedJSON", f"{exc}; {fix}") from None
     if isinstance(data, dict):
         docs, urls = data.get("documents"), data.get("urls")
         check_counts(

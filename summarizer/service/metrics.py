@@ -78,8 +78,9 @@ class Metrics:
 
         p = provenance_of(brief)  # any kind's output carries its provenance
         self.briefs.labels(origin).inc()
-        self.tokens.labels("in").inc(p.tokens_in)
-        self.tokens.labels("out").inc(p.tokens_out)
+        # Unknown usage adds nothing here; summarizer_... counts stay what endpoints reported.
+        self.tokens.labels("in").inc(p.tokens_in or 0)
+        self.tokens.labels("out").inc(p.tokens_out or 0)
         self.calls.inc(p.llm_calls)
         if p.cost_usd:
             self.cost.inc(p.cost_usd)

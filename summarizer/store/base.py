@@ -256,13 +256,17 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
             ).fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
 
-    def run_spend(self, run_id: str) -> tuple[int, int, int]:
-        """(calls, tokens in, tokens out) recorded so far for a run."""
+    def run_spend(self, run_id: str) -> tuple[int, int | None, int | None]:
+        """(calls, tokens in, tokens out) recorded so far for a run; tokens None (unknown)
+        when a call was stored without usage."""
         with self._read() as db:
             row = db.execute(
-                "SELECT COUNT(*), SUM(tokens_in), SUM(tokens_out) FROM llm_calls WHERE run_id = ?",
+                "SELECT COUNT(*), SUM(tokens_in), SUM(tokens_out), COUNT(tokens_in) "
+                "FROM llm_calls WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
+        if int(row[3]) < int(row[0]):
+            return int(row[0]), None, None
         return int(row[0]), int(row[1] or 0), int(row[2] or 0)
 
     # runs, briefs and LLM calls -------------------------------------------------------
@@ -410,15 +414,19 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
             )
 
     # deliveries: at most once ---------------------------------------------------------
-    def spend(self) -> list[tuple[str, int, int, int, float | None]]:
-        """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD;
-        None when no call had a known price)."""
+    def spend(self) -> list[tuple[str, int, int, int, float | None, int]]:
+        """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD,
+        calls without usage). Tokens and cost sum the calls that reported them; cost is
+        None when no call had a known price; the last count says how many calls are not
+        in those sums (their usage is unknown, not 0)."""
         with self._read() as db:
             rows = db.execute(
                 "SELECT COALESCE(origin, 'daily'), COUNT(*), SUM(tokens_in), SUM(tokens_out), "
-                "SUM(cost_usd) FROM llm_calls GROUP BY 1 ORDER BY 1"
+                "SUM(cost_usd), COUNT(*) - COUNT(tokens_in) FROM llm_calls GROUP BY 1 ORDER BY 1"
             ).fetchall()
-        return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), r[4]) for r in rows]
+        return [
+            (str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5])) for r in rows
+        ]
 
     # deliveries: at most once per day and destination ---------------------------------
 

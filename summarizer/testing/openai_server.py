@@ -31,7 +31,12 @@ real server:
 - `tool_calls="other_first" | "parallel" | "other_only"`: the brief is not the first
   tool call, is one of several parallel calls, or is missing;
 - `model_name="gpt-4o-2024-08-06"`: the dated snapshot name OpenAI returns;
-- `usage=False`: no usage in the answer;
+- `slow_modes={"tools": 5.0}`: every answer in that mode takes that much longer (a CPU
+  model that is slow with a tool grammar); `lowercase_words=True`: the "model" writes the
+  probe's code word in lower case (a small model did: `periwinkle-7319`);
+- `usage=False`: no usage in the answer; `usage_values={"prompt_tokens": -500, ...}`:
+  these fields of `usage` as given (negative, absurd, cached above prompt: a broken or
+  hostile endpoint's counts);
 - `drop_system=True`: the "model" never sees system messages (llama-cpp-python's `gemma`
   chat format), so in md_json, whose schema instructor puts there, it answers in prose;
 - `ignore_tools=True`: tools are accepted but the answer comes as text content, as from a
@@ -67,7 +72,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from summarizer.llm import probe
+from summarizer.llm import failures, probe
 from summarizer.llm.recordings import FIXTURE_HEADER
 from summarizer.testing import batch_server
 
@@ -101,6 +106,9 @@ class Quirks:
     tool_calls: str = "one"  # "one", "other_first", "parallel", "other_only"
     model_name: str | None = None  # the model name answered (e.g. a dated snapshot)
     usage: bool = True
+    usage_values: dict[str, Any] | None = None  # usage fields sent as given (bad counts)
+    slow_modes: dict[str, float] = field(default_factory=dict)  # mode -> seconds added
+    lowercase_words: bool = False  # the probe's code word comes back in lower case
     drop_system: bool = False
     ignore_tools: bool = False  # answer in content, as chat formats without tool calling do
     prefix_cache: bool = True
@@ -174,7 +182,7 @@ def _format_unseen(seen: dict[str, Any]) -> bool:
     return not any("json_schema" in str(m.get("content") or "") for m in seen.get("messages", []))
 
 
-def _probe_reply(request: dict[str, Any]) -> Reply | None:
+def _probe_reply(request: dict[str, Any], lowercase: bool = False) -> Reply | None:
     """The answer to summarizer's --mode auto probe: the code word, if the 'model' saw the
     message that holds it (the request it is given has no system messages when they are
     dropped)."""
@@ -182,7 +190,8 @@ def _probe_reply(request: dict[str, Any]) -> Reply | None:
     if not any(probe.MARKER in t for t in texts):
         return None
     seen = any(probe.CODE_WORD in t.split(probe.MARKER)[0] for t in texts)
-    return Reply({"word": probe.CODE_WORD if seen else "I was not told a code word."})
+    word = probe.CODE_WORD.lower() if lowercase else probe.CODE_WORD
+    return Reply({"word": word if seen else "I was not told a code word."})
 
 
 _FENCE = re.compile(r"<<<(ARTICLE-[0-9a-f]+) id=(\w+)[^\n]*>>>\n(.*?)\n<<<END \1>>>", re.DOTALL)
@@ -332,6 +341,11 @@ def completion_body(
             "total_tokens": prompt_tokens + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": min(cached, prompt_tokens)},
         }
+        for name, value in (q.usage_values or {}).items():
+            if name == "cached_tokens":
+                body["usage"]["prompt_tokens_details"]["cached_tokens"] = value
+            else:
+                body["usage"][name] = value
     return body
 
 
@@ -457,7 +471,7 @@ class FakeOpenAI:
                 return fault
             if q.drop_system and _format_unseen(seen):
                 return Reply(prose="Sure, here is what I found in the text.")
-            answer = _probe_reply(seen)
+            answer = _probe_reply(seen, q.lowercase_words)
             if answer is not None:
                 return answer
             if self.script:
@@ -520,7 +534,8 @@ class FakeOpenAI:
             self.batched_requests += 1 - live
         try:
             reply = self._next(request, batched=batched)
-            time.sleep((self.latency + reply.delay) * live)
+            slow = self.quirks.slow_modes.get(failures.request_mode(request) or "", 0.0)
+            time.sleep((self.latency + reply.delay + slow) * live)
         finally:
             with self._lock:
                 self.in_flight -= live
