@@ -1,15 +1,18 @@
 """Renderers: one function per output format, from any kind's output or a DailyBrief.
 
 Briefs (and stories) keep their own layout (markdown.py, html.py, slack.py); any other
-kind is laid out from its fields by generic.py. The formats are listed once, in
-formats.py. md and json are cheap and imported here; html (Jinja2) and slack (Block Kit)
+kind is laid out from its fields by generic.py; what they all say about a brief (notices,
+counts, "What changed", "Not included") is worded once, in notices.py, and no renderer
+imports another. The formats are listed once, in formats.py, and each has its writer
+here. md and json are cheap and imported here; html (Jinja2) and slack (Block Kit)
 are imported when asked for.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,44 +54,53 @@ def _md(obj: BaseModel) -> str:
     return to_markdown(obj) if isinstance(obj, Brief) else generic.to_markdown(obj)
 
 
+def _json_one(obj: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = obj.model_dump(mode="json")
+    return data
+
+
+def _slack_text(messages: list[dict[str, Any]]) -> str:
+    return json_text(json.dumps(messages, indent=2, ensure_ascii=False)) + "\n"
+
+
+@dataclass(frozen=True)
+class _Writer:
+    one: Callable[[BaseModel], str | list[dict[str, Any]] | dict[str, Any]]  # the data
+    many: Callable[[Sequence[BaseModel]], str]  # several outputs, as one text
+
+
+# One writer per format in formats.py's table, checked below: the CLI, the API, daily and
+# `show` all reach the renderers through these.
+_WRITERS: dict[str, _Writer] = {
+    "md": _Writer(_md, lambda objs: "\n---\n\n".join(_md(b) for b in objs)),
+    "json": _Writer(_json_one, to_json),
+    # Several briefs are several pages: one self-contained page each, in order.
+    "html": _Writer(_html, lambda objs: "\n".join(_html(b) for b in objs)),
+    "slack": _Writer(_slack, lambda objs: _slack_text([m for b in objs for m in _slack(b)])),
+}
+assert set(_WRITERS) == set(FORMATS), "every format in formats.py needs a writer here"
+
+
+def _writer(fmt: str) -> _Writer:
+    try:
+        return _WRITERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}") from None
+
+
 def render_one(obj: BaseModel, fmt: str) -> str | list[dict[str, Any]] | dict[str, Any]:
     """One output (any kind, or a daily brief): text, or for slack and json the data."""
-    if fmt == "md":
-        return _md(obj)
-    if fmt == "html":
-        return _html(obj)
-    if fmt == "slack":
-        return _slack(obj)
-    if fmt == "json":
-        data: dict[str, Any] = obj.model_dump(mode="json")
-        return data
-    raise ValueError(f"unknown format {fmt!r}")
+    return _writer(fmt).one(obj)
 
 
 def render(briefs: Sequence[BaseModel], fmt: str) -> str:
-    if fmt == "md":
-        return "\n---\n\n".join(_md(b) for b in briefs)
-    if fmt == "json":
-        return to_json(briefs)
-    if fmt == "html":
-        # Several briefs are several pages: one self-contained page each, in order.
-        return "\n".join(_html(b) for b in briefs)
-    if fmt == "slack":
-        messages = [m for b in briefs for m in _slack(b)]
-        return json_text(json.dumps(messages, indent=2, ensure_ascii=False)) + "\n"
-    raise ValueError(f"unknown format {fmt!r}")
+    return _writer(fmt).many(briefs)
 
 
 def render_daily(daily: DailyBrief, fmt: str) -> str:
-    if fmt == "md":
-        return daily_to_markdown(daily)
     if fmt == "json":
         return json_text(daily.model_dump_json(indent=2)) + "\n"
-    if fmt == "html":
-        return _html(daily)
-    if fmt == "slack":
-        return json_text(json.dumps(_slack(daily), indent=2, ensure_ascii=False)) + "\n"
-    raise ValueError(f"unknown format {fmt!r}")
+    return _writer(fmt).many([daily])
 
 
 __all__ = ["FORMATS", "render", "render_daily", "render_one", "to_json", "to_markdown"]
