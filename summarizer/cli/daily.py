@@ -45,6 +45,15 @@ def daily(
         int | None,
         typer.Option("--max-articles", help="Most articles per run.", show_default=False),
     ] = None,
+    feed_entries: Annotated[
+        int | None,
+        typer.Option(
+            "--feed-entries",
+            help="Most entries taken from one feed, newest first (the rest are listed under "
+            "Not included). Default: [daily] feed_entries, else 20.",
+            show_default=False,
+        ),
+    ] = None,
     max_cost: Annotated[
         float | None,
         typer.Option("--max-cost", help="Stop spending past this many USD.", show_default=False),
@@ -106,15 +115,17 @@ def daily(
         settings = flags.settings(on_workers=on_workers or None)
         cfg = load_daily_config(
             flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
-            max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
-            batch=batch, wait=wait or None, collect=collect or None,
+            max_articles=max_articles, feed_entries=feed_entries, max_cost=max_cost,
+            max_tokens=max_run_tokens, batch=batch, wait=wait or None, collect=collect or None,
         )  # fmt: skip
         db = Store(options.store_path(settings))
-        with edge.progress("Briefing articles") as tick:
+        with edge.progress("Briefing articles", first="Reading sources") as tick:
             result = asyncio.run(run_daily(cfg, settings, store=db, force=force, on_article=tick))
         log = edge.logger()
         for f in result.daily.failures:
             log.warning("not included: %s: %s", f.source, f.error)
+            if f.detail:
+                log.debug("not included: %s: %s", f.source, f.detail)
         for w in result.warnings:
             log.warning("%s", w)
         if result.delivery:

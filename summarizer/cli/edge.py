@@ -95,13 +95,27 @@ def guarded() -> Iterator[None]:
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on a terminal; nothing at all under cron or in a pipe."""
+def progress(label: str, first: str | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal; nothing at all under cron or in a pipe. It names its
+    phase (`first` until the first tick, e.g. "Reading sources"; then `label`) and shows
+    done/total."""
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
-    from rich.progress import Progress
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(first or label, total=None)
+        yield lambda done, total: bar.update(task, description=label, completed=done, total=total)

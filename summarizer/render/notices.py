@@ -265,12 +265,34 @@ def not_included(daily: DailyBrief) -> list[tuple[str, str]]:
 
 # A pydantic error as one line: "<loc> <Message> [type=<type>, ..." (client.py flattens
 # the validation dump into one line). The location is dotted, the message capitalised.
-_PYDANTIC = re.compile(r"(?:^|\s)([A-Za-z_][\w]*(?:\.\w+)*)\s+[A-Z][^\[]*?\s*\[type=(\w+)")
+# An error's location follows "for <Model>", the previous error's "]", or its help URL.
+_PYDANTIC = re.compile(
+    r"(?:for \w+|\]|errors\.pydantic\.dev/\S+)\s+([A-Za-z_]\w*(?:\.\w+)*)\s+[A-Z][^\[]*?\[type=(\w+)"
+)
+
+
+# Model-side failures, said for a reader: the operator's part of these messages (the
+# endpoint's URL, environment variable names, flags to try) stays in the detail and the log.
+_MODEL_FAILURES = (
+    ("cannot reach the model endpoint", "the model could not be reached"),
+    ("model endpoint timed out", "the model did not answer in time"),
+    ("model endpoint cannot do", "the model's service refused the request"),
+    ("model endpoint answered", "the model's service answered with an error"),
+    ("quotes still not found", "its quotes could not be found in the articles"),
+    ("cut off at", "the model's answer was cut off at its length limit"),
+    ("refused to answer", "the model refused to answer"),
+    ("called only other tools", "the model answered in the wrong form"),
+)
 
 
 def reader_error(error: str) -> str:
     """One plain sentence for a reader from an error message that may carry a validation
-    dump (instructor's `<failed_attempts>`, pydantic's "N validation errors for X ...")."""
+    dump (instructor's `<failed_attempts>`, pydantic's "N validation errors for X ...") or
+    an operator's detail (an endpoint, an environment variable). Other messages (a page that
+    could not be fetched) are already said for a reader, and come back as they are."""
+    for marker, said in _MODEL_FAILURES:
+        if marker in error:
+            return said
     if "validation error" not in error and "<failed_attempts>" not in error:
         return error
     found = _PYDANTIC.findall(error)
