@@ -80,11 +80,50 @@ def test_bad_input_exit_codes_and_nothing_written(
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
     out = tmp_path / "out.md"
-    r = invoke("brief", str(SEED_ARTICLE), str(bad), *REPLAY, "--max-bytes", "5000", "-o", str(out))
+    r = invoke("brief", str(bad), *REPLAY, "--max-bytes", "5000", "-o", str(out))
     assert r.exit_code == code
     assert fragment in r.stderr and str(bad) in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_one_bad_input_does_not_sink_the_rest(tmp_path: Path) -> None:
+    # good.html missing.html a.txt: the good ones are briefed, the bad one reported, exit 9.
+    import shutil
+
+    good = tmp_path / "good.html"
+    shutil.copy(ROOT / "tests" / "fixtures" / "web" / "article.html", good)
+    text = tmp_path / "a.txt"
+    text.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    missing = tmp_path / "missing.html"
+    with FakeOpenAI() as server:
+        r = invoke(
+            "brief", str(good), str(missing), str(text), "--base-url", server.base_url, "-f", "json"
+        )
+        assert r.exit_code == 9, r.output
+        data = json.loads(r.stdout)
+        assert [d["sources"][0]["path"] for d in data] == [str(good), str(text)]
+        assert str(missing) in r.stderr and "no such file" in r.stderr
+        # The same with text files only (the fast path, no web stack).
+        r = invoke("brief", str(text), str(tmp_path / "nope.txt"), "--base-url", server.base_url)
+        assert r.exit_code == 9 and "nope.txt" in r.stderr and r.stdout.startswith("# ")
+
+
+def test_an_empty_brief_says_so_and_strict_fails_it(tmp_path: Path) -> None:
+    from summarizer.testing.openai_server import Reply
+
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    empty = {"title": "Port reopens", "summary": "The port reopened.", "key_points": [],
+             "stances": [], "open_questions": [], "disagreements": []}  # fmt: skip
+    with FakeOpenAI(lambda request: Reply(empty)) as server:
+        r = invoke("brief", str(art), "--base-url", server.base_url)
+        assert r.exit_code == 0, r.output
+        assert "This brief is empty" in r.stdout and "This brief is empty" in r.stderr
+        out = tmp_path / "out.md"
+        r = invoke("brief", str(art), "--base-url", server.base_url, "--strict", "-o", str(out))
+        assert r.exit_code == 7 and "empty" in r.stderr and "--strict" in r.stderr
+        assert not out.exists()
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
