@@ -71,7 +71,7 @@ def test_load_url_failure_names_the_url(web: WebServer) -> None:
 
 def test_feed_since_window(web: WebServer) -> None:
     feed = news_site(web)
-    docs, failures, left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    docs, failures, _left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
     # The undated letters entry was fetched for its page's date; that page has no article.
     letters = web.url("/news/letters")
     assert [(u, m.split(";")[0]) for u, m in failures] == [
@@ -96,7 +96,7 @@ def test_feed_since_window(web: WebServer) -> None:
 
 def test_feed_entry_failures_are_reported_not_fatal(web: WebServer) -> None:
     feed = news_site(web)
-    docs, failures, left_out = run(
+    docs, failures, _left_out = run(
         lambda c: load_feed(feed, client=c, max_entries=None, limits=LIMITS)
     )
     assert [d.title for d in docs] == [
@@ -127,7 +127,7 @@ def test_atom_feed(web: WebServer) -> None:
     web.add("/artikel/strassenbahn", page("article_de.html"))
     web.add("/artikel/haushalt", Route(status=404))
     feed = serve_feed(web, "atom.xml", "/feeds/politik.atom")
-    docs, failures, left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    docs, failures, _left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
     assert [d.title for d in docs] == ["Stadtrat beschließt neue Straßenbahnlinie nach Südstadt"]
     assert docs[0].published == datetime(2025, 3, 10, 17, 5, tzinfo=UTC)
     assert failures == [
@@ -183,7 +183,7 @@ def test_load_urls_keeps_order_and_reports_failures(web: WebServer) -> None:
     first = web.add("/one", page("article.html"))
     second = web.add("/two", page("article_de.html"))
     broken = web.add("/img", Route(headers={"Content-Type": "image/png"}, body=b"\x89PNG"))
-    docs, failures, left_out = run(
+    docs, failures, _left_out = run(
         lambda c: load_urls([first, broken, second], client=c, limits=LIMITS)
     )
     assert [d.url for d in docs] == [first, second]
@@ -208,7 +208,7 @@ def test_load_directory(tmp_path: Path) -> None:
     (tmp_path / ".hidden.txt").write_text("not an article")
     (tmp_path / "sub.txt").mkdir()
 
-    docs, failures, left_out = load_directory(tmp_path)
+    docs, failures, _left_out = load_directory(tmp_path)
     assert [Path(d.path or "").name for d in docs] == [
         "a-brief.md",
         "b-notes.txt",
@@ -232,7 +232,7 @@ def test_load_directory(tmp_path: Path) -> None:
 def test_load_directory_size_limit(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "article.html", tmp_path / "big.html")
     (tmp_path / "big.txt").write_text("x" * 5000)
-    docs, failures, left_out = load_directory(tmp_path, max_bytes=1000)
+    docs, failures, _left_out = load_directory(tmp_path, max_bytes=1000)
     assert docs == []
     assert all("over the 1,000-byte limit" in message for _, message in failures)
 
@@ -296,7 +296,7 @@ def portuguese_site(web: WebServer, content_type: str = "application/x-rss+xml")
 )
 def test_a_feed_is_known_by_its_body_whatever_its_header(web: WebServer, content_type: str) -> None:
     url = portuguese_site(web, content_type)
-    docs, failures, left_out = load_all([url], since=datetime(2018, 9, 20, tzinfo=UTC))
+    docs, failures, _left_out = load_all([url], since=datetime(2018, 9, 20, tzinfo=UTC))
     assert failures == []
     assert [d.title for d in docs] == [
         "Câmara aprova nova linha de ônibus para a zona norte",
@@ -317,7 +317,7 @@ def test_an_xhtml_page_with_an_xml_prolog_is_a_page(web: WebServer) -> None:
     url = web.add(
         "/p", Route(headers={"Content-Type": "application/xhtml+xml"}, body=xhtml.encode())
     )
-    docs, failures, left_out = load_all([url])
+    docs, failures, _left_out = load_all([url])
     assert failures == [] and "Dock workers returned" in docs[0].text
 
 
@@ -329,7 +329,7 @@ def test_every_source_that_gives_nothing_says_why(web: WebServer) -> None:
         Route(headers={"Content-Type": "application/rss+xml"}, body=empty_body.encode()),
     )
     since = datetime(2025, 3, 1, tzinfo=UTC)
-    docs, failures, left_out = load_all([old, empty], since=since)
+    docs, failures, _left_out = load_all([old, empty], since=since)
     assert docs == []
     assert failures == [
         (
@@ -377,7 +377,7 @@ def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> N
     (clips / "passwd.txt").symlink_to(secret)
     (clips / "same.txt").symlink_to(clips / "a.txt")  # inside: fine
     (clips / "gone.txt").symlink_to(clips / "deleted.txt")
-    docs, failures, left_out = load_directory(clips)
+    docs, failures, _left_out = load_directory(clips)
     assert [Path(d.path or "").name for d in docs] == ["a.txt", "same.txt"]
     assert all("root:x" not in d.text for d in docs)
     assert failures == [
