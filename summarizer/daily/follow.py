@@ -201,12 +201,10 @@ async def synthesize_continuing(
         except Deferred:
             raise  # held for a batch (daily --batch): made in a later round
         except SummarizerError as exc:
-            from summarizer.render.notices import reader_error
-
-            # The reader's line says what happened in plain words; the operator's detail
-            # (endpoint, validation dump) goes to the failure's detail, via run.py.
+            # The story's line says it plainly; why is under "Not included" (one sentence
+            # for the reader) and in the failure's detail (the operator's, via run.py).
             p.changes_failed = True
-            p.note = f"What changed could not be made: {reader_error(str(exc))}."
+            p.note = "What changed could not be made (see Not included)."
             failures.append(
                 SourceFailure(
                     source=f"story {p.earlier.story_id}", error=f"what changed not made: {exc}"

@@ -276,9 +276,11 @@ async def _run(
             ),
         )
     if not made:
+        from summarizer.render.notices import plural
+
         # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
-            f"no article could be briefed ({len(failures)} failure(s), first: "
+            f"no article could be briefed ({plural(len(failures), 'failure')}, first: "
             f"{failures[0].source}: {failures[0].error})"
             if failures
             else "no article could be briefed"

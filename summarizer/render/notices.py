@@ -34,7 +34,9 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def days(n: int) -> str:
-    return plural(n, "day")
+    from summarizer.ledger import days as ledger_days
+
+    return ledger_days(n)
 
 
 def clip(text: str, limit: int) -> str:
@@ -118,11 +120,9 @@ def is_empty(brief: Brief) -> bool:
 
 
 def age(q: LedgerQuestion) -> str:
-    if q.status == "answered":
-        return f"answered {q.answered_on}, after {days(q.age_days)}"
-    if q.status == "dropped":
-        return f"dropped after {days(q.age_days)}: {q.reason}"
-    return "asked today" if q.age_days == 0 else f"open for {days(q.age_days)}"
+    from summarizer.ledger import age as ledger_age
+
+    return ledger_age(q)  # one wording, shared with `summarizer questions`
 
 
 def story_line(brief: Brief) -> str | None:
