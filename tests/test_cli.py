@@ -290,3 +290,18 @@ def test_pages_have_their_own_size_limit() -> None:
         r = invoke("brief", web.url("/port"), "--base-url", server.base_url, "--max-bytes", "1000")
         assert r.exit_code == 0, r.output
         assert len(padded) > 1000
+
+
+def test_a_live_call_to_the_test_server_is_not_called_replayed(tmp_path: Path) -> None:
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    with FakeOpenAI() as server:
+        md = invoke("brief", str(art), "--base-url", server.base_url)
+        js = invoke("brief", str(art), "--base-url", server.base_url, "-f", "json")
+    p = json.loads(js.stdout)["provenance"]
+    assert (p["fixture"], p["replayed"]) == (True, False)
+    assert "Answered by a test server" in md.stdout and "test server" in md.stdout
+    assert "eplayed" not in md.stdout
+    # Replayed from the seed recordings: said so.
+    replayed = invoke("brief", str(SEED_ARTICLE), *REPLAY)
+    assert "Replayed from recordings" in replayed.stdout

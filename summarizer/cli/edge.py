@@ -102,6 +102,7 @@ def progress(label: str, first: str | None = None) -> Iterator[Callable[[int, in
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -116,6 +117,7 @@ def progress(label: str, first: str | None = None) -> Iterator[Callable[[int, in
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=True) as bar:
+    # On stderr, where the isatty() above looked: stdout may be the brief itself.
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(first or label, total=None)
         yield lambda done, total: bar.update(task, description=label, completed=done, total=total)
