@@ -23,9 +23,10 @@ fatal, as one `(url or path, message)` pair in `failures`, and every source that
 article says why ("the feed has no entries", "all 12 entries are older than the window").
 What a source gave but was left out on purpose is counted in `left_out`, one line per source
 and reason: entries past the per-feed cap, entries repeating another entry's link, entries
-with no readable date when there is a window, and directory files dated
-before the window (`since`): a file's date is the one its document states (an HTML page's
-metadata), else the file's modification time. Documents keep their source's order: a
+with no readable date when there is a window, and directory files dated before the
+window (`since`) by the date their document states (an HTML page's metadata). A file
+with no date of its own (.txt, .md) is taken whatever the window, and the brief counts it
+as undated. Documents keep their source's order: a
 feed's newest first, a directory's by file name.
 
 Pages are extracted by one `Extractor` per loader (see summarizer.extract_pool): never two
@@ -351,9 +352,10 @@ class Loader:
 
         documents: list[Document] = []
         older = 0
-        for file, result in zip(files, await asyncio.gather(*(one(f) for f in files)), strict=True):
+        for result in await asyncio.gather(*(one(f) for f in files)):
             if isinstance(result, Document):
-                if self.since is not None and _file_date(file, result) < self.since:
+                when = _own_date(result)
+                if self.since is not None and when is not None and when < self.since:
                     older += 1
                     continue
                 documents.append(result)
@@ -364,8 +366,7 @@ class Loader:
             left_out.append(
                 LeftOut(
                     str(path),
-                    f"dated before the window (from {self.since:%Y-%m-%d %H:%M} UTC; a file's "
-                    "date is its document's own, else its modification time)",
+                    f"dated before the window (from {self.since:%Y-%m-%d %H:%M} UTC)",
                     older,
                 )
             )
@@ -393,11 +394,13 @@ class Loader:
         )
 
 
-def _file_date(file: Path, doc: Document) -> datetime:
-    """A directory file's date: the one its document states, else the file's mtime."""
-    if doc.published is not None:
-        return doc.published if doc.published.tzinfo else doc.published.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+def _own_date(doc: Document) -> datetime | None:
+    """A directory file's date: the one its document states (an HTML page's metadata).
+    A file's modification time is not used: a checkout or a copy resets it, so a folder
+    would drop out of the window for reasons that have nothing to do with its articles."""
+    if doc.published is None:
+        return None
+    return doc.published if doc.published.tzinfo else doc.published.replace(tzinfo=UTC)
 
 
 def _declared_feed(fetched: Fetched) -> bool:

@@ -390,27 +390,29 @@ def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> N
     ]
 
 
-def test_a_directory_is_filtered_by_its_files_dates(tmp_path: Path) -> None:
+def test_a_directory_is_filtered_by_its_documents_own_dates(tmp_path: Path) -> None:
     import os
 
     from summarizer.sources import Loader
 
     clips = tmp_path / "clips"
     clips.mkdir()
-    (clips / "new.txt").write_text("Fresh news\n\nThe council met today and voted.\n")
+    # An HTML file's own date (article.html says 14 March 2025) puts it before the window.
+    shutil.copy(FIXTURES / "article.html", clips / "page.html")
+    # A text file has no date of its own: taken whatever the window, never by its file
+    # time (a checkout or a copy resets that).
     old = clips / "old.txt"
     old.write_text("Old news\n\nThe council met last year and voted.\n")
     year_ago = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
     os.utime(old, (year_ago, year_ago))
-    # An HTML file's own date wins over its file time (article.html says 14 March 2025).
-    shutil.copy(FIXTURES / "article.html", clips / "page.html")
 
     async def go() -> Loaded:
         async with Loader(since=datetime(2025, 6, 1, tzinfo=UTC)) as loader:
             return await loader.sources([str(clips)])
 
     docs, failures, left_out = asyncio.run(go())
-    assert [Path(d.path or "").name for d in docs] == ["new.txt"]
+    assert [Path(d.path or "").name for d in docs] == ["old.txt"]
+    assert docs[0].published is None
     assert failures == []
-    assert [(x.source, x.entries) for x in left_out] == [(str(clips), 2)]
+    assert [(x.source, x.entries) for x in left_out] == [(str(clips), 1)]
     assert "dated before the window" in left_out[0].reason

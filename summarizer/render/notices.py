@@ -199,18 +199,22 @@ def _when(t: datetime) -> str:
 
 
 def published_range(p: DailyProvenance) -> str:
-    """The briefed articles' own publication dates, not the run's window."""
+    """The briefed articles' own publication dates, not the run's window. Undated ones
+    (files, pages without a date) were taken whatever the window: said so."""
     first, last, undated = p.published_first, p.published_last, p.articles_undated
-    parts = []
-    if first is not None and last is not None:
-        parts.append(
-            f"published {_when(first)}"
-            if first == last
-            else f"published {_when(first)} to {_when(last)}"
-        )
+    whole = "taken whatever the window, having no date of their own"
+    if first is None or last is None:
+        if not undated:
+            return ""
+        return f"{'undated' if undated == 1 else 'all undated'} ({whole})"
+    dates = (
+        f"published {_when(first)}"
+        if first == last
+        else f"published {_when(first)} to {_when(last)}"
+    )
     if undated:
-        parts.append(f"{plural(undated, 'undated article')}")
-    return "; ".join(parts)
+        dates += f"; {plural(undated, 'undated article')} ({whole})"
+    return dates
 
 
 def header_lines(daily: DailyBrief) -> list[str]:
