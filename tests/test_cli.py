@@ -305,3 +305,19 @@ def test_a_live_call_to_the_test_server_is_not_called_replayed(tmp_path: Path) -
     # Replayed from the seed recordings: said so.
     replayed = invoke("brief", str(SEED_ARTICLE), *REPLAY)
     assert "Replayed from recordings" in replayed.stdout
+
+
+def test_a_model_that_never_fits_is_said_in_one_plain_sentence(tmp_path: Path) -> None:
+    from summarizer.testing.openai_server import Reply
+
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    with FakeOpenAI(lambda request: Reply({"title": "Only a title"})) as server:
+        r = invoke("brief", str(art), "--base-url", server.base_url)
+        verbose = invoke("brief", str(art), "--base-url", server.base_url, "--verbose")
+    assert r.exit_code == 7
+    (line,) = r.stderr.strip().splitlines()
+    assert "the model's answer lacked the field" in line and "summary" in line
+    assert "failed_attempts" not in line and "validation error" not in line
+    assert "try " in line and "--verbose" in line
+    assert "validation error" in verbose.stderr  # the operator's detail, when asked for

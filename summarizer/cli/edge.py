@@ -86,12 +86,25 @@ def guarded() -> Iterator[None]:
         yield
     except SummarizerError as exc:
         # A pending batch is not a failure: it says what it waits for, and exits 13.
-        said = str(exc) if isinstance(exc, BatchPending) else f"error: {exc}"
+        said = str(exc) if isinstance(exc, BatchPending) else f"error: {_for_person(str(exc))}"
         typer.echo(_plain(said), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written", err=True)
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
+
+
+def _for_person(message: str) -> str:
+    """A message carrying a validation dump (instructor's `<failed_attempts>`) as one plain
+    sentence and the message's own advice; the dump goes to the log (--verbose)."""
+    if "<failed_attempts>" not in message and "validation error" not in message:
+        return message
+    from summarizer.render.notices import reader_error
+
+    logger().debug("%s", message)
+    head = message.split(": ", 1)[0]  # "model 'x' gave no valid brief after 3 attempts"
+    advice = message.rpartition("; ")[2]
+    return f"{head}: {reader_error(message)}; {advice} (--verbose shows the model's errors)"
 
 
 @contextmanager
