@@ -292,3 +292,13 @@ def test_an_empty_brief_says_so() -> None:
 
 def test_provenance_helper_is_used() -> None:
     assert provenance()["model"] == "gpt-test"
+
+
+def test_the_cli_help_offers_the_formats_of_the_table() -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    for command in ("brief", "daily", "show"):
+        shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+        assert ", ".join(NAMES) in shown, command

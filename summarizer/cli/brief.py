@@ -8,6 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 @options.model_options
@@ -24,9 +28,7 @@ def brief(
     ] = 20,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format", "-f", help="md, json, html or slack. Default md.", show_default=False
-        ),
+        typer.Option("--format", "-f", help=f"{FORMAT_NAMES}. Default md.", show_default=False),
     ] = None,
     output: Annotated[
         Path | None,

@@ -8,6 +8,10 @@ from typing import Annotated
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 @options.model_options
@@ -37,7 +41,7 @@ def daily(
         typer.Option(
             "--format",
             "-f",
-            help="md, json, html, slack (repeatable). Default md, json, html.",
+            help=f"{FORMAT_NAMES} (repeatable). Default md, json, html.",
             show_default=False,
         ),
     ] = None,

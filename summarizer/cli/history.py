@@ -7,6 +7,10 @@ from typing import Annotated
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 def _line(text: str | None) -> str:
@@ -56,7 +60,7 @@ def history(
 
 def show(
     brief_id: Annotated[str, typer.Argument(help="A brief id from `summarizer history`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md, json, html or slack.")] = "md",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"{FORMAT_NAMES}.")] = "md",
     store: options.StorePath = None,
     config: options.Config = None,
     prompts_dir: options.PromptsDir = None,

@@ -4,8 +4,8 @@ Briefs (and stories) keep their own layout (markdown.py, html.py, slack.py); any
 kind is laid out from its fields by generic.py; what they all say about a brief (notices,
 counts, "What changed", "Not included") is worded once, in notices.py, and no renderer
 imports another. The formats are listed once, in formats.py, and each has its writer
-here. md and json are cheap and imported here; html (Jinja2) and slack (Block Kit)
-are imported when asked for.
+here. Every renderer (and pydantic) is imported when first asked for: importing this
+package, or its format table, costs the CLI's --help nothing.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from summarizer.render import generic
 from summarizer.render.escape import json_text
 from summarizer.render.formats import NAMES as FORMATS
-from summarizer.render.markdown import daily_to_markdown, to_markdown
-from summarizer.schemas import Brief, DailyBrief
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from summarizer.schemas import DailyBrief
 
 
 def to_json(briefs: Sequence[BaseModel]) -> str:
@@ -33,6 +33,9 @@ def to_json(briefs: Sequence[BaseModel]) -> str:
 
 
 def _html(obj: BaseModel) -> str:
+    from summarizer.render import generic
+    from summarizer.schemas import Brief, DailyBrief
+
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_html(obj)
     from summarizer.render.html import to_html
@@ -41,6 +44,9 @@ def _html(obj: BaseModel) -> str:
 
 
 def _slack(obj: BaseModel) -> list[dict[str, Any]]:
+    from summarizer.render import generic
+    from summarizer.schemas import Brief, DailyBrief
+
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_slack_messages(obj)
     from summarizer.render.slack import to_slack_messages
@@ -49,9 +55,22 @@ def _slack(obj: BaseModel) -> list[dict[str, Any]]:
 
 
 def _md(obj: BaseModel) -> str:
+    from summarizer.render import generic
+    from summarizer.render.markdown import daily_to_markdown, to_markdown
+    from summarizer.schemas import Brief, DailyBrief
+
     if isinstance(obj, DailyBrief):
         return daily_to_markdown(obj)
     return to_markdown(obj) if isinstance(obj, Brief) else generic.to_markdown(obj)
+
+
+def __getattr__(name: str) -> Any:
+    # `from summarizer.render import to_markdown` still works, importing markdown.py then.
+    if name == "to_markdown":
+        from summarizer.render.markdown import to_markdown
+
+        return to_markdown
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _json_one(obj: BaseModel) -> dict[str, Any]:

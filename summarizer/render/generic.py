@@ -215,7 +215,8 @@ def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
 # HTML ---------------------------------------------------------------------------------
 
 _CSS = (
-    "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+    "overflow-wrap:break-word}"
     ".table-scroll{overflow-x:auto;max-width:100%}"
     "table{border-collapse:collapse;width:100%}th,td{border:1px solid #d0d0d5;padding:.4rem;"
     "vertical-align:top;text-align:left}th{background:#f5f5f7}blockquote{margin:0 0 .4rem;"
