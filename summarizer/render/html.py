@@ -44,7 +44,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-# A daily brief with more stories than this opens with an index of them.
+# A daily brief with this many stories or more opens with an index of them.
 INDEX_FROM = 4
 
 
