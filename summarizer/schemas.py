@@ -365,12 +365,12 @@ Timeline = output_model(TimelineContent, "Timeline")
 class SourceFailure(_Strict):
     source: str = Field(description="The URL, feed or file that failed (or the story).")
     error: str = Field(description="What went wrong, in one plain sentence for a reader.")
-    stage: Literal["source", "article", "story"] = Field(
-        default="source",
+    stage: Literal["source", "article", "story"] | None = Field(
+        default=None,
         description=(
-            "What failed: a source given to the run (a feed, URL, directory or file could "
-            "not be read), one article in it (could not be read or briefed), or a story step "
-            "(synthesis, or what changed)."
+            "What failed: a source given to the run (a feed, URL, directory or file gave no "
+            "article), one article in it (could not be read or briefed), or a story step "
+            "(synthesis, or what changed). Null in briefs made before stages were recorded."
         ),
     )
     detail: str | None = Field(

@@ -238,15 +238,17 @@ def header_lines(daily: DailyBrief) -> list[str]:
     return lines
 
 
-_STAGE_WORDS = {
-    "source": ("source could not be read", "sources could not be read"),
+_STAGE_WORDS: dict[str | None, tuple[str, str]] = {
+    "source": ("source gave no article", "sources gave no article"),
     "article": ("article could not be briefed", "articles could not be briefed"),
     "story": ("story step failed", "story steps failed"),
+    # A brief stored before stages were recorded: what failed is not known more exactly.
+    None: ("source or article failed", "sources or articles failed"),
 }
 
 
 def failure_counts(failures: Sequence[SourceFailure]) -> str:
-    """'1 source could not be read; 2 articles could not be briefed': each stage apart."""
+    """ "1 source gave no article; 2 articles could not be briefed": each stage apart."""
     out = []
     for stage, (one, many) in _STAGE_WORDS.items():
         n = sum(1 for f in failures if f.stage == stage)
