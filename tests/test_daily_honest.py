@@ -130,3 +130,18 @@ def test_a_failed_continuation_is_said_plainly_and_counted_as_a_story_step(
         assert "validation error" not in text and "failed_attempts" not in text
         assert server.base_url not in text and "OPENAI_" not in text
         assert "score " not in text and "day(s)" not in text
+
+
+def test_an_empty_story_says_so_in_the_brief_and_on_stderr(tmp_path: Path) -> None:
+    from summarizer.testing.openai_server import Reply
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "tram.txt").write_text(TRAM)
+    empty = {"title": "Tram", "summary": "A tram line.", "key_points": [], "stances": [],
+             "open_questions": [], "disagreements": []}  # fmt: skip
+    with FakeOpenAI(lambda request: Reply(empty)) as server:
+        r = daily(tmp_path, server, "-s", str(src))
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "out" / "2026-11-25.md").read_text()
+    assert "This brief is empty" in md and "This brief is empty" in r.stderr

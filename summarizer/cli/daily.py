@@ -130,6 +130,11 @@ def daily(
             log.warning("not included: %s: %s", f.source, f.error)
             if f.detail:
                 log.debug("not included: %s: %s", f.source, f.detail)
+        from summarizer.render.notices import EMPTY, is_empty
+
+        for story in result.daily.stories:
+            if is_empty(story):
+                log.warning("%s: %s", story.title, EMPTY)
         for w in result.warnings:
             log.warning("%s", w)
         if result.delivery:
