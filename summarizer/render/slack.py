@@ -6,7 +6,9 @@ posted as threaded replies under it, one part each (stances, disagreements, open
 questions, sources; for a daily brief, one part per story and one for the failures). A
 part that does not fit one message continues in the next, so every message holds at most
 MAX_BLOCKS blocks and MAX_MESSAGE_CHARS characters of text, and no section more than
-MAX_SECTION_CHARS. A stance row is one block and is never split across messages.
+MAX_SECTION_CHARS (the packing is slack_blocks.py's, shared with generic.py). A stance
+row is one block and is never split across messages. What the brief says about itself
+(notices, counts, What changed, Not included) is worded in notices.py.
 
 Article-derived text goes into mrkdwn, where `&`, `<` and `>` are markup (`<!channel>`,
 `<url|label>`): `escape()` (render/escape.py's `slack`) makes it inert. Header blocks are

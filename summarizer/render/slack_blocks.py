@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer.render import escape as _escape
+from summarizer.render.notices import clip
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -32,10 +33,6 @@ escape = _escape.slack
 
 def flat(text: str) -> str:
     return " ".join(text.split())
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def clip_escaped(raw: str, limit: int) -> str:
