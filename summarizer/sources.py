@@ -233,7 +233,7 @@ class Loader:
                 LeftOut(
                     origin,
                     f"past the cap of {self.feed_entries} entries per feed "
-                    "(the newest are kept; raise feed_entries)",
+                    "(the newest are kept; raise --feed-entries)",
                     parsed.over_cap,
                 ),
             )

@@ -105,6 +105,11 @@ def test_what_changed_says_it_could_not_be_made_never_nothing() -> None:
     calm = make_daily([_story("Gas cap"), _story("Tram")], failures=0)
     for fmt, text in _all_formats(calm).items():
         assert "Nothing since the last briefs." in text, fmt
+    # A first day: no story continues one, so there was nothing to compare.
+    first = make_daily([_story("Gas cap", continues_from=None)], failures=0)
+    for fmt, text in _all_formats(first).items():
+        assert "Nothing since the last briefs" not in text, fmt
+        assert "every story is new" in text, fmt
 
 
 def test_failures_are_counted_by_what_failed() -> None:

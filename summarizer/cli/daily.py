@@ -130,7 +130,7 @@ def daily(
             log.warning("not included: %s: %s", f.source, f.error)
             if f.detail:
                 log.debug("not included: %s: %s", f.source, f.detail)
-        from summarizer.render.notices import EMPTY, is_empty
+        from summarizer.render.notices import EMPTY, is_empty, plural
 
         for story in result.daily.stories:
             if is_empty(story):
@@ -141,8 +141,9 @@ def daily(
             log.info("%s", result.delivery)
         p = result.daily.provenance
         log.info(
-            "daily %s: %d stories, %d/%d articles, %d calls, %d+%d tokens, brief %s",
-            result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
+            "daily %s: %s, %d/%d articles, %d calls, %d+%d tokens, brief %s",
+            result.daily.date, plural(len(result.daily.stories), "story", "stories"),
+            p.articles_briefed, p.articles_found,
             p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
         )  # fmt: skip
         for path in result.paths:

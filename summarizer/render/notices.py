@@ -170,6 +170,8 @@ def unchanged_line(daily: DailyBrief) -> str:
     """What "What changed" says when it has no line: "nothing" only when every continuing
     story's comparison was made; otherwise which stories it could not be made for."""
     failed = [s.title for s in daily.stories if s.story is not None and s.story.changes_failed]
+    if not any(s.story is not None and s.story.continues_from for s in daily.stories):
+        return "No story continues one from earlier briefs: every story is new."
     if not failed:
         return "Nothing since the last briefs."
     return "What changed could not be made for " + _names(failed) + "."
