@@ -384,3 +384,12 @@ def test_the_table_fits_an_80_column_terminal(tmp_path: Path) -> None:
     wide = runner.invoke(app, ["eval", *args])
     assert "not shown at this width" not in wide.stdout
     assert max(len(line) for line in wide.stdout.splitlines()) > 80
+
+
+def test_a_live_test_server_is_not_called_replayed_in_the_report(gold_dir: Path) -> None:
+    with FakeOpenAI(scripted_model) as server:
+        r = run(str(gold_dir), "--base-url", server.base_url, "-m", "good")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.stdout.split())
+    assert "not model output. Answered by a test server" in said
+    assert "replayed" not in said

@@ -179,10 +179,14 @@ def render_text(
         table.add_section()
         table.add_row("overall", *(fmt(m, rounded(overall[m])) for m in shown), style="bold")
         if r.fixture:
+            from summarizer.render.notices import notice
+
+            # The same words as the brief's own notice: replayed, or a live test server.
+            said = notice(r.fixture, r.replayed)
+            assert said is not None
             console.print(
-                f"{r.label}: not model output: the answers were replayed from recordings "
-                "written by hand or served by a test server, so these figures measure them, "
-                "not a model"
+                f"{r.label}: {said[0].lower()} {said[1]} "
+                "These figures measure those answers, not a model."
             )
         console.print(table)
         for a in r.articles:
