@@ -105,9 +105,10 @@ def daily(
 ) -> None:
     """Brief the day's articles, grouped into stories, to DIR/DATE.{md,json,html}.
 
-    Exit 0 when everything was briefed, 9 when some sources or articles failed (they are
-    listed in the brief), 10 when another run holds the lock, 11 when nothing could be
-    briefed, 13 when a batch (--batch) is still pending: run again later to collect it.
+    Exit 0 when everything was briefed, 9 when a source, an article or a story step failed
+    (they are listed in the brief), 10 when another run holds the lock, 11 when nothing
+    could be briefed, 13 when a batch (--batch) is still pending: run again later to collect
+    it.
     """
     edge.setup_logging(flags.verbose, json_logs=log_json)
     with edge.guarded():
