@@ -24,6 +24,7 @@ from typing import Literal
 
 from summarizer import pricing, stories
 from summarizer.atomic import write_text
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily.config import DailyConfig
 from summarizer.daily.steps import Budget, Steps, failure
@@ -175,7 +176,7 @@ async def _run(
                     continue
                 # One source at a time through sources() (which reports, never raises), all
                 # at once: each document keeps the source it came from, for "Not included".
-                results = await asyncio.gather(*(loader.sources([s]) for s in group))
+                results = await gather_or_cancel(loader.sources([s]) for s in group)
                 for source, loaded in zip(group, results, strict=True):
                     failures += [failure(s, e) for s, e in loaded.failures]
                     left_out += [LeftOut(source=x.source, reason=x.reason, count=x.entries)
