@@ -153,11 +153,47 @@ def document_from_html(
         page_url = canonical
     return Document(
         text=text,
-        title=_field(result, "title") or None,
+        title=_title(html, result),
         url=page_url,
         path=path,
         published=parse_date(_field(result, "date")),
         warnings=warnings,
+    )
+
+
+def _title(html: str, result: object) -> str | None:
+    """The article's title. trafilatura prefers og:title, which some sites fill with their
+    own name ("Yahoo News - Latest News & Headlines") on every page: then the headline the
+    page itself shows (<h1>, which its <title> repeats) is the article's title."""
+    meta = _field(result, "title")
+    site = _norm(_field(result, "sitename"))
+    page_title, h1 = _headings(html)
+    if not h1 or not meta or _norm(h1) in _norm(meta):
+        return meta or h1 or None
+    names_site = bool(site) and _norm(meta).startswith(site)
+    headline_agreed = _norm(h1) in _norm(page_title) and _norm(meta) not in _norm(page_title)
+    return h1 if names_site or headline_agreed else meta
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _headings(html: str) -> tuple[str, str]:
+    """The page's <title> and its first <h1>, as text ("" when missing)."""
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return "", ""
+    title = tree.find(".//title")
+    h1 = tree.find(".//h1")
+    return (
+        " ".join(title.text_content().split()) if title is not None else "",
+        " ".join(h1.text_content().split()) if h1 is not None else "",
     )
 
 

@@ -14,7 +14,8 @@ Dates are aware UTC datetimes (published, else updated). feedparser reads RFC 82
 ISO 8601 dates in English; a date in another European language (a Portuguese feed's
 `Seg, 24 Set 2018 19:42:40 -0300`) is read by a date handler registered with feedparser,
 with the month names from dateparser's language data. With `since`, entries older than
-the window are left out and counted (`Feed.older`); an entry without a readable date is
+the window are left out and counted (`Feed.older`), and so are those past `max_entries`
+(`Feed.over_cap`, the oldest go first); an entry without a readable date is
 kept, after the dated ones, so the loader can read the date on its page instead. A naive
 `since` is taken as UTC.
 """
@@ -63,6 +64,7 @@ class Feed:
     found: int = 0  # entries in the feed, before the window and the cap
     older: int = 0  # left out: published before `since`
     newest_older: datetime | None = None  # the newest of those, to say how old the feed is
+    over_cap: int = 0  # left out: in the window, but past `max_entries` (the oldest ones)
 
     def why_empty(self, since: datetime | None) -> str:
         """Why no entry is left, as one line for "Not included"."""
@@ -117,13 +119,16 @@ def parse_feed(
     items = sorted(
         items, key=lambda e: e.published.timestamp() if e.published else float("-inf"), reverse=True
     )
+    over_cap = 0
     if max_entries is not None:
+        over_cap = max(len(items) - max_entries, 0)
         items = items[:max_entries]
     title = _text(dict.get(parsed.feed, "title"))
     newest_old = max((e.published for e in old if e.published), default=None)
     return Feed(
-        url=url, title=title, entries=items, found=found, older=len(old), newest_older=newest_old
-    )
+        url=url, title=title, entries=items, found=found, older=len(old), newest_older=newest_old,
+        over_cap=over_cap,
+    )  # fmt: skip
 
 
 def _entry(raw: Any) -> FeedEntry:

@@ -91,12 +91,16 @@ def shift_line(s: StanceShift) -> str:
     )
 
 
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def age(q: LedgerQuestion) -> str:
     if q.status == "answered":
-        return f"answered {q.answered_on}, after {q.age_days} day(s)"
+        return f"answered {q.answered_on}, after {days(q.age_days)}"
     if q.status == "dropped":
-        return f"dropped after {q.age_days} day(s): {q.reason}"
-    return "asked today" if q.age_days == 0 else f"open for {q.age_days} day(s)"
+        return f"dropped after {days(q.age_days)}: {q.reason}"
+    return "asked today" if q.age_days == 0 else f"open for {days(q.age_days)}"
 
 
 def questions_markdown(found: list[LedgerQuestion]) -> str:

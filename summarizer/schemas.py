@@ -328,6 +328,14 @@ class StoryLink(_Strict):
     open_questions: list[LedgerQuestion] = Field(
         default_factory=list, description="The story's questions still open, with their age."
     )
+    changes_failed: bool = Field(
+        default=False,
+        description=(
+            "True when the story continues one but what changed could not be made (the "
+            "continuation step failed): its new_developments and answers are then unknown, "
+            "not empty."
+        ),
+    )
 
 
 class Brief(BriefContent):
@@ -355,13 +363,6 @@ class TimelineContent(_Strict):
     events: list[TimelineEvent] = Field(description="The dated events, earliest first.")
 
 
-def tokens_text(tokens_in: int | None, tokens_out: int | None) -> str:
-    """Tokens as a brief's footer says them: unknown when the endpoint did not report them."""
-    if tokens_in is None or tokens_out is None:
-        return "tokens unknown"
-    return f"{tokens_in}+{tokens_out} tokens"
-
-
 def output_model(content: type[BaseModel], name: str) -> type[BaseModel]:
     """A kind's output: its content plus what the pipeline knows (like Brief for briefs)."""
     model: type[BaseModel] = create_model(
@@ -379,8 +380,26 @@ Timeline = output_model(TimelineContent, "Timeline")
 
 
 class SourceFailure(_Strict):
-    source: str = Field(description="The URL, feed or file that failed.")
-    error: str = Field(description="What went wrong, in one line.")
+    source: str = Field(description="The URL, feed or file that failed (or the story).")
+    error: str = Field(description="What went wrong, in one plain sentence for a reader.")
+    stage: Literal["source", "article", "story"] | None = Field(
+        default=None,
+        description=(
+            "What failed: a source given to the run (a feed, URL, directory or file gave no "
+            "article), one article in it (could not be read or briefed), or a story step "
+            "(synthesis, or what changed). Null in briefs made before stages were recorded."
+        ),
+    )
+    detail: str | None = Field(
+        default=None,
+        description="The full error for an operator, when it says more than `error`.",
+    )
+
+
+class LeftOut(_Strict):
+    source: str = Field(description="The feed or source whose entries were left out.")
+    reason: str = Field(description="Why, in a few words (over the per-feed cap, duplicates).")
+    count: int = Field(description="How many entries were left out for this reason.")
 
 
 class DailyProvenance(_Strict):
@@ -407,13 +426,27 @@ class DailyProvenance(_Strict):
     replayed: bool = Field(description="True when any answer came from recordings or the cache.")
     fixture: bool = Field(description="True when any answer came from a non-model recording.")
     stopped_by_budget: bool = Field(description="True when --max-cost or a token limit ended it.")
+    published_first: datetime | None = Field(
+        default=None, description="The earliest publication time of the briefed articles (UTC)."
+    )
+    published_last: datetime | None = Field(
+        default=None, description="The latest publication time of the briefed articles (UTC)."
+    )
+    articles_undated: int = Field(
+        default=0, description="Of articles_briefed, those with no known publication time."
+    )
 
 
 class DailyBrief(_Strict):
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema.")
     date: str = Field(description="The day this brief covers, YYYY-MM-DD.")
-    window_start: datetime = Field(description="Earliest publication time included (UTC).")
-    window_end: datetime = Field(description="Latest publication time included (UTC).")
+    window_start: datetime = Field(
+        description=(
+            "Start of the run's window (--since, UTC): feed entries and directory files dated "
+            "before it were left out. The articles' own dates are in provenance."
+        )
+    )
+    window_end: datetime = Field(description="End of the run's window: when it ran (UTC).")
     stories: list[Brief] = Field(
         description="One brief per story, synthesized across all sources that covered it."
     )
@@ -426,6 +459,13 @@ class DailyBrief(_Strict):
         ),
     )
     failures: list[SourceFailure] = Field(
-        description="Sources or articles that could not be briefed, and why."
+        description="Sources, articles or story steps that failed, and why."
+    )
+    left_out: list[LeftOut] = Field(
+        default_factory=list,
+        description=(
+            "Entries left out on purpose (past a feed's cap, duplicates), counted per source "
+            "and reason."
+        ),
     )
     provenance: DailyProvenance = Field(description="How, when and at what cost it was made.")

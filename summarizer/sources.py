@@ -20,9 +20,14 @@ the directory is skipped and listed). A .html file goes through extraction like 
 raises InputError for a source that is itself bad; `keep_going=True` (`daily`) reports it
 and goes on. Either way an article that fails inside a feed or directory is reported, not
 fatal, as one `(url or path, message)` pair in `failures`, and every source that gives no
-article says why ("the feed has no entries", "all 12 entries are older than the window",
-"3 entries left out: no readable date ..."). Documents keep their source's order: a feed's
-newest first, a directory's by file name.
+article says why ("the feed has no entries", "all 12 entries are older than the window").
+What a source gave but was left out on purpose is counted in `left_out`, one line per source
+and reason: entries past the per-feed cap, entries repeating another entry's link, entries
+with no readable date when there is a window, and directory files dated before the
+window (`since`) by the date their document states (an HTML page's metadata). A file
+with no date of its own (.txt, .md) is taken whatever the window, and the brief counts it
+as undated. Documents keep their source's order: a
+feed's newest first, a directory's by file name.
 
 Pages are extracted by one `Extractor` per loader (see summarizer.extract_pool): never two
 at once in this process, overflow in worker processes.
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,9 +78,18 @@ _FEED_ROOT = re.compile(
 )
 
 
+class LeftOut(NamedTuple):
+    """Entries a source gave that were left out on purpose, counted, never silent."""
+
+    source: str  # the feed or directory
+    reason: str
+    entries: int  # how many
+
+
 class Loaded(NamedTuple):
     documents: list[Document]
     failures: list[tuple[str, str]]  # (url or path, one-line message)
+    left_out: Sequence[LeftOut] = ()
 
 
 def is_url(arg: str) -> bool:
@@ -91,8 +105,8 @@ class Loader:
     """One HTTP client and one Extractor for a batch of sources (see module docstring).
 
     `public_only=True` (the API and the bot) connects only to public addresses, checked
-    and pinned on every hop (summarizer.addresses). `since` leaves out feed entries
-    published before it; `feed_entries` caps each feed (newest first).
+    and pinned on every hop (summarizer.addresses). `since` leaves out feed entries and
+    directory files dated before it; `feed_entries` caps each feed (newest first).
     """
 
     def __init__(
@@ -178,10 +192,12 @@ class Loader:
         results = await gather_or_cancel(one(s) for s in sources)
         documents: list[Document] = []
         failures: list[tuple[str, str]] = []
+        left_out: list[LeftOut] = []
         for loaded in results:
             documents += loaded.documents
             failures += loaded.failures
-        return Loaded(documents, failures)
+            left_out += loaded.left_out
+        return Loaded(documents, failures, left_out)
 
     # URLs and feeds ----------------------------------------------------------------------
 
@@ -210,6 +226,17 @@ class Loader:
         )
         loaded = await self.entries(parsed.entries, origin=origin)
         documents, failures = loaded.documents, list(loaded.failures)
+        left_out = [s._replace(source=origin) for s in loaded.left_out]
+        if parsed.over_cap:
+            left_out.insert(
+                0,
+                LeftOut(
+                    origin,
+                    f"past the cap of {self.feed_entries} entries per feed "
+                    "(the newest are kept; raise --feed-entries)",
+                    parsed.over_cap,
+                ),
+            )
         older = parsed.older
         if self.since is not None:
             # Entries the feed gave no readable date: their page's date decides.
@@ -224,18 +251,18 @@ class Loader:
                     dated.append(doc)
             documents = dated
             if undated:
-                what = "1 entry" if undated == 1 else f"{undated} entries"
-                failures.append(
-                    (
+                left_out.append(
+                    LeftOut(
                         origin,
-                        f"{origin}: {what} left out: no readable date in the feed or on the "
-                        "page, so not known to be in the window",
+                        "no readable date in the feed or on the page, so not known to be "
+                        "in the window",
+                        undated,
                     )
                 )
         if not documents and not failures:
             why = replace(parsed, older=older).why_empty(self.since)
             failures.append((origin, f"{origin}: {why}"))
-        return Loaded(documents, failures)
+        return Loaded(documents, failures, left_out)
 
     async def entries(self, entries: list[FeedEntry], *, origin: str) -> Loaded:
         """The pages of parsed feed entries; `origin` names the failure of a linkless one."""
@@ -248,6 +275,7 @@ class Loader:
                 unique.append(entry)
                 if entry.link:
                     seen.add(entry.link)
+        same_link = len(entries) - len(unique)
 
         async def one(entry: FeedEntry) -> Document | tuple[str, str]:
             if not entry.link:
@@ -270,7 +298,10 @@ class Loader:
                 documents.append(result)
             else:
                 failures.append(result)
-        return Loaded(documents, failures)
+        left_out: list[LeftOut] = []
+        if same_link:
+            left_out.append(LeftOut(origin, "repeating another entry's link", same_link))
+        return Loaded(documents, failures, left_out)
 
     async def _extract(self, fetched: Fetched) -> Document:
         return await self.extractor.run(extract, fetched, what=fetched.requested_url)
@@ -320,12 +351,28 @@ class Loader:
                 return (str(file), str(exc))
 
         documents: list[Document] = []
+        older = 0
         for result in await asyncio.gather(*(one(f) for f in files)):
             if isinstance(result, Document):
+                when = _own_date(result)
+                if self.since is not None and when is not None and when < self.since:
+                    older += 1
+                    continue
                 documents.append(result)
             else:
                 failures.append(result)
-        return Loaded(documents, failures)
+        left_out: list[LeftOut] = []
+        if older:
+            left_out.append(
+                LeftOut(
+                    str(path),
+                    f"dated before the window (from {self.since:%Y-%m-%d %H:%M} UTC)",
+                    older,
+                )
+            )
+        if not documents and not failures and older:
+            failures.append((str(path), f"{path}: all {older} files are dated before the window"))
+        return Loaded(documents, failures, left_out)
 
     async def _html_file(self, file: Path) -> Document:
         if not file.exists():
@@ -345,6 +392,15 @@ class Loader:
         return await self.extractor.run(
             document_from_html, data, what=str(file), name=str(file), path=str(file)
         )
+
+
+def _own_date(doc: Document) -> datetime | None:
+    """A directory file's date: the one its document states (an HTML page's metadata).
+    A file's modification time is not used: a checkout or a copy resets it, so a folder
+    would drop out of the window for reasons that have nothing to do with its articles."""
+    if doc.published is None:
+        return None
+    return doc.published if doc.published.tzinfo else doc.published.replace(tzinfo=UTC)
 
 
 def _declared_feed(fetched: Fetched) -> bool:

@@ -80,11 +80,50 @@ def test_bad_input_exit_codes_and_nothing_written(
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
     out = tmp_path / "out.md"
-    r = invoke("brief", str(SEED_ARTICLE), str(bad), *REPLAY, "--max-bytes", "5000", "-o", str(out))
+    r = invoke("brief", str(bad), *REPLAY, "--max-bytes", "5000", "-o", str(out))
     assert r.exit_code == code
     assert fragment in r.stderr and str(bad) in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_one_bad_input_does_not_sink_the_rest(tmp_path: Path) -> None:
+    # good.html missing.html a.txt: the good ones are briefed, the bad one reported, exit 9.
+    import shutil
+
+    good = tmp_path / "good.html"
+    shutil.copy(ROOT / "tests" / "fixtures" / "web" / "article.html", good)
+    text = tmp_path / "a.txt"
+    text.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    missing = tmp_path / "missing.html"
+    with FakeOpenAI() as server:
+        r = invoke(
+            "brief", str(good), str(missing), str(text), "--base-url", server.base_url, "-f", "json"
+        )
+        assert r.exit_code == 9, r.output
+        data = json.loads(r.stdout)
+        assert [d["sources"][0]["path"] for d in data] == [str(good), str(text)]
+        assert str(missing) in r.stderr and "no such file" in r.stderr
+        # The same with text files only (the fast path, no web stack).
+        r = invoke("brief", str(text), str(tmp_path / "nope.txt"), "--base-url", server.base_url)
+        assert r.exit_code == 9 and "nope.txt" in r.stderr and r.stdout.startswith("# ")
+
+
+def test_an_empty_brief_says_so_and_strict_fails_it(tmp_path: Path) -> None:
+    from summarizer.testing.openai_server import Reply
+
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    empty = {"title": "Port reopens", "summary": "The port reopened.", "key_points": [],
+             "stances": [], "open_questions": [], "disagreements": []}  # fmt: skip
+    with FakeOpenAI(lambda request: Reply(empty)) as server:
+        r = invoke("brief", str(art), "--base-url", server.base_url)
+        assert r.exit_code == 0, r.output
+        assert "This brief is empty" in r.stdout and "This brief is empty" in r.stderr
+        out = tmp_path / "out.md"
+        r = invoke("brief", str(art), "--base-url", server.base_url, "--strict", "-o", str(out))
+        assert r.exit_code == 7 and "empty" in r.stderr and "--strict" in r.stderr
+        assert not out.exists()
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
@@ -251,3 +290,34 @@ def test_pages_have_their_own_size_limit() -> None:
         r = invoke("brief", web.url("/port"), "--base-url", server.base_url, "--max-bytes", "1000")
         assert r.exit_code == 0, r.output
         assert len(padded) > 1000
+
+
+def test_a_live_call_to_the_test_server_is_not_called_replayed(tmp_path: Path) -> None:
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    with FakeOpenAI() as server:
+        md = invoke("brief", str(art), "--base-url", server.base_url)
+        js = invoke("brief", str(art), "--base-url", server.base_url, "-f", "json")
+    p = json.loads(js.stdout)["provenance"]
+    assert (p["fixture"], p["replayed"]) == (True, False)
+    assert "Answered by a test server" in md.stdout and "test server" in md.stdout
+    assert "eplayed" not in md.stdout
+    # Replayed from the seed recordings: said so.
+    replayed = invoke("brief", str(SEED_ARTICLE), *REPLAY)
+    assert "Replayed from recordings" in replayed.stdout
+
+
+def test_a_model_that_never_fits_is_said_in_one_plain_sentence(tmp_path: Path) -> None:
+    from summarizer.testing.openai_server import Reply
+
+    art = tmp_path / "a.txt"
+    art.write_text("The port reopened on Friday after a week of strikes, officials said.")
+    with FakeOpenAI(lambda request: Reply({"title": "Only a title"})) as server:
+        r = invoke("brief", str(art), "--base-url", server.base_url)
+        verbose = invoke("brief", str(art), "--base-url", server.base_url, "--verbose")
+    assert r.exit_code == 7
+    (line,) = r.stderr.strip().splitlines()
+    assert "the model's answer lacked the field" in line and "summary" in line
+    assert "failed_attempts" not in line and "validation error" not in line
+    assert "try " in line and "--verbose" in line
+    assert "validation error" in verbose.stderr  # the operator's detail, when asked for

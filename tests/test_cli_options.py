@@ -30,3 +30,21 @@ def test_the_shared_set_is_the_same_everywhere() -> None:
     ]
     assert all(s == shared[0] for s in shared)
     assert {"--rpm", "--retries", "--kind", "--prompts-dir", "--kind-file"} <= shared[0]
+
+
+def test_the_progress_bar_names_its_phase_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from summarizer.cli import edge
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    with edge.progress("Briefing articles", first="Reading sources") as tick:
+        shown_first = screen.getvalue()
+        tick(2, 3)
+    assert "Reading sources" in shown_first
+    assert "Briefing articles" in screen.getvalue() and "2/3" in screen.getvalue()

@@ -218,9 +218,9 @@ def test_three_days_continue_answer_shift_gap_and_rerun(tmp_path: Path, server: 
     assert "Germany: opposes (2026-11-24) -> mixed (2026-11-25)" in md2
     assert "Continues story " + link["story_id"] + " from 2026-11-24" in md2
     html = (tmp_path / "out-s.db" / "2026-11-25.html").read_text()
-    assert html.index("What changed") < html.index('<article class="story">')
+    assert html.index("What changed") < html.index('<article class="story"')
     assert "Germany: opposes (2026-11-24) -&gt; mixed (2026-11-25)" in html
-    assert "open for 1 day(s)" in html and "open for 1 day(s)" in md2
+    assert "open for 1 day" in html and "open for 1 day" in md2
 
     # A rerun of the same day: no call, the same answer once, the same shift once.
     calls = len(server.requests)
@@ -393,7 +393,7 @@ def test_slack_what_changed_comes_first_and_keeps_limits(
     assert messages[0]["blocks"][0]["text"]["text"] == "What changed — 2026-11-25"
     assert "opposes (2026-11-24) -&gt; mixed (2026-11-25)" in json.dumps(messages[0])
     story_msgs = json.dumps(messages[2:])
-    assert "Continues story " in story_msgs and "open for 1 day(s)" in story_msgs
+    assert "Continues story " in story_msgs and "open for 1 day" in story_msgs
     # A long "What changed": hundreds of developments still fit Slack's limits.
     story = daily.stories[0]
     assert story.story is not None

@@ -368,3 +368,28 @@ def test_compare_two_kinds(gold_dir: Path, tmp_path: Path) -> None:
     # A timeline has no stance rows: every gold row is missed.
     assert data["differences"][0]["overall"]["stance_recall"] == -1.0
     assert data["variants"][1]["overall"]["stance_precision"] is None
+
+
+def test_the_table_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    out = tmp_path / "seed.json"
+    args = [str(ROOT / "seeds" / "gold"), "--replay", str(ROOT / "seeds" / "recordings")]
+    narrow = runner.invoke(app, ["eval", *args, "-o", str(out)], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    # The most wanted columns stay; the others are named, and are all in the JSON.
+    head = next(line for line in narrow.stdout.splitlines() if "F1" in line)
+    assert "acc" in head and "verb" in head and "attr" in head
+    assert "not shown at this width:" in narrow.stdout and "-o FILE" in narrow.stdout
+    assert "tokens_out" in json.loads(out.read_text(encoding="utf-8"))["overall"]
+    wide = runner.invoke(app, ["eval", *args])
+    assert "not shown at this width" not in wide.stdout
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80
+
+
+def test_a_live_test_server_is_not_called_replayed_in_the_report(gold_dir: Path) -> None:
+    with FakeOpenAI(scripted_model) as server:
+        r = run(str(gold_dir), "--base-url", server.base_url, "-m", "good")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.stdout.split())
+    assert "not model output. Answered by a test server" in said
+    assert "replayed" not in said

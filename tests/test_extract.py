@@ -262,3 +262,41 @@ def test_a_page_without_paragraph_tags_is_still_compared() -> None:
     html = html.replace("<p>", '<div class="para">').replace("</p>", "</div>")
     doc = document_from_html(html.encode(), name="review.html")
     assert "Four stars." in doc.text and doc.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("og_title", "site_name"),
+    [
+        # The site's name, and its slogan, as og:title on every page (a real news site).
+        ("The Harbor City Chronicle - Latest News & Headlines", "The Harbor City Chronicle"),
+        # No og:site_name, but the page's <title> and <h1> agree on the headline.
+        ("Latest News & Headlines", None),
+    ],
+)
+def test_the_headline_wins_when_og_title_names_the_site(
+    og_title: str, site_name: str | None
+) -> None:
+    html = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    html = html.replace(
+        'content="Harbor City approves $40m flood barrier after heated vote">',
+        f'content="{og_title}">',
+        1,
+    )
+    if site_name is None:
+        html = html.replace(
+            '<meta property="og:site_name" content="The Harbor City Chronicle">', ""
+        )
+    doc = document_from_html(html.encode(), name="page.html")
+    assert doc.title == "Harbor City approves $40m flood barrier after heated vote"
+
+
+def test_a_real_og_title_is_kept() -> None:
+    # og:title differs from the <h1> but is the article's own (a longer headline): kept.
+    html = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    html = html.replace(
+        'content="Harbor City approves $40m flood barrier after heated vote">',
+        'content="Harbor City approves $40m flood barrier after heated 7-4 vote">',
+        1,
+    ).replace("heated vote | The Harbor", "heated 7-4 vote | The Harbor", 1)
+    doc = document_from_html(html.encode(), name="page.html")
+    assert doc.title == "Harbor City approves $40m flood barrier after heated 7-4 vote"

@@ -153,8 +153,8 @@ def test_html_shows_the_same_sections_as_markdown() -> None:
         "gpt-test · prompt brief v3",
         "2025-03-04 05:06 UTC",
         "120+45 tokens, $0.0012",
-        "1 ungrounded quote(s) dropped",
-        "replayed fixture",
+        "1 ungrounded quote dropped",
+        "test fixture, replayed",
     ):
         assert text in html, text
 
@@ -191,7 +191,7 @@ def test_html_daily_brief_has_stories_failures_and_run_provenance() -> None:
     assert "No attributable positions with verbatim evidence." in html
     assert "<h2>Not included</h2>" in html
     assert "https://down.example/1: HTTP 500 &lt;1&gt;" in html
-    assert "gpt-test, gpt-big" in html and "12 call(s), 1000+300 tokens, $0.0500" in html
+    assert "gpt-test, gpt-big" in html and "12 calls, 1000+300 tokens, $0.0500" in html
     assert "Stopped early:" in html and "Not model output." in html
     assert "2 stories from 7 of 9 articles" in html
 
@@ -261,7 +261,7 @@ def test_a_row_with_many_long_quotes_is_cut_not_split() -> None:
     (block,) = [x for x in stance_msg["blocks"] if x["text"]["text"].startswith(":")]
     text = block["text"]["text"]
     assert len(text) <= MAX_SECTION_CHARS
-    assert re.search(r"_…and \d+ more quote\(s\)_$", text)
+    assert re.search(r"_…and \d+ more quotes_$", text)
 
 
 def test_a_long_unbroken_run_of_markup_keeps_entities_whole() -> None:

@@ -229,7 +229,9 @@ def test_site_url_links_the_daily_html_and_slack_outputs_to_story_pages(tmp_path
     from tests.site_store import SEEDS
 
     config = tmp_path / "summarizer.toml"
-    config.write_text('[daily]\nsite_url = "https://briefs.example.org/team"\nformats = ["md", "html", "slack"]\n')
+    config.write_text(
+        '[daily]\nsite_url = "https://briefs.example.org/team"\nformats = ["md", "html", "slack"]\n'
+    )
     r = runner.invoke(
         app,
         ["daily", "-s", str(SEEDS / "daily"), "--replay", str(SEEDS / "recordings"),

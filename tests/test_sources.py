@@ -18,7 +18,7 @@ import pytest
 from summarizer.errors import InputError
 from summarizer.fetch import FetchLimits, new_client
 from summarizer.ingest import Document
-from summarizer.sources import Loaded, load_directory, load_feed, load_url, load_urls
+from summarizer.sources import LeftOut, Loaded, load_directory, load_feed, load_url, load_urls
 from tests.web_server import FIXTURES, Route, WebServer, closed_port_url, page
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ def test_load_url_failure_names_the_url(web: WebServer) -> None:
 
 def test_feed_since_window(web: WebServer) -> None:
     feed = news_site(web)
-    docs, failures = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    docs, failures, _left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
     # The undated letters entry was fetched for its page's date; that page has no article.
     letters = web.url("/news/letters")
     assert [(u, m.split(";")[0]) for u, m in failures] == [
@@ -96,7 +96,9 @@ def test_feed_since_window(web: WebServer) -> None:
 
 def test_feed_entry_failures_are_reported_not_fatal(web: WebServer) -> None:
     feed = news_site(web)
-    docs, failures = run(lambda c: load_feed(feed, client=c, max_entries=None, limits=LIMITS))
+    docs, failures, _left_out = run(
+        lambda c: load_feed(feed, client=c, max_entries=None, limits=LIMITS)
+    )
     assert [d.title for d in docs] == [
         "Harbor City approves $40m flood barrier after heated vote",
         "Café owners fight the “terrace tax”",
@@ -115,13 +117,17 @@ def test_feed_cap(web: WebServer) -> None:
     assert isinstance(loaded, Loaded)
     assert len(loaded.documents) == 2
     assert loaded.failures == []
+    # The rest are left out on purpose, and counted (never silent).
+    (capped,) = loaded.left_out
+    assert capped.source == feed and capped.entries == 3  # 5 entries, 2 kept
+    assert "past the cap of 2 entries per feed" in capped.reason
 
 
 def test_atom_feed(web: WebServer) -> None:
     web.add("/artikel/strassenbahn", page("article_de.html"))
     web.add("/artikel/haushalt", Route(status=404))
     feed = serve_feed(web, "atom.xml", "/feeds/politik.atom")
-    docs, failures = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
+    docs, failures, _left_out = run(lambda c: load_feed(feed, client=c, since=MARCH, limits=LIMITS))
     assert [d.title for d in docs] == ["Stadtrat beschließt neue Straßenbahnlinie nach Südstadt"]
     assert docs[0].published == datetime(2025, 3, 10, 17, 5, tzinfo=UTC)
     assert failures == [
@@ -143,10 +149,11 @@ def test_entries_without_links_and_duplicates(web: WebServer) -> None:
         "</channel></rss>"
     ).encode()
     feed = web.add("/f.xml", Route(headers={"Content-Type": "application/rss+xml"}, body=body))
-    docs, failures = run(lambda c: load_feed(feed, client=c, limits=LIMITS))
+    docs, failures, left_out = run(lambda c: load_feed(feed, client=c, limits=LIMITS))
     assert [d.title for d in docs] == ["First"]
     assert failures == [(feed, f"{feed}: entry 'Linkless' has no link; nothing to fetch, skipped")]
     assert [p for p, _ in web.requests].count("/a") == 1
+    assert left_out == [LeftOut(feed, "repeating another entry's link", 1)]
 
 
 def test_feed_url_returning_html_is_refused(web: WebServer) -> None:
@@ -167,7 +174,7 @@ def test_feed_pages_load_concurrently(web: WebServer) -> None:
     body = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
     feed = web.add("/slow.xml", Route(headers={"Content-Type": "text/xml"}, body=body))
     started = time.monotonic()
-    docs, _ = run(lambda c: load_feed(feed, client=c, limits=LIMITS, concurrency=4))
+    docs, _, _ = run(lambda c: load_feed(feed, client=c, limits=LIMITS, concurrency=4))
     assert len(docs) == 4
     assert time.monotonic() - started < 1.2  # one after another would take 1.6 s
 
@@ -176,7 +183,9 @@ def test_load_urls_keeps_order_and_reports_failures(web: WebServer) -> None:
     first = web.add("/one", page("article.html"))
     second = web.add("/two", page("article_de.html"))
     broken = web.add("/img", Route(headers={"Content-Type": "image/png"}, body=b"\x89PNG"))
-    docs, failures = run(lambda c: load_urls([first, broken, second], client=c, limits=LIMITS))
+    docs, failures, _left_out = run(
+        lambda c: load_urls([first, broken, second], client=c, limits=LIMITS)
+    )
     assert [d.url for d in docs] == [first, second]
     assert failures == [
         (
@@ -199,7 +208,7 @@ def test_load_directory(tmp_path: Path) -> None:
     (tmp_path / ".hidden.txt").write_text("not an article")
     (tmp_path / "sub.txt").mkdir()
 
-    docs, failures = load_directory(tmp_path)
+    docs, failures, _left_out = load_directory(tmp_path)
     assert [Path(d.path or "").name for d in docs] == [
         "a-brief.md",
         "b-notes.txt",
@@ -223,7 +232,7 @@ def test_load_directory(tmp_path: Path) -> None:
 def test_load_directory_size_limit(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "article.html", tmp_path / "big.html")
     (tmp_path / "big.txt").write_text("x" * 5000)
-    docs, failures = load_directory(tmp_path, max_bytes=1000)
+    docs, failures, _left_out = load_directory(tmp_path, max_bytes=1000)
     assert docs == []
     assert all("over the 1,000-byte limit" in message for _, message in failures)
 
@@ -287,7 +296,7 @@ def portuguese_site(web: WebServer, content_type: str = "application/x-rss+xml")
 )
 def test_a_feed_is_known_by_its_body_whatever_its_header(web: WebServer, content_type: str) -> None:
     url = portuguese_site(web, content_type)
-    docs, failures = load_all([url], since=datetime(2018, 9, 20, tzinfo=UTC))
+    docs, failures, _left_out = load_all([url], since=datetime(2018, 9, 20, tzinfo=UTC))
     assert failures == []
     assert [d.title for d in docs] == [
         "Câmara aprova nova linha de ônibus para a zona norte",
@@ -308,7 +317,7 @@ def test_an_xhtml_page_with_an_xml_prolog_is_a_page(web: WebServer) -> None:
     url = web.add(
         "/p", Route(headers={"Content-Type": "application/xhtml+xml"}, body=xhtml.encode())
     )
-    docs, failures = load_all([url])
+    docs, failures, _left_out = load_all([url])
     assert failures == [] and "Dock workers returned" in docs[0].text
 
 
@@ -320,7 +329,7 @@ def test_every_source_that_gives_nothing_says_why(web: WebServer) -> None:
         Route(headers={"Content-Type": "application/rss+xml"}, body=empty_body.encode()),
     )
     since = datetime(2025, 3, 1, tzinfo=UTC)
-    docs, failures = load_all([old, empty], since=since)
+    docs, failures, _left_out = load_all([old, empty], since=since)
     assert docs == []
     assert failures == [
         (
@@ -344,18 +353,18 @@ def test_an_undated_entry_takes_its_page_date(web: WebServer) -> None:
     url = web.add(
         "/f.rss", Route(headers={"Content-Type": "application/rss+xml"}, body=rss.encode())
     )
-    docs, failures = load_all([url], since=MARCH)
+    docs, failures, left_out = load_all([url], since=MARCH)
     assert [d.title for d in docs] == ["Flood barrier"]
     assert docs[0].published is not None and docs[0].published.date().isoformat() == "2025-03-14"
-    assert failures == [
-        (
-            url,
-            f"{url}: 1 entry left out: no readable date in the feed or on the page, "
-            "so not known to be in the window",
+    # Left out on purpose, and counted: not a failure.
+    assert failures == []
+    assert left_out == [
+        LeftOut(
+            url, "no readable date in the feed or on the page, so not known to be in the window", 1
         )
     ]
     # Without a window nothing needs a date: both are read.
-    docs, failures = load_all([url])
+    docs, failures, left_out = load_all([url])
     assert len(docs) == 2 and failures == []
 
 
@@ -368,7 +377,7 @@ def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> N
     (clips / "passwd.txt").symlink_to(secret)
     (clips / "same.txt").symlink_to(clips / "a.txt")  # inside: fine
     (clips / "gone.txt").symlink_to(clips / "deleted.txt")
-    docs, failures = load_directory(clips)
+    docs, failures, _left_out = load_directory(clips)
     assert [Path(d.path or "").name for d in docs] == ["a.txt", "same.txt"]
     assert all("root:x" not in d.text for d in docs)
     assert failures == [
@@ -379,3 +388,31 @@ def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> N
             "(copy the file in)",
         ),
     ]
+
+
+def test_a_directory_is_filtered_by_its_documents_own_dates(tmp_path: Path) -> None:
+    import os
+
+    from summarizer.sources import Loader
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    # An HTML file's own date (article.html says 14 March 2025) puts it before the window.
+    shutil.copy(FIXTURES / "article.html", clips / "page.html")
+    # A text file has no date of its own: taken whatever the window, never by its file
+    # time (a checkout or a copy resets that).
+    old = clips / "old.txt"
+    old.write_text("Old news\n\nThe council met last year and voted.\n")
+    year_ago = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+    os.utime(old, (year_ago, year_ago))
+
+    async def go() -> Loaded:
+        async with Loader(since=datetime(2025, 6, 1, tzinfo=UTC)) as loader:
+            return await loader.sources([str(clips)])
+
+    docs, failures, left_out = asyncio.run(go())
+    assert [Path(d.path or "").name for d in docs] == ["old.txt"]
+    assert docs[0].published is None
+    assert failures == []
+    assert [(x.source, x.entries) for x in left_out] == [(str(clips), 1)]
+    assert "dated before the window" in left_out[0].reason

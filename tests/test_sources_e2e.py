@@ -96,6 +96,8 @@ def test_a_symlink_out_of_a_daily_folder_never_reaches_the_model(
         {
             "source": str(clips / "notes.txt"),
             "error": f"is a symlink to a file outside {clips}; skipped (copy the file in)",
+            "stage": "article",
+            "detail": None,
         }
     ]
     md = (tmp_path / "out" / "2026-11-25.md").read_text()
@@ -135,7 +137,9 @@ def test_brief_knows_a_feed_without_being_told(fake_openai: FakeOpenAI) -> None:
     assert r.exit_code == 0, r.output
     briefs = json.loads(r.stdout)
     briefs = briefs if isinstance(briefs, list) else [briefs]
-    assert len(briefs) == 3
+    # Two of the three entries lead to the very same page text: briefed once, and said.
+    assert len(briefs) == 2
+    assert "left out: inputs: 1 entry: the same article as another (same text)" in r.stderr
     assert (
         briefs[0]["sources"][0]["title"] == "Câmara aprova nova linha de ônibus para a zona norte"
     )

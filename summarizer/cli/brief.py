@@ -8,6 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 @options.model_options
@@ -29,7 +33,7 @@ def brief(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", metavar="FORMAT", help="md, json, html or slack.", show_default="md"
+            "--format", "-f", metavar="FORMAT", help=f"{FORMAT_NAMES}.", show_default="md"
         ),
     ] = None,
     output: Annotated[
@@ -69,30 +73,38 @@ def brief(
         chosen = get_format(fmt or "md").name
         settings = flags.settings()
         registry_for(settings).get(settings.kind)  # an unknown or broken kind: before any input
-        # Every input is read and checked before the first model call: a bad one costs nothing.
+        # Every input is read before the first model call. A bad one is reported and costs
+        # nothing; the rest are briefed (exit 9, as for a feed's bad entry).
+        left_out: list[tuple[str, str, int]] = []
         if feed or any(is_url(a) or Path(a).suffix.lower() in HTML_SUFFIXES for a in inputs):
             loaded = asyncio.run(
-                load_sources(
-                    inputs,
-                    settings=settings,
-                    feed=feed,
-                    feed_entries=feed_entries,
-                    keep_going=False,
-                )
+                load_sources(inputs, settings=settings, feed=feed, feed_entries=feed_entries)
             )
             docs, failures = loaded.documents, loaded.failures
+            left_out = [(x.source, x.reason, x.entries) for x in loaded.left_out]
         else:
             # Text files only: no HTTP client, no trafilatura import (a fast offline brief).
-            docs, failures = [read_path(a, max_bytes=settings.max_input_bytes) for a in inputs], []
+            docs, failures = [], []
+            for a in inputs:
+                try:
+                    docs.append(read_path(a, max_bytes=settings.max_input_bytes))
+                except InputError as exc:
+                    failures.append((a, str(exc)))
+        docs, copies = _distinct(docs)
+        if copies:
+            # Two entries (or inputs) with the same text: briefed once, as `daily` does.
+            left_out.append(("inputs", "the same article as another (same text)", copies))
         reasons = [e if e.startswith(s) else f"{s}: {e}" for s, e in failures]
+        if not docs and len(reasons) == 1:
+            raise InputError(f"nothing to brief: {reasons[0]}")  # said once, as the error
         for reason in reasons:
             edge.logger().warning("skipped: %s", reason)
-        if not docs:
-            raise InputError(
-                f"nothing to brief: {reasons[0]}"
-                if len(reasons) == 1
-                else "nothing to brief: no source gave an article (see above)"
+        for source, why, n in left_out:
+            edge.logger().warning(
+                "left out: %s: %d %s: %s", source, n, "entry" if n == 1 else "entries", why
             )
+        if not docs:
+            raise InputError("nothing to brief: no source gave an article (see above)")
         from summarizer.llm import calls
 
         with calls.collecting() as spent:
@@ -101,6 +113,7 @@ def brief(
             except BaseException:
                 _remember([], settings, spent.records)  # the calls were paid for all the same
                 raise
+        _say_empty(briefs, settings, spent.records)
         text = render(briefs, chosen)
         _remember(briefs, settings, spent.records)
         if output is not None:
@@ -111,6 +124,32 @@ def brief(
             edge.out(text, markdown=chosen == "md")
         if failures:
             raise typer.Exit(code=EXIT_PARTIAL)
+
+
+def _distinct(docs: list[Any]) -> tuple[list[Any], int]:
+    """The documents with a text not seen before (in order), and how many repeated one."""
+    unique = {d.sha256: d for d in reversed(docs)}  # the first of each text wins
+    out = [d for d in docs if unique.get(d.sha256) is d]
+    return out, len(docs) - len(out)
+
+
+def _say_empty(briefs: list[Any], settings: Any, records: list[Any]) -> None:
+    """A brief with no stances, key points or open questions says so (the brief itself
+    does too); under --strict it is an error (exit 7, like any output that fails its
+    checks) and nothing is written."""
+    from summarizer.errors import ModelOutputError
+    from summarizer.render.notices import EMPTY, is_empty, plural
+    from summarizer.schemas import Brief
+
+    empty = [b for b in briefs if isinstance(b, Brief) and is_empty(b)]
+    for b in empty:
+        edge.logger().warning("%s: %s", b.title, EMPTY)
+    if empty and settings.grounding == "fail":
+        _remember([], settings, records)  # the calls were paid for all the same
+        raise ModelOutputError(
+            f"{len(empty)} of {plural(len(briefs), 'brief')} empty (no stances, key points or "
+            "open questions) under --strict; try a stronger model, or drop --strict to keep it"
+        )
 
 
 def _remember(briefs: list[Any], settings: Any, records: list[Any]) -> None:

@@ -8,6 +8,10 @@ from typing import Annotated
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 @options.model_options
@@ -55,13 +59,22 @@ def daily(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="md, json, html or slack (repeatable).",
+            help=f"{FORMAT_NAMES} (repeatable).",
             show_default="md, json, html",
         ),
     ] = None,
     max_articles: Annotated[
         int | None,
         typer.Option("--max-articles", help="Most articles per run.", show_default="50"),
+    ] = None,
+    feed_entries: Annotated[
+        int | None,
+        typer.Option(
+            "--feed-entries",
+            help="Most entries taken from one feed, newest first (the rest are listed under "
+            "Not included). Default: [daily] feed_entries, else 20.",
+            show_default=False,
+        ),
     ] = None,
     max_cost: Annotated[
         float | None,
@@ -116,9 +129,10 @@ def daily(
 ) -> None:
     """Brief the day's articles, grouped into stories, to DIR/DATE.{md,json,html}.
 
-    Exit 0 when everything was briefed, 9 when some sources or articles failed (they are
-    listed in the brief), 10 when another run holds the lock, 11 when nothing could be
-    briefed, 13 when a batch (--batch) is still pending: run again later to collect it.
+    Exit 0 when everything was briefed, 9 when a source, an article or a story step failed
+    (they are listed in the brief), 10 when another run holds the lock, 11 when nothing
+    could be briefed, 13 when a batch (--batch) is still pending: run again later to collect
+    it.
 
     Examples:
 
@@ -135,23 +149,31 @@ def daily(
         settings = flags.settings(on_workers=on_workers or None)
         cfg = load_daily_config(
             flags.config, sources=source, out_dir=out_dir, since=since, date=date, formats=fmt,
-            max_articles=max_articles, max_cost=max_cost, max_tokens=max_run_tokens,
-            batch=batch, wait=wait or None, collect=collect or None,
+            max_articles=max_articles, feed_entries=feed_entries, max_cost=max_cost,
+            max_tokens=max_run_tokens, batch=batch, wait=wait or None, collect=collect or None,
         )  # fmt: skip
         db = Store(options.store_path(settings))
-        with edge.progress("Briefing articles") as tick:
+        with edge.progress("Briefing articles", first="Reading sources") as tick:
             result = asyncio.run(run_daily(cfg, settings, store=db, force=force, on_article=tick))
         log = edge.logger()
         for f in result.daily.failures:
             log.warning("not included: %s: %s", f.source, f.error)
+            if f.detail:
+                log.debug("not included: %s: %s", f.source, f.detail)
+        from summarizer.render.notices import EMPTY, is_empty, plural
+
+        for story in result.daily.stories:
+            if is_empty(story):
+                log.warning("%s: %s", story.title, EMPTY)
         for w in result.warnings:
             log.warning("%s", w)
         if result.delivery:
             log.info("%s", result.delivery)
         p = result.daily.provenance
         log.info(
-            "daily %s: %d stories, %d/%d articles, %d calls, %s+%s tokens, brief %s",
-            result.daily.date, len(result.daily.stories), p.articles_briefed, p.articles_found,
+            "daily %s: %s, %d/%d articles, %d calls, %s+%s tokens, brief %s",
+            result.daily.date, plural(len(result.daily.stories), "story", "stories"),
+            p.articles_briefed, p.articles_found,
             p.llm_calls, p.tokens_in, p.tokens_out, result.brief_id,
         )  # fmt: skip
         for path in result.paths:

@@ -86,7 +86,7 @@ def guarded() -> Iterator[None]:
         yield
     except SummarizerError as exc:
         # A pending batch is not a failure: it says what it waits for, and exits 13.
-        said = str(exc) if isinstance(exc, BatchPending) else f"error: {exc}"
+        said = str(exc) if isinstance(exc, BatchPending) else f"error: {_for_person(str(exc))}"
         typer.echo(_plain(said), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
@@ -94,14 +94,43 @@ def guarded() -> Iterator[None]:
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
 
 
+def _for_person(message: str) -> str:
+    """A message carrying a validation dump (instructor's `<failed_attempts>`) as one plain
+    sentence and the message's own advice; the dump goes to the log (--verbose)."""
+    if "<failed_attempts>" not in message and "validation error" not in message:
+        return message
+    from summarizer.render.notices import reader_error
+
+    logger().debug("%s", message)
+    head = message.split(": ", 1)[0]  # "model 'x' gave no valid brief after 3 attempts"
+    advice = message.rpartition("; ")[2]
+    return f"{head}: {reader_error(message)}; {advice} (--verbose shows the model's errors)"
+
+
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on a terminal; nothing at all under cron or in a pipe."""
+def progress(label: str, first: str | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal; nothing at all under cron or in a pipe. It names its
+    phase (`first` until the first tick, e.g. "Reading sources"; then `label`) and shows
+    done/total."""
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
-    from rich.progress import Progress
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    # On stderr, where the isatty() above looked: stdout may be the brief itself.
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(first or label, total=None)
+        yield lambda done, total: bar.update(task, description=label, completed=done, total=total)

@@ -168,7 +168,7 @@ def eval_(
                 output,
                 to_json(results, gold_dir=str(gold_dir), threshold=threshold, gates=checked),
             )
-        width = None if sys.stdout.isatty() else 160
+        width = _width()
         sys.stdout.write(render_text(results, threshold=threshold, width=width))
         missed = [g for g in checked if not g["passed"]]
         if missed:
@@ -223,3 +223,14 @@ def _prompts_folder(prompt: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="summarizer-prompt-") as tmp:
         shutil.copyfile(path, Path(tmp) / path.name)
         yield Path(tmp)
+
+
+def _width() -> int:
+    """The terminal's width; when piped, COLUMNS if set, else 160 (a log keeps every column)."""
+    import os
+    import shutil
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 160

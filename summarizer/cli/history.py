@@ -7,6 +7,10 @@ from typing import Annotated
 import typer
 
 from summarizer.cli import edge, options
+from summarizer.render.formats import NAMES
+
+# From the one format table (render/formats.py): offered here iff the renderers have it.
+FORMAT_NAMES = ", ".join(NAMES)
 
 
 def _line(text: str | None) -> str:
@@ -70,7 +74,7 @@ def history(
 def show(
     brief_id: Annotated[str, typer.Argument(help="A brief id from `summarizer history`.")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMAT", help="md, json, html or slack.")
+        str, typer.Option("--format", "-f", metavar="FORMAT", help=f"{FORMAT_NAMES}.")
     ] = "md",
     store: options.StorePath = None,
     config: options.Config = None,

@@ -73,7 +73,10 @@ Replay = Annotated[
 ]
 Strict = Annotated[
     bool,
-    typer.Option("--strict", help="Fail when a quote stays ungrounded, instead of dropping it."),
+    typer.Option(
+        "--strict",
+        help="Fail when a quote stays ungrounded (instead of dropping it) or a brief is empty.",
+    ),
 ]
 Timeout = Annotated[
     float | None,

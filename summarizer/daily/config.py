@@ -58,7 +58,14 @@ class DailyConfig(BaseModel):
     since: str = Field("24h", description="Window: a duration (90m, 24h, 2d) or an ISO time.")
     date: str | None = Field(None, description="Day the brief is filed under; default today (UTC).")
     max_articles: int = Field(50, ge=1, description="Most articles briefed in one run.")
-    feed_entries: int = Field(20, ge=1, description="Most entries taken from one feed.")
+    feed_entries: int = Field(
+        20,
+        ge=1,
+        description=(
+            "Most entries taken from one feed, newest first (--feed-entries); the rest are "
+            "counted under Not included."
+        ),
+    )
     max_cost: float | None = Field(None, gt=0, description="Stop spending past this many USD.")
     max_tokens: int | None = Field(None, gt=0, description="Stop past this many tokens in a run.")
     out_dir: Path = Field(Path("briefs"), description="Where YYYY-MM-DD.{md,json,html} go.")

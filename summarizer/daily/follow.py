@@ -67,6 +67,7 @@ class Plan:
     open: list[dict[str, Any]] = field(default_factory=list)  # ledger rows, Q1.. in order
     context: dict[str, Any] | None = None  # template variables for the continuation kind
     extras: ContinuationContent | None = None  # what the model said changed
+    changes_failed: bool = False  # it continues a story, but what changed could not be made
 
     def cache_text(self) -> str:
         assert self.context is not None
@@ -200,7 +201,10 @@ async def synthesize_continuing(
         except Deferred:
             raise  # held for a batch (daily --batch): made in a later round
         except SummarizerError as exc:
-            p.note = f"What changed could not be made: {exc}"
+            # The story's line says it plainly; why is under "Not included" (one sentence
+            # for the reader) and in the failure's detail (the operator's, via run.py).
+            p.changes_failed = True
+            p.note = "What changed could not be made (see Not included)."
             failures.append(
                 SourceFailure(
                     source=f"story {p.earlier.story_id}", error=f"what changed not made: {exc}"
@@ -313,6 +317,7 @@ def record(store: Store, day: str, made: Sequence[tuple[Brief, Plan]]) -> list[B
                      if r["dropped_day"] == day and q.status == "dropped"],
             stance_shifts=shifts,
             open_questions=[q for q in ledger if q.status == "open"],
+            changes_failed=p.changes_failed and e is not None,
         )  # fmt: skip
         story = brief.model_copy(update={"story": link})
         rows.append((sid, first, story.title, story.model_dump_json()))

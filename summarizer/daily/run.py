@@ -20,9 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from summarizer import pricing, stories
 from summarizer.atomic import write_text
+from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily.config import DailyConfig
 from summarizer.daily.steps import Budget, Steps, failure
@@ -37,7 +39,7 @@ from summarizer.ingest import Document
 from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.pipeline import provenance_of
-from summarizer.schemas import Brief, DailyBrief, DailyProvenance, SourceFailure
+from summarizer.schemas import Brief, DailyBrief, DailyProvenance, LeftOut, SourceFailure
 from summarizer.sources import Loader
 from summarizer.store import Store
 
@@ -163,6 +165,8 @@ async def _run(
         kind_of: dict[str, str] = {}
         failures: list[SourceFailure] = []
         documents: list[Document] = []
+        origin: dict[int, str] = {}  # id(document) -> the source that gave it
+        left_out: list[LeftOut] = []
         async with Loader.from_settings(
             settings, since=since, feed_entries=cfg.feed_entries
         ) as loader:
@@ -170,18 +174,45 @@ async def _run(
                 group = [s for s in cfg.sources if cfg.kinds.get(s, settings.kind) == kind]
                 if not group:
                     continue
-                loaded = await loader.sources(group)
-                failures += [failure(s, e) for s, e in loaded.failures]
-                for d in loaded.documents:
-                    kind_of.setdefault(d.sha256, kind)
-                documents += loaded.documents
-        unique = list({d.sha256: d for d in _newest_first(documents)}.values())
+                # One source at a time through sources() (which reports, never raises), all
+                # at once: each document keeps the source it came from, for "Not included".
+                results = await gather_or_cancel(loader.sources([s]) for s in group)
+                for source, loaded in zip(group, results, strict=True):
+                    failures += [failure(s, e) for s, e in loaded.failures]
+                    left_out += [LeftOut(source=x.source, reason=x.reason, count=x.entries)
+                                 for x in loaded.left_out]  # fmt: skip
+                    for d in loaded.documents:
+                        kind_of.setdefault(d.sha256, kind)
+                        origin[id(d)] = source
+                    documents += loaded.documents
+        unique: dict[str, Document] = {}
+        copies_of: dict[str, int] = {}
+        for d in _newest_first(documents):
+            if d.sha256 in unique:
+                # The same text again (one page under two links, or in two feeds): briefed once.
+                copies_of[origin[id(d)]] = copies_of.get(origin[id(d)], 0) + 1
+            else:
+                unique[d.sha256] = d
+        left_out += [
+            LeftOut(source=src, reason="the same article as another entry (same text)", count=n)
+            for src, n in copies_of.items()
+        ]
         found = len(unique)
-        chosen = unique[: cfg.max_articles]
+        chosen = list(unique.values())[: cfg.max_articles]
+        if found > len(chosen):
+            left_out.append(
+                LeftOut(
+                    source="this run",
+                    reason=f"past max_articles ({cfg.max_articles}; the newest are kept)",
+                    count=found - len(chosen),
+                )
+            )
         # Wire copies are collapsed before any call: the copy is listed, never briefed.
         groups = stories.near_copies([d.text for d in chosen])
         canon = [chosen[g[0]] for g in groups]
         copies = {chosen[g[0]].sha256: [chosen[i] for i in g[1:]] for g in groups}
+        gave = {origin[id(d)] for d in documents}
+        empty = {s for s in cfg.sources if s not in gave}
 
         steps = Steps(canon, kind_of, kinds, copies, settings, store, budget, on_article, day, cfg)
         try:
@@ -209,6 +240,9 @@ async def _run(
             )
         assert done is not None, "a live run holds nothing for a batch"
         made, hits, story_briefs, outputs, failures = done
+        failures = [_for_reader(f, empty) for f in failures]
+        briefed = [d for d, _ in made] + [c for d, _ in made for c in copies[d.sha256]]
+        dates = [d.published.astimezone(UTC) for d in briefed if d.published is not None]
         w_calls, w_in, w_out = spent or (0, 0, 0)
         # This run's spending: its own calls (not answers it had paid for already), what
         # its collected batches cost, and what workers spent for it.
@@ -225,11 +259,12 @@ async def _run(
             stories=story_briefs,
             outputs=[o.model_dump(mode="json") for o in outputs],
             failures=failures,
+            left_out=left_out,
             provenance=DailyProvenance(
                 created_at=datetime.now(UTC),
                 models=[settings.model],
                 articles_found=found,
-                articles_briefed=len(made) + sum(len(copies[d.sha256]) for d, _ in made),
+                articles_briefed=len(briefed),
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
                 cached_tokens=paid.cached_tokens,
@@ -240,12 +275,17 @@ async def _run(
                 fixture=run_log.fixture
                 or any(provenance_of(b).fixture for b in [*story_briefs, *outputs]),
                 stopped_by_budget=budget.hit,
+                published_first=min(dates, default=None),
+                published_last=max(dates, default=None),
+                articles_undated=len(briefed) - len(dates),
             ),
         )
     if not made:
+        from summarizer.render.notices import plural
+
         # Nothing briefed is never a brief, however it came about: no file, exit 11.
         raise NothingBriefedError(
-            f"no article could be briefed ({len(failures)} failure(s), first: "
+            f"no article could be briefed ({plural(len(failures), 'failure')}, first: "
             f"{failures[0].source}: {failures[0].error})"
             if failures
             else "no article could be briefed"
@@ -270,6 +310,28 @@ async def _run(
         if warning:
             result.warnings.append(warning)
     return result
+
+
+def _for_reader(f: SourceFailure, empty: set[str]) -> SourceFailure:
+    """A failure as the reader sees it: what failed (a source given to the run that gave
+    nothing, one article, or a story step), in one plain sentence; the full message stays
+    in `detail` for the operator (the JSON and the log)."""
+    from summarizer.render.notices import reader_error
+
+    if f.source.startswith("story "):
+        stage: Literal["source", "article", "story"] = "story"
+    elif f.source in empty:
+        stage = "source"
+    else:
+        stage = "article"
+    lead, sep, rest = f.error.partition(": ")
+    plain = (
+        f"{lead}: {reader_error(rest)}"
+        if sep and lead in ("not synthesized", "what changed not made")
+        else reader_error(f.error)
+    )
+    detail = f.detail or (f.error if plain != f.error else None)
+    return f.model_copy(update={"stage": stage, "error": plain, "detail": detail})
 
 
 def _write(daily: DailyBrief, cfg: DailyConfig) -> list[Path]:

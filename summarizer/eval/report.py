@@ -119,18 +119,53 @@ def _shown(results: Sequence[VariantResult]) -> list[str]:
     return [m for m in METRICS if with_events or m not in EVENT_METRICS]
 
 
+# Which columns a narrow terminal keeps, most wanted first; the JSON (-o) has them all.
+PRIORITY = (
+    "stance_f1", "label_accuracy", "quote_verbatim", "quote_attribution", "question_coverage",
+    "event_f1", "stance_precision", "stance_recall", "label_macro_f1", "calls", "cost_usd",
+    "questions", "event_precision", "event_recall", "tokens_in", "tokens_out",
+)  # fmt: skip
+_NAME_MIN = 18  # the article column folds down to this
+
+
+def _name(path: str) -> str:
+    # The gold file's name says which article; its folder and .json suffix say nothing.
+    return path.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+def _fitting(results: Sequence[VariantResult], shown: list[str], width: int) -> list[str]:
+    """The metrics whose columns fit in `width` (with the article column and borders),
+    dropping the least wanted first; in the table's own order."""
+    from summarizer.eval.score import compute
+
+    def column(m: str) -> int:
+        cells = [fmt(m, rounded(r.overall[m])) for r in results]
+        cells += [fmt(m, rounded(compute(a.counts)[m])) for r in results for a in r.articles]
+        return max(len(SHORT[m]), *(len(c) for c in cells)) + 3  # padding and a border
+
+    names = [len(_name(a.file)) + 9 * bool(a.error) for r in results for a in r.articles]
+    name = min(max([len("overall"), *names]), _NAME_MIN) + 4
+    kept = sorted(shown, key=lambda m: PRIORITY.index(m) if m in PRIORITY else len(PRIORITY))
+    while kept and name + sum(column(m) for m in kept) > width:
+        kept.pop()
+    return [m for m in shown if m in kept]
+
+
 def render_text(
     results: Sequence[VariantResult], *, threshold: float, width: int | None = None
 ) -> str:
-    """The tables as text (rich), for a terminal or a log."""
+    """The tables as text (rich), for a terminal or a log, fitted to `width` (160 when not
+    given): columns that do not fit are left out and named, the JSON (-o) has them all."""
     from rich.console import Console
     from rich.table import Table
 
     from summarizer.eval.score import compute
 
     buf = io.StringIO()
-    console = Console(file=buf, width=width or 160, highlight=False, soft_wrap=False)
-    shown = _shown(results)
+    width = width or 160
+    console = Console(file=buf, width=width, highlight=False, soft_wrap=False)
+    every = _shown(results)
+    shown = _fitting(results, every, width)
     for r in results:
         table = Table(title=f"summarizer eval: {r.label}", title_justify="left")
         table.add_column("article", overflow="fold")
@@ -138,16 +173,20 @@ def render_text(
             table.add_column(SHORT[m], justify="right")
         for a in r.articles:
             values = compute(a.counts)
-            name = a.file.rsplit("/", 1)[-1] + (" (failed)" if a.error else "")
+            name = _name(a.file) + (" (failed)" if a.error else "")
             table.add_row(name, *(fmt(m, rounded(values[m])) for m in shown))
         overall = r.overall
         table.add_section()
         table.add_row("overall", *(fmt(m, rounded(overall[m])) for m in shown), style="bold")
         if r.fixture:
+            from summarizer.render.notices import notice
+
+            # The same words as the brief's own notice: replayed, or a live test server.
+            said = notice(r.fixture, r.replayed)
+            assert said is not None
             console.print(
-                f"{r.label}: not model output: the answers were replayed from recordings "
-                "written by hand or served by a test server, so these figures measure them, "
-                "not a model"
+                f"{r.label}: {said[0].lower()} {said[1]} "
+                "These figures measure those answers, not a model."
             )
         console.print(table)
         for a in r.articles:
@@ -173,10 +212,16 @@ def render_text(
             table.add_row(m, *cells)
         console.print(table)
     legend = ", ".join(f"{SHORT[m]}={m}" for m in shown)
+    left = [m for m in every if m not in shown]
+    more = (
+        f"; not shown at this width: {', '.join(left)} (all are in the JSON: -o FILE)"
+        if left
+        else ""
+    )
+    # Wrapped by rich at the console's width, never cut mid-word.
     console.print(
         f"threshold {threshold:g} (actor and topic matching); {legend}; "
-        "'-' = not measured (nothing to divide by)",
-        soft_wrap=True,
+        f"'-' = not measured (nothing to divide by){more}"
     )
     # rich pads titles to the table's width; trailing blanks only make diffs noisy.
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

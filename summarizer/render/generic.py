@@ -27,8 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from summarizer.render import escape
-from summarizer.schemas import Provenance, Source, tokens_text
+from summarizer.render import escape, notices
+from summarizer.render import slack_blocks as sb
+from summarizer.schemas import Provenance, Source
 
 SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
 
@@ -157,17 +158,7 @@ def _sources(output: BaseModel | dict[str, Any]) -> list[Source]:
     return [s for s in sources if isinstance(s, Source)]
 
 
-def footer_text(p: Provenance) -> str:
-    cost = "" if p.cost_usd is None else f", ${p.cost_usd:.4f}"
-    dropped = (
-        f", {p.ungrounded_dropped} ungrounded quote(s) dropped" if p.ungrounded_dropped else ""
-    )
-    origin = "replayed fixture" if p.fixture else "replayed" if p.replayed else "live"
-    return (
-        f"{p.model} · {p.kind} · prompt {p.prompt_name} v{p.prompt_version} · "
-        f"{p.created_at:%Y-%m-%d %H:%M UTC} · {p.llm_calls} call(s), "
-        f"{tokens_text(p.tokens_in, p.tokens_out)}{cost}{dropped} · {origin}"
-    )
+footer_text = notices.footer_text
 
 
 def _provenance(output: BaseModel | dict[str, Any]) -> Provenance | None:
@@ -189,12 +180,12 @@ def _md_inline(parts: list[Inline]) -> str:
 
 
 def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
-    from summarizer.render.markdown import _notice
-
     p = _provenance(output)
     out = [f"{h} {_md(title_of(output))}", ""]
-    if p is not None and h == "#":
-        out += _notice(p.fixture, p.replayed)
+    said = notices.notice(p.fixture, p.replayed) if p is not None and h == "#" else None
+    if said is not None:
+        strong, rest = said
+        out += [f"> **{strong}** {rest}" if strong else f"> {rest}", ""]
     for b in layout(output):
         if b.type == "heading":
             out += [f"{h}# {b.text}", ""]
@@ -224,7 +215,9 @@ def to_markdown(output: BaseModel | dict[str, Any], h: str = "#") -> str:
 # HTML ---------------------------------------------------------------------------------
 
 _CSS = (
-    "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+    "overflow-wrap:break-word}"
+    ".table-scroll{overflow-x:auto;max-width:100%}"
     "table{border-collapse:collapse;width:100%}th,td{border:1px solid #d0d0d5;padding:.4rem;"
     "vertical-align:top;text-align:left}th{background:#f5f5f7}blockquote{margin:0 0 .4rem;"
     "font-style:italic}cite{font-style:normal;color:#555}.notice{border-left:4px solid #c0392b;"
@@ -262,7 +255,10 @@ def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
                 "<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>"
                 for row in b.rows
             )
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            out.append(
+                f'<div class="table-scroll"><table><thead><tr>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table></div>"
+            )
     out.append(f"<{sub}>Sources</{sub}><ul>")
     for s in _sources(output):
         name = _html(s.title or s.url or s.path or s.id)
@@ -278,8 +274,6 @@ def html_fragment(output: BaseModel | dict[str, Any], level: int = 2) -> str:
 
 def to_html(output: BaseModel | dict[str, Any]) -> str:
     """One self-contained page: inline CSS, no scripts, no external assets."""
-    from summarizer.render.html import FIXTURE_NOTICE, REPLAY_NOTICE
-
     p = _provenance(output)
     title = _html(title_of(output))
     out = [
@@ -290,11 +284,10 @@ def to_html(output: BaseModel | dict[str, Any]) -> str:
         f"<title>{title}</title><style>{_CSS}</style></head>",
         "<body>",
     ]
-    if p is not None and (p.fixture or p.replayed):
-        strong = "<strong>Not model output.</strong> " if p.fixture else ""
-        out.append(
-            f'<p class="notice">{strong}{FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE}</p>'
-        )
+    said = notices.notice(p.fixture, p.replayed) if p is not None else None
+    if said is not None:
+        strong = f"<strong>{_html(said[0])}</strong> " if said[0] else ""
+        out.append(f'<p class="notice">{strong}{_html(said[1])}</p>')
     out += [html_fragment(output, level=1), "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
@@ -303,40 +296,36 @@ def to_html(output: BaseModel | dict[str, Any]) -> str:
 
 
 def _slack_inline(parts: list[Inline], limit: int) -> str:
-    from summarizer.render.slack import _clip
-
     out = []
     for kind, text, sid in parts:
         if kind == "quote":
-            out.append(f"“{_slack(_clip(text, limit))}” ({_slack(sid)})")
+            out.append(f"“{_slack(notices.clip(text, limit))}” ({_slack(sid)})")
         else:
-            out.append(_slack(_clip(text, limit)))
+            out.append(_slack(notices.clip(text, limit)))
     return " ".join(o for o in out if o)
 
 
 def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]]:
     """The header message (title, notice, footer), then one threaded part per field."""
-    from summarizer.render import slack as s
-
     p = _provenance(output)
     title = title_of(output)
-    head = s._Part("Summary")
-    head.add(s.header(title))
-    if p is not None and p.fixture:
-        head.add(s.context(s.FIXTURE_NOTICE))
-    elif p is not None and p.replayed:
-        head.add(s.context(s.REPLAY_NOTICE))
+    head = sb.Part("Summary")
+    head.add(sb.header(title))
+    said = notices.notice(p.fixture, p.replayed) if p is not None else None
+    if said is not None:
+        strong, rest = said
+        head.add(sb.context(f":warning: *{strong}* {_slack(rest)}" if strong else _slack(rest)))
     if p is not None:
         for w in p.warnings:
-            head.add(s.context(f":warning: {_slack(w)}"))
-        head.add(s.context(_slack(footer_text(p))))
-    messages = s._pack(head, title)
-    part: s._Part | None = None
+            head.add(sb.context(f":warning: {_slack(w)}"))
+        head.add(sb.context(_slack(footer_text(p))))
+    messages = sb.pack(head, title)
+    part: sb.Part | None = None
     for b in layout(output):
         if b.type == "heading":
             if part is not None:
-                messages += s._pack(part, f"{part.label}: {title}")
-            part = s._Part(b.text)
+                messages += sb.pack(part, f"{part.label}: {title}")
+            part = sb.Part(b.text)
             part.lines([f"*{_slack(b.text)}*"])
             continue
         assert part is not None
@@ -354,18 +343,18 @@ def to_slack_messages(output: BaseModel | dict[str, Any]) -> list[dict[str, Any]
                         for c, cell in zip(b.columns, row, strict=True)
                         if cell
                     )
-                    if len(text) <= s.MAX_SECTION_CHARS:
+                    if len(text) <= sb.MAX_SECTION_CHARS:
                         break
-                part.add(s.section(text))
+                part.add(sb.section(text))
     if part is not None:
-        messages += s._pack(part, f"{part.label}: {title}")
-    src = s._Part("Sources")
+        messages += sb.pack(part, f"{part.label}: {title}")
+    src = sb.Part("Sources")
     src.lines(
         ["*Sources*"]
         + [
-            f"• *{_slack(x.id)}*: {s._link(x.url, ' '.join((x.title or x.url or x.path or x.id).split()))}"
+            f"• *{_slack(x.id)}*: {sb.link(x.url, ' '.join((x.title or x.url or x.path or x.id).split()))}"
             for x in _sources(output)
         ]
     )
-    messages += s._pack(src, f"Sources: {title}")
+    messages += sb.pack(src, f"Sources: {title}")
     return messages

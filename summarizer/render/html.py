@@ -17,12 +17,6 @@ if TYPE_CHECKING:
 
     from summarizer.schemas import Brief, DailyBrief
 
-FIXTURE_NOTICE = (
-    "This brief was replayed from recordings that were written by hand or served by a "
-    "test server, not produced by a live model."
-)
-REPLAY_NOTICE = "Replayed from recorded model responses; no model was called for this run."
-
 
 def _finalize(value: object) -> object:
     from markupsafe import Markup
@@ -51,8 +45,8 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _origin(fixture: bool, replayed: bool) -> str:
-    return "replayed fixture" if fixture else "replayed" if replayed else "live"
+# A daily brief with this many stories or more opens with an index of them.
+INDEX_FROM = 4
 
 
 def to_html(
@@ -64,29 +58,36 @@ def to_html(
     """A full HTML page for one Brief or one DailyBrief. `story_url` maps a story id to
     its page (the reader's site, or `site_url`): each story then links to its timeline;
     `nav` is a row of (label, href) links at the top (the site's day pages)."""
-    from summarizer.schemas import DailyBrief, tokens_text
+    from summarizer.render import notices
+    from summarizer.render.generic import html_fragment
+    from summarizer.schemas import DailyBrief
 
     template = _environment().get_template("brief.html.j2")
-    daily = isinstance(obj, DailyBrief)
     p = obj.provenance
-    from summarizer.ledger import age
-    from summarizer.render.generic import html_fragment
-    from summarizer.render.markdown import story_line, what_changed
-
-    tracked = isinstance(obj, DailyBrief) and any(s.story is not None for s in obj.stories)
+    if isinstance(obj, DailyBrief):
+        tracked = any(s.story is not None for s in obj.stories)
+        changed = notices.what_changed(obj) if tracked else None
+        said = notices.notice(p.fixture, p.replayed, obj.provenance.llm_calls)
+        return template.render(
+            changed=changed,
+            unchanged=notices.unchanged_line(obj) if tracked else None,
+            unmade=notices.unmade_line(obj) if tracked else None,
+            notices=notices,
+            # Other kinds of a daily brief, laid out from their fields: escaped as built.
+            outputs=[html_fragment(o) for o in obj.outputs],
+            daily=obj,
+            brief=None,
+            header=notices.header_lines(obj),
+            index=len(obj.stories) >= INDEX_FROM,
+            left=notices.not_included(obj),
+            daily_footer=notices.daily_footer_text(obj.provenance),
+            page_title=f"Daily brief — {obj.date}",
+            notice=said,
+            story_url=story_url,
+            nav=list(nav),
+        )
     return template.render(
-        changed=what_changed(obj) if isinstance(obj, DailyBrief) and tracked else None,
-        story_line=story_line,
-        age=age,
-        tokens_text=tokens_text,
-        # Other kinds of a daily brief, laid out from their fields: escaped as they are built.
-        outputs=[html_fragment(o) for o in obj.outputs] if isinstance(obj, DailyBrief) else [],
-        daily=obj if daily else None,
-        brief=None if daily else obj,
-        page_title=f"Daily brief — {obj.date}" if isinstance(obj, DailyBrief) else obj.title,
-        notice=FIXTURE_NOTICE if p.fixture else REPLAY_NOTICE if p.replayed else None,
-        fixture=p.fixture,
-        origin=_origin(p.fixture, p.replayed),
-        story_url=story_url,
-        nav=list(nav),
-    )
+        changed=None, unchanged=None, unmade=None, notices=notices, outputs=[], daily=None,
+        brief=obj, header=[], index=False, left=[], daily_footer=None, page_title=obj.title,
+        notice=notices.notice(p.fixture, p.replayed), story_url=None, nav=list(nav),
+    )  # fmt: skip

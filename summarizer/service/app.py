@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from fastapi import FastAPI, Path, Query, Request, Security
@@ -38,6 +38,7 @@ from summarizer import __version__
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError, SummarizerError
 from summarizer.kinds import load_output, registry_for
+from summarizer.render import formats as _formats
 from summarizer.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
 from summarizer.service.answers import log_failure, public_message, status_for
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
@@ -60,10 +61,17 @@ _STORY_ID = r"^st-[0-9a-f]{1,32}$"
 
 log = logging.getLogger("summarizer.service")
 
-OutputFormat = Literal["json", "md", "html", "slack"]
+# The one format table (render/formats.py): a format is offered here iff it is there.
+if TYPE_CHECKING:
+    OutputFormat = str
+else:
+    OutputFormat = Literal[_formats.NAMES]
 FormatQuery = Annotated[
     OutputFormat,
-    Query(alias="format", description="json (the Brief), md, html, or slack (Block Kit)."),
+    Query(
+        alias="format",
+        description=", ".join(f"{f.name} ({f.description})" for f in _formats.FORMATS.values()),
+    ),
 ]
 _ID = Path(pattern=r"^[0-9a-f]{1,64}$", description="An id returned by this API.")
 _ERRORS: dict[int | str, dict[str, Any]] = {
