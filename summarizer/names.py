@@ -40,7 +40,7 @@ _TOKEN = re.compile(r"[^\W\d_](?:[\w\-]*\w)?", re.UNICODE)
 _OPENS = re.compile(r"(?:^|[.!?:;\"“”\n]\s*)$")
 _NONWORD = re.compile(r"[^a-z0-9\s]")
 # Words that join the parts of one name ("Bank of England", "Côte d'Ivoire", "bin Salman").
-_JOINERS = frozenset("of de d del della di da du la le al el bin ibn van von der den y".split())
+_JOINERS = frozenset("of the de d del della di da du la le al el bin ibn van von der den".split())  # noqa: SIM905
 # Capitalised words that are not names: sentence openers, titles, days and months.
 _NOT_NAMES = frozenset(
     """the a an and but or if in on at by for from to of with as after before while when
@@ -63,6 +63,16 @@ _STOP = frozenset(
     made make just very like because since until upon these those here each both many much
     yet still even now today yesterday tomorrow monday tuesday wednesday thursday friday
     saturday sunday""".split()  # noqa: SIM905
+)
+# Words that say who someone is, not what happened: two stories about one minister or one
+# company share them whatever the events ("agriculture minister", "chief executive").
+_ROLES = frozenset(
+    """minister ministers ministry chief executive executives government governments official
+    officials spokesperson spokesman spokeswoman president presidential military junta army
+    company companies operator operators firm group leader leaders authority authorities
+    agency office secretary director chairman chairwoman head deputy department council
+    country countries city capital state national federal regional local public including
+    include includes percent million billion thousand hundred""".split()  # noqa: SIM905
 )
 # A word this common in general English is not a name even when capitalised ("Court").
 COMMON = 5e-5
@@ -101,7 +111,10 @@ def stem(word: str) -> str:
     return str(_stem(word))
 
 
-_SKELETON = ((r"(.)\1+", r"\1"), ("kh", "k"), ("dh", "d"), ("ph", "f"), ("q", "k"), ("y", "i"))
+_SKELETON = (
+    ("x", "ks"), ("kh", "k"), ("dh", "d"), ("ph", "f"), ("q", "k"), ("y", "i"), ("w", "v"),
+    (r"(.)\1+", r"\1"),
+)  # fmt: skip
 
 
 def skeleton(word: str) -> str:
@@ -123,8 +136,8 @@ def background(term: str) -> float:
 
 @dataclass
 class Evidence:
-    """What a text mentions: names (key -> count) with how the text spelt each, and its
-    other content words (stem -> count)."""
+    """What a text mentions: names (key -> count) and its other content words (stem ->
+    count), with how the text first spelt each (key or stem -> as written)."""
 
     names: Counter[str] = field(default_factory=Counter)
     words: Counter[str] = field(default_factory=Counter)
@@ -156,7 +169,11 @@ def evidence(text: str) -> Evidence:
     # Where a sentence starts, any word has a capital: a lone capitalised word there is a
     # name only if the text also writes it with a capital inside a sentence.
     opens = [bool(_OPENS.search(text[max(m.start() - 3, 0) : m.start()])) for m in matches]
-    inside = {f for f, o, m in zip(folded, opens, matches, strict=True) if not o and m.group()[0].isupper()}
+    inside = {
+        f
+        for f, o, m in zip(folded, opens, matches, strict=True)
+        if not o and m.group()[0].isupper()
+    }
     freq = frequencies()
     k = 0
     while k < len(matches):
@@ -168,15 +185,17 @@ def evidence(text: str) -> Evidence:
         # A run of capitalised words (with joiners inside), not broken by punctuation.
         run = [k]
         j = k + 1
-        while j < len(matches) and text[matches[j - 1].end() : matches[j].start()].strip("'’ ") == "":
-            if matches[j].group()[0].isupper():
-                run.append(j)
-            elif folded[j] in _JOINERS and j + 1 < len(matches) and matches[j + 1].group()[0].isupper():
-                run.append(j)
-            else:
+        while (
+            j < len(matches) and text[matches[j - 1].end() : matches[j].start()].strip("'’ ") == ""
+        ):
+            capital = matches[j].group()[0].isupper()
+            joiner = folded[j] in _JOINERS and j + 1 < len(matches)
+            if not capital and not (joiner and matches[j + 1].group()[0].isupper()):
                 break
+            run.append(j)
             j += 1
         words = [folded[i] for i in run]
+        person: tuple[str, str] | None = None  # the run's last name word: its key
         i = 0
         while i < len(words):
             place = _place(words, i)
@@ -195,15 +214,20 @@ def evidence(text: str) -> Evidence:
             ):  # fmt: skip
                 _word(found, w)  # a common word written with a capital: a word
             else:
-                key = "name:" + skeleton(w)
-                found.names[key] += 1
-                found.spelt.setdefault(key, raw)
+                person = ("name:" + skeleton(w), raw)
             i += 1
+        if person is not None:
+            # One name per run, its last word: "Joaquim Barros", "Barros" and "minister
+            # Barros" are one person; a first name alone says little.
+            found.names[person[0]] += 1
+            found.spelt.setdefault(*person)
         k = j
     return found
 
 
 def _word(found: Evidence, w: str) -> None:
     for part in w.split():
-        if len(part) >= 3 and part not in _STOP and not part.isdigit():
-            found.words[stem(part)] += 1
+        if len(part) >= 3 and part not in _STOP and part not in _ROLES and not part.isdigit():
+            key = stem(part)
+            found.words[key] += 1
+            found.spelt.setdefault(key, part)

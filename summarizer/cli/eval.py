@@ -105,6 +105,11 @@ def eval_(
 
         if not 0 < threshold <= 1:
             raise ConfigError(f"--threshold {threshold:g}: give a number above 0 and at most 1")
+        from summarizer.eval import links
+
+        if links.is_link_set(gold_dir):
+            _eval_links(gold_dir, output, floors or [], max_bytes)
+            return
         gates = [parse_gate(f) for f in floors or []]
         flags = options.ModelFlags(
             config=config, base_url=base_url, mode=mode, record=record, replay=replay,
@@ -155,6 +160,34 @@ def eval_(
             )
         if any(a.error for r in results for a in r.articles):
             raise typer.Exit(code=EXIT_PARTIAL)
+
+
+def _eval_links(
+    gold_dir: Path, output: Path | None, floors: list[str], max_bytes: int | None
+) -> None:
+    """A directory of link pairs (eval/links.py): the matching decision, scored."""
+    from summarizer.daily.config import ContinuityConfig
+    from summarizer.errors import GateFailed
+    from summarizer.eval import links
+
+    gates = [links.parse_gate(f) for f in floors]
+    from summarizer.config import Settings
+
+    limit = max_bytes or Settings.model_fields["max_input_bytes"].default
+    cases = links.load_link_set(gold_dir, max_bytes=limit)
+    result = links.score_pairs(cases, ContinuityConfig().threshold)
+    checked = links.check_gates(result, gates)
+    if output is not None:
+        from summarizer.atomic import write_text
+
+        write_text(output, links.to_json(result, gold_dir=str(gold_dir), gates=checked))
+    sys.stdout.write(links.render_text(result))
+    missed = [g for g in checked if not g["passed"]]
+    if missed:
+        raise GateFailed(
+            "below the floor: "
+            + "; ".join(f"{g['metric']} {g['value']} < {g['min']:g}" for g in missed)
+        )
 
 
 @contextmanager
