@@ -39,7 +39,7 @@ from summarizer.schemas import BriefContent, StanceRow, StanceShift
 # Chosen on seeds/gold-links (docs/linking.md says how).
 NAME_WEIGHT = 0.4
 WORD_WEIGHT = 0.6
-BACKGROUND = 1000  # pseudo-stories of general news behind every base (Base)
+BACKGROUND = 100  # pseudo-stories of general news behind every base (Base)
 ISSUE_OVERLAP = 0.5
 QUESTION_OVERLAP = 0.6
 
@@ -111,6 +111,11 @@ def article_text(title: str | None, text: str) -> str:
     return f"{title}\n{text}"
 
 
+def match_text(b: BriefContent) -> str:
+    """What the model said happened (the actors are matched as names, apart)."""
+    return f"{b.title}. {b.summary} {' '.join(b.key_points)}"
+
+
 def story_quotes(b: BriefContent) -> list[str]:
     return [e.quote for r in b.stances for e in r.evidence] + [
         c.quote for d in b.disagreements for c in d.claims
@@ -129,7 +134,9 @@ class Side:
     def evidence(self) -> names.Evidence:
         found = names.evidence(self.text)
         for a in self.actors:
-            found.add(names.evidence(a))
+            # An actor is a name; the words around it ("the article", "ministry of") are
+            # how the model labels it, the same on every story, not what happened.
+            found.names.update(names.evidence(a).names)
         for a in self.articles:
             found.add(names.evidence(a))
         return found

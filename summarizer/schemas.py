@@ -256,6 +256,26 @@ class ContinuationContent(BriefContent):
     )
 
 
+class LinkContent(_Strict):
+    """The second opinion on a close match (the `link` kind, daily/follow.py)."""
+
+    continues: bool = Field(
+        description="True only when today's articles report new events of the earlier story: "
+        "the same events followed up, not merely the same place, person, company or topic."
+    )
+    today_quote: Quote | None = Field(
+        default=None,
+        description="When continues is true: a verbatim quote from today's articles (S1, S2, "
+        "...) showing the earlier story's events going on.",
+    )
+    earlier_quote: Quote | None = Field(
+        default=None,
+        description="When continues is true: a verbatim quote from the earlier brief "
+        "(source id EARLIER) about the same events.",
+    )
+    reason: str = Field(description="Why, in one sentence.")
+
+
 class LedgerQuestion(_Strict):
     id: str = Field(description="The question's id in the ledger (`summarizer questions`).")
     story_id: str = Field(description="The story that asked it.")

@@ -55,4 +55,4 @@ def test_installed_wheel_finds_its_prompts(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert out.stdout.strip() == "['brief', 'continuation', 'story', 'timeline']"
+    assert out.stdout.strip() == "['brief', 'continuation', 'link', 'story', 'timeline']"

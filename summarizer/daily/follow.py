@@ -35,6 +35,7 @@ from summarizer.schemas import (
     Brief,
     ContinuationContent,
     LedgerQuestion,
+    LinkContent,
     NewDevelopment,
     SourceFailure,
     StoryLink,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from summarizer.llm.client import LLM
 
 KIND = "continuation"
+LINK_KIND = "link"
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Plan:
     note: str | None = None  # what it did not do, and why
     open: list[dict[str, Any]] = field(default_factory=list)  # ledger rows, Q1.. in order
     context: dict[str, Any] | None = None  # template variables for the continuation kind
+    # A match close to the threshold, for the `link` kind to confirm (confirm()).
+    close: tuple[Earlier, continuity.Match] | None = None
     extras: ContinuationContent | None = None  # what the model said changed
 
     def cache_text(self) -> str:
@@ -175,7 +179,7 @@ def plan(
     articles = _Articles(store)
     today = [
         continuity.Side(
-            " ".join(continuity.story_text(b) for b in g),
+            " ".join(continuity.match_text(b) for b in g),
             [r.actor for b in g for r in b.stances],
             [q for b in g for q in continuity.story_quotes(b)]
             + [a for b in g for a in articles.of(b)],
@@ -184,7 +188,7 @@ def plan(
     ]
     earlier = [
         continuity.Side(
-            continuity.story_text(e.brief),
+            continuity.match_text(e.brief),
             [r.actor for r in e.brief.stances],
             continuity.story_quotes(e.brief) + articles.of(e.brief),
         )
@@ -203,16 +207,100 @@ def plan(
                 f"not joined to story {sid} ({m.explain()}): it is in [daily.continuity] detach"
             )
     kept = [m for m in matches if found[m.earlier].story_id not in detached]
-    for i, m in continuity.assign(kept, cfg.threshold).items():
-        e = found[m.earlier]
-        p = plans[i]
-        p.earlier, p.why, p.note = e, m.explain(), None
-        p.open = [q for q in store.questions(e.story_id) if open_before(q, day)]
-        p.context = {
-            "previous": prompting.Article("PREVIOUS", compact(e, p.open)),
-            "previous_day": e.day,
-        }
+    # A match within check_margin of the threshold is close: the model is asked (`confirm`)
+    # before it joins; below the margin nothing joins, above it the evidence suffices.
+    low = max(cfg.threshold - cfg.check_margin, 0.0)
+    for i, m in continuity.assign(kept, low).items():
+        if m.score >= cfg.threshold + cfg.check_margin:
+            join(plans[i], found[m.earlier], m, store, day)
+        else:
+            plans[i].close = (found[m.earlier], m)
+            plans[i].note = (
+                f"not joined to story {found[m.earlier].story_id} ({m.explain()}): the match "
+                "was close and was not checked"
+            )
     return plans
+
+
+def join(p: Plan, e: Earlier, m: continuity.Match, store: Store, day: str) -> None:
+    """Today's story continues `e`: what the continuation kind will be shown of it."""
+    p.earlier, p.why, p.note, p.close = e, m.explain(), None, None
+    p.open = [q for q in store.questions(e.story_id) if open_before(q, day)]
+    p.context = {
+        "previous": prompting.Article("PREVIOUS", compact(e, p.open)),
+        "previous_day": e.day,
+    }
+
+
+def earlier_text(e: Earlier) -> str:
+    """The earlier story as the `link` kind sees it, and its quotes are checked against:
+    what its brief said and the quotes it showed."""
+    b = e.brief
+    lines = [b.title, b.summary, *b.key_points, *continuity.story_quotes(b)]
+    return "\n".join(line for line in lines if line)
+
+
+async def confirm(
+    plans: Sequence[Plan], items: Sequence[Sequence[Document]], day: str, settings: Settings,
+    store: Store, llm: LLM, key: str,
+) -> None:  # fmt: skip
+    """The second opinion on each close match (`Plan.close`): one `link` call per story,
+    cached under today's articles and the earlier story's brief, so a rerun makes none.
+    Only a yes whose two quotes the grounding check found joins; anything else (a no, a
+    quote not found, a failed call) leaves the story new, and its note says why."""
+    import asyncio
+
+    from summarizer.pipeline import _article, _extract
+
+    registry = registry_for(settings)
+    kind = registry.get(LINK_KIND)
+    for p, docs in zip(plans, items, strict=True):
+        if p.close is None:
+            continue
+        e, m = p.close
+        before = earlier_text(e)
+        sha = hashlib.sha256(
+            ("".join(sorted(d.sha256 for d in docs)) + "\n" + e.story_id + "\n" + before).encode()
+        ).hexdigest()
+        cached = await asyncio.to_thread(store.get_extraction, sha, key)
+        if cached is not None:
+            answer = LinkContent.model_validate_json(cached)
+        else:
+            ids = [f"S{n}" for n in range(1, len(docs) + 1)]
+            messages = prompting.render_messages(
+                registry.prompt(kind),
+                articles=[_article(d, sid) for d, sid in zip(docs, ids, strict=True)],
+                source_ids=ids,
+                language=settings.language,
+                previous=prompting.Article("EARLIER", before),
+                previous_day=e.day,
+            )
+            texts = {sid: d.text for d, sid in zip(docs, ids, strict=True)} | {"EARLIER": before}
+            try:
+                ex = await _extract(llm, settings, kind.model, messages, texts)
+            except Deferred:
+                raise  # held for a batch (daily --batch): asked in a later round
+            except SummarizerError as exc:
+                p.close = None
+                p.note = (
+                    f"not joined to story {e.story_id} ({m.explain()}): the match was close "
+                    f"and the check could not be made: {exc}"
+                )
+                continue
+            answer = LinkContent.model_validate(ex.content.model_dump())
+            await asyncio.to_thread(store.put_extraction, sha, key, answer.model_dump_json())
+        p.close = None
+        if answer.continues and answer.today_quote and answer.earlier_quote:
+            join(p, e, m, store, day)
+            p.why = (
+                f"{m.explain()}; a close match, confirmed: today “{answer.today_quote.quote}” "
+                f"continues “{answer.earlier_quote.quote}”"
+            )
+        else:
+            p.note = (
+                f"not joined to story {e.story_id} ({m.explain()}): the match was close and "
+                f"the check found no grounded continuation ({answer.reason})"
+            )
 
 
 async def synthesize_continuing(
