@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer import names, stories
-from summarizer.schemas import BriefContent, StanceRow, StanceShift
+from summarizer.schemas import BriefContent, MatchEvidence, StanceRow, StanceShift
 
 # Chosen on seeds/gold-links (docs/linking.md says how).
 NAME_WEIGHT = 0.4
@@ -204,6 +204,13 @@ class Match:
             "shared_names": list(self.shared_names),
             "shared_words": list(self.shared_words),
         }
+
+    def evidence(self, threshold: float, checked: bool = False) -> MatchEvidence:
+        return MatchEvidence(
+            score=self.score, threshold=threshold, names=self.names, words=self.words,
+            shared_names=list(self.shared_names), shared_words=list(self.shared_words),
+            checked=checked,
+        )  # fmt: skip
 
 
 def _as_side(s: Side | tuple[str, Sequence[str]]) -> Side:

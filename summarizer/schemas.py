@@ -303,6 +303,21 @@ class StanceShift(_Strict):
     after_quote: str = Field(description="Today's verbatim quote.")
 
 
+class MatchEvidence(_Strict):
+    """For operators: what a story's match to an earlier one rests on (continuity.py)."""
+
+    score: float = Field(description="The match score, compared with the threshold.")
+    threshold: float = Field(description="The [daily.continuity] threshold it was compared with.")
+    names: float = Field(description="Cosine of the names both stories mention (0 to 1).")
+    words: float = Field(description="Cosine of their other content words (0 to 1).")
+    shared_names: list[str] = Field(description="The names both mention, strongest first.")
+    shared_words: list[str] = Field(description="The words both use, strongest first.")
+    checked: bool = Field(
+        default=False,
+        description="True when the score was close and the model's `link` check confirmed it.",
+    )
+
+
 class StoryLink(_Strict):
     story_id: str = Field(description="The story's stable id across daily runs.")
     first_day: str = Field(description="The day the story was first briefed.")
@@ -312,6 +327,9 @@ class StoryLink(_Strict):
     days_running: int = Field(description="Days from the first brief of the story to this one.")
     match: str | None = Field(
         default=None, description="Why today's articles were joined to the story (the scores)."
+    )
+    match_evidence: MatchEvidence | None = Field(
+        default=None, description="For operators: the score of the match and its parts."
     )
     note: str | None = Field(
         default=None, description="What continuity did not do for this story, and why."

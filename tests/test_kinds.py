@@ -407,7 +407,8 @@ def test_unknown_kind_is_refused_before_any_call(tmp_path: Path, fake_openai: Fa
     )
     assert (
         r.exit_code == 3
-        and "kind 'nope': unknown; use one of brief, continuation, link, story, timeline" in r.output
+        and "kind 'nope': unknown; use one of brief, continuation, link, story, timeline"
+        in r.output
     )
     r = invoke(
         "brief", str(_article_file(tmp_path)), "--kind", "story", "--base-url", fake_openai.base_url

@@ -208,6 +208,9 @@ def test_daily_runs_link_continuations_in_other_words_and_no_look_alike(tmp_path
         assert d2[today]["story_id"] == d1[earlier]["story_id"], d2[today]
         assert d2[today]["continues_from"] == "2026-03-02"
         assert d2[today]["match"].startswith("linked on shared names: ")
+        parts = d2[today]["match_evidence"]  # for operators: the score and its parts
+        assert parts["score"] >= parts["threshold"] == ContinuityConfig().threshold
+        assert parts["shared_names"] and parts["checked"] is False
     for look_alike in ("brazil-minister-court", "antwerp-pilots-strike", "mumbai-sensex-record"):
         assert d2[look_alike]["continues_from"] is None, d2[look_alike]
     # The same minister, other events: close, so the model was asked, and it said no.
@@ -260,6 +263,7 @@ def test_a_close_match_is_joined_only_on_a_grounded_yes(
         if joined:
             assert story["story_id"] == d1["brazil-minister-china-trade"]["story_id"]
             assert "close match, confirmed" in story["match"] and "score" not in story["match"]
+            assert story["match_evidence"]["checked"] is True
         else:
             assert story["continues_from"] is None
             assert "the match was close" in story["note"]

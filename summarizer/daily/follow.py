@@ -36,6 +36,7 @@ from summarizer.schemas import (
     ContinuationContent,
     LedgerQuestion,
     LinkContent,
+    MatchEvidence,
     NewDevelopment,
     SourceFailure,
     StoryLink,
@@ -65,6 +66,7 @@ class Plan:
 
     earlier: Earlier | None = None
     why: str | None = None  # the match, explained
+    evidence: MatchEvidence | None = None  # the match's parts, for operators
     note: str | None = None  # what it did not do, and why
     open: list[dict[str, Any]] = field(default_factory=list)  # ledger rows, Q1.. in order
     context: dict[str, Any] | None = None  # template variables for the continuation kind
@@ -213,6 +215,7 @@ def plan(
     for i, m in continuity.assign(kept, low).items():
         if m.score >= cfg.threshold + cfg.check_margin:
             join(plans[i], found[m.earlier], m, store, day)
+            plans[i].evidence = m.evidence(cfg.threshold)
         else:
             plans[i].close = (found[m.earlier], m)
             plans[i].note = (
@@ -242,7 +245,7 @@ def earlier_text(e: Earlier) -> str:
 
 async def confirm(
     plans: Sequence[Plan], items: Sequence[Sequence[Document]], day: str, settings: Settings,
-    store: Store, llm: LLM, key: str,
+    store: Store, llm: LLM, key: str, threshold: float,
 ) -> None:  # fmt: skip
     """The second opinion on each close match (`Plan.close`): one `link` call per story,
     cached under today's articles and the earlier story's brief, so a rerun makes none.
@@ -292,6 +295,7 @@ async def confirm(
         p.close = None
         if answer.continues and answer.today_quote and answer.earlier_quote:
             join(p, e, m, store, day)
+            p.evidence = m.evidence(threshold, checked=True)
             p.why = (
                 f"{m.explain()}; a close match, confirmed: today “{answer.today_quote.quote}” "
                 f"continues “{answer.earlier_quote.quote}”"
@@ -431,6 +435,7 @@ def record(store: Store, day: str, made: Sequence[tuple[Brief, Plan]]) -> list[B
             continues_from=e.day if e else None,
             days_running=_days(first, day),
             match=p.why,
+            match_evidence=p.evidence,
             note=p.note,
             new_developments=_really_new(p.extras.new_developments, e.brief)
             if p.extras is not None and e is not None

@@ -267,10 +267,10 @@ async def _reduce(
         if day is not None and cfg is not None
         else [follow.Plan() for _ in groups]
     )
-    if day is not None and any(p.close for p in plans):  # close matches: the `link` check
+    if day is not None and cfg is not None and any(p.close for p in plans):  # the `link` check
         await follow.confirm(
             plans, [[briefs[i][0] for i in g] for g in groups], day, settings, store, llm,
-            cache_key(settings, follow.LINK_KIND),
+            cache_key(settings, follow.LINK_KIND), cfg.continuity.threshold,
         )  # fmt: skip
 
     async def one(group: list[int], plan: follow.Plan) -> list[tuple[Brief, follow.Plan]]:
