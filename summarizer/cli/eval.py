@@ -175,7 +175,8 @@ def _eval_links(
 
     limit = max_bytes or Settings.model_fields["max_input_bytes"].default
     cases = links.load_link_set(gold_dir, max_bytes=limit)
-    result = links.score_pairs(cases, ContinuityConfig().threshold)
+    cfg = ContinuityConfig()
+    result = links.score_pairs(cases, cfg.threshold, cfg.check_margin)
     checked = links.check_gates(result, gates)
     if output is not None:
         from summarizer.atomic import write_text

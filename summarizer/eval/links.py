@@ -134,6 +134,11 @@ class PairResult:
 class LinkResult:
     threshold: float
     pairs: list[PairResult] = field(default_factory=list)
+    margin: float = 0.0  # a score this near the threshold would be checked by the model
+
+    def close(self, p: PairResult) -> bool:
+        score = p.match.score if p.match else 0.0
+        return self.threshold - self.margin <= score < self.threshold + self.margin
 
     def counts(self) -> dict[str, int]:
         c = {"true_positive": 0, "false_positive": 0, "false_negative": 0, "true_negative": 0}
@@ -157,8 +162,10 @@ class LinkResult:
         }
 
 
-def score_pairs(cases: Sequence[LinkCase], threshold: float) -> LinkResult:
-    result = LinkResult(threshold)
+def score_pairs(cases: Sequence[LinkCase], threshold: float, margin: float = 0.0) -> LinkResult:
+    """The decision on the articles' evidence alone. A pair within `margin` of the threshold
+    is marked close (a daily run would ask the `link` kind); here the threshold decides it."""
+    result = LinkResult(threshold, margin=margin)
     for case in cases:
         matches = continuity.score([side(case.today)], [side(case.earlier)])
         best = matches[0] if matches else None
@@ -200,6 +207,7 @@ def to_json(result: LinkResult, *, gold_dir: str, gates: Sequence[dict[str, Any]
             "continues": p.continues,
             "linked": p.linked,
             "correct": p.linked == p.continues,
+            "close": result.close(p),
             **(p.match.parts() if p.match else {"score": 0.0}),
         }
         for p in result.pairs
@@ -208,6 +216,7 @@ def to_json(result: LinkResult, *, gold_dir: str, gates: Sequence[dict[str, Any]
         "gold_dir": gold_dir,
         "kind": "link",
         "threshold": result.threshold,
+        "check_margin": result.margin,
         "pairs": pairs,
         "overall": {**result.overall(), "counts": result.counts()},
         "gates": list(gates),
@@ -238,6 +247,9 @@ def render_text(result: LinkResult) -> str:
         f"link_f1 {show(o['link_f1'])}  ({c['true_positive']} linked rightly, "
         f"{c['false_positive']} wrongly, {c['false_negative']} missed, "
         f"{c['true_negative']} rightly apart)",
+        f"{sum(result.close(p) for p in result.pairs)} pair(s) within {result.margin:g} of the "
+        "threshold: a daily run would ask the model (the `link` kind) about them; here the "
+        "threshold decides.",
         "",
     ]
     return "\n".join(out)
