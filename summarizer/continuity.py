@@ -39,6 +39,7 @@ from summarizer.schemas import BriefContent, MatchEvidence, StanceRow, StanceShi
 # Chosen on seeds/gold-links (docs/linking.md says how).
 NAME_WEIGHT = 0.4
 WORD_WEIGHT = 0.6
+EMBED_CHARS = 1500
 BACKGROUND = 100  # pseudo-stories of general news behind every base (Base)
 ISSUE_OVERLAP = 0.5
 QUESTION_OVERLAP = 0.6
@@ -129,7 +130,13 @@ class Side:
 
     text: str
     actors: Sequence[str] = ()
-    articles: Sequence[str] = ()
+    articles: Sequence[str] = ()  # the articles first, then any quotes
+    vector: Sequence[float] | None = None  # its embedding, when [daily.continuity] embeddings
+
+    def gist(self) -> str:
+        """What is embedded: the model's fields and the start of the first article."""
+        lead = self.articles[0][:EMBED_CHARS] if self.articles else ""
+        return f"{self.text}\n{lead}".strip()[: EMBED_CHARS * 2]
 
     def evidence(self) -> names.Evidence:
         found = names.evidence(self.text)
@@ -185,6 +192,7 @@ class Match:
     words: float  # cosine of their other content words
     shared_names: tuple[str, ...]  # as today's story spells them, strongest first
     shared_words: tuple[str, ...]
+    meaning: float | None = None  # cosine of the two embeddings, when there are
     checked: str | None = None  # the second opinion, when the score was close (follow.py)
 
     def explain(self) -> str:
@@ -203,14 +211,22 @@ class Match:
             "weights": {"names": NAME_WEIGHT, "words": WORD_WEIGHT},
             "shared_names": list(self.shared_names),
             "shared_words": list(self.shared_words),
+            "meaning": self.meaning,
         }
 
     def evidence(self, threshold: float, checked: bool = False) -> MatchEvidence:
         return MatchEvidence(
             score=self.score, threshold=threshold, names=self.names, words=self.words,
             shared_names=list(self.shared_names), shared_words=list(self.shared_words),
-            checked=checked,
+            meaning=self.meaning, checked=checked,
         )  # fmt: skip
+
+
+def _cosine(a: Sequence[float] | None, b: Sequence[float] | None) -> float | None:
+    if a is None or b is None:
+        return None
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return max(sum(x * y for x, y in zip(a, b, strict=False)) / norm, 0.0) if norm else 0.0
 
 
 def _as_side(s: Side | tuple[str, Sequence[str]]) -> Side:
@@ -227,7 +243,8 @@ def score(
 
         score = cosine(names) ** NAME_WEIGHT x cosine(words) ** WORD_WEIGHT
 
-    each cosine over TF-IDF vectors of what the story's sources and the model's fields say:
+    each cosine over TF-IDF vectors of what the story's sources and the model's fields say
+    (with embeddings on both sides, the words' cosine is averaged with theirs):
     a weighted geometric mean, so both kinds of evidence are needed (one shared minister
     is not one story; nor is one shared word "strike")."""
     t_ev = [_as_side(s).evidence() for s in today]
@@ -235,6 +252,7 @@ def score(
     base = base if base is not None else Base()
     for e in t_ev + e_ev:
         base.add(e)
+    t_sides, e_sides = [_as_side(s) for s in today], [_as_side(s) for s in earlier]
     t_vec = [(_vector(e.names, base), _vector(e.words, base)) for e in t_ev]
     e_vec = [(_vector(e.names, base), _vector(e.words, base)) for e in e_ev]
     # Candidates through an inverted index of the earlier stories' names and words: the
@@ -249,7 +267,10 @@ def score(
         for j in sorted(near):
             sn, sw = _shared(nv, e_vec[j][0]), _shared(wv, e_vec[j][1])
             cn, cw = sum(x for _, x in sn), sum(x for _, x in sw)
-            s = cn**NAME_WEIGHT * cw**WORD_WEIGHT
+            meaning = _cosine(t_sides[i].vector, e_sides[j].vector)
+            # With embeddings, what happened is read from the words and the meaning alike.
+            what = cw if meaning is None else (cw + meaning) / 2
+            s = cn**NAME_WEIGHT * what**WORD_WEIGHT
             if s > 0:
                 spelt = t_ev[i].spelt
                 found.append(
@@ -257,6 +278,7 @@ def score(
                         i, j, round(s, 4), round(cn, 4), round(cw, 4),
                         tuple(spelt.get(t, t) for t, _ in sn[:8]),
                         tuple(spelt.get(w, w) for w, _ in sw[:8]),
+                        None if meaning is None else round(meaning, 4),
                     )
                 )  # fmt: skip
     return sorted(found, key=lambda m: (-m.score, m.today, m.earlier))

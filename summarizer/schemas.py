@@ -312,6 +312,10 @@ class MatchEvidence(_Strict):
     words: float = Field(description="Cosine of their other content words (0 to 1).")
     shared_names: list[str] = Field(description="The names both mention, strongest first.")
     shared_words: list[str] = Field(description="The words both use, strongest first.")
+    meaning: float | None = Field(
+        default=None,
+        description="Cosine of the two stories' embeddings, with [daily.continuity] embeddings.",
+    )
     checked: bool = Field(
         default=False,
         description="True when the score was close and the model's `link` check confirmed it.",

@@ -169,16 +169,16 @@ def scripted(request: dict[str, Any]) -> Reply:
     return grounded_brief(request)
 
 
-def _day(tmp: Path, server: FakeOpenAI, day: str, files: list[str]) -> dict[str, Any]:
+def _day(tmp: Path, server: FakeOpenAI, day: str, files: list[str], *args: str) -> dict[str, Any]:
     src = tmp / f"src-{day}"
-    src.mkdir()
+    src.mkdir(exist_ok=True)
     for name in files:
         shutil.copy(ARTICLES / f"{name}.txt", src / f"{name}.txt")
     out = tmp / "out"
     r = runner.invoke(
         app,
         ["daily", "-s", str(src), "--out-dir", str(out), "--store", str(tmp / "s.db"),
-         "--base-url", server.base_url, "--date", day],
+         "--base-url", server.base_url, "--date", day, *args],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     return json.loads((out / f"{day}.json").read_text())  # type: ignore[no-any-return]
@@ -278,3 +278,37 @@ def test_no_close_match_no_link_call(tmp_path: Path) -> None:
         _day(tmp_path, server, "2026-03-02", ["kyiv-power-outage"])
         d2 = _by_source(_day(tmp_path, server, "2026-03-04", ["kiev-power-restored"]))
     assert model.link_calls == 0 and d2["kiev-power-restored"]["continues_from"] == "2026-03-02"
+
+
+def test_embeddings_are_asked_once_per_text_and_kept(tmp_path: Path) -> None:
+    """[daily.continuity] embeddings: the stories' texts go to /v1/embeddings (the test
+    server's deterministic answer), the match records their cosine, the call is counted
+    with the run's, and a rerun embeds nothing again."""
+    config = tmp_path / "c.toml"
+    config.write_text('[daily.continuity]\nembeddings = "text-embedding-3-small"\n')
+    with FakeOpenAI(scripted) as server:
+        _day(tmp_path, server, "2026-03-02", ["kyiv-power-outage"], "--config", str(config))
+        assert server.embedding_requests == 0  # nothing earlier to compare with
+        daily = _day(
+            tmp_path, server, "2026-03-04", ["kiev-power-restored"], "--config", str(config)
+        )
+        assert server.embedding_requests == 1  # today's and the earlier story's, in one
+        link = _by_source(daily)["kiev-power-restored"]
+        assert link["continues_from"] == "2026-03-02"
+        assert 0 < link["match_evidence"]["meaning"] <= 1
+        embedded = [r for r in server.requests if "input" in r]
+        assert embedded[0]["model"] == "text-embedding-3-small" and len(embedded[0]["input"]) == 2
+        _day(tmp_path, server, "2026-03-04", ["kiev-power-restored"], "--config", str(config))
+        assert server.embedding_requests == 1  # kept in the store: a rerun asks nothing
+
+
+def test_an_embedding_call_is_priced_at_its_own_rate() -> None:
+    from summarizer.llm.calls import CallLog, CallRecord
+
+    chat = CallRecord("a", "gpt-4o-mini", 200, 1_000_000, 0, 1.0, False, False)
+    emb = CallRecord(
+        "b", "text-embedding-3-small", 200, 1_000_000, 0, 1.0, False, False, embedding=True
+    )
+    assert CallLog([chat, emb]).priced("gpt-4o-mini") == pytest.approx(0.15 + 0.02)
+    local = CallRecord("c", "local-embedder", 200, 10, 0, 1.0, False, False, embedding=True)
+    assert CallLog([chat, local]).priced("gpt-4o-mini") is None  # unknown price: not guessed

@@ -54,6 +54,12 @@ class ContinuityConfig(BaseModel):
         description="A score this close to the threshold (either side) is put to the model "
         "(the `link` kind), which joins only with a grounded yes; 0: never ask.",
     )
+    embeddings: str | None = Field(
+        default=None,
+        description="An embeddings model (e.g. text-embedding-3-small): stories are also "
+        "compared by the endpoint's /v1/embeddings (recorded, replayed and priced like any "
+        "call; each text embedded once). Off by default: the threshold was chosen without.",
+    )
     detach: list[str] = Field(
         default_factory=list,
         description="Story ids nothing new joins: today's articles that would continue one "

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from summarizer.ingest import Document
     from summarizer.llm.client import LLM
 
+log = logging.getLogger(__name__)
 KIND = "continuation"
 LINK_KIND = "link"
 
@@ -164,10 +166,36 @@ class _Articles:
         return out
 
 
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+def with_vectors(
+    store: Store, sides: list[continuity.Side], model: str, embed: Embed
+) -> list[continuity.Side]:
+    """The sides with their embeddings: each text embedded once and kept in the store
+    (under its hash and the model), so a rerun, or a story seen again, costs nothing."""
+    key = f"embedding:{model}"
+    shas = [hashlib.sha256(s.gist().encode()).hexdigest() for s in sides]
+    found: dict[str, list[float]] = {}
+    for sha in dict.fromkeys(shas):
+        cached = store.get_extraction(sha, key)
+        if cached is not None:
+            found[sha] = json.loads(cached)
+    missing = list(dict.fromkeys(sha for sha in shas if sha not in found))
+    if missing:
+        texts = {sha: s.gist() for sha, s in zip(shas, sides, strict=True)}
+        for sha, vec in zip(missing, embed([texts[m] for m in missing]), strict=True):
+            found[sha] = vec
+            store.put_extraction(sha, key, json.dumps(vec))
+    return [replace(s, vector=tuple(found[sha])) for s, sha in zip(sides, shas, strict=True)]
+
+
 def plan(
-    store: Store, groups: Sequence[Sequence[Brief]], day: str, cfg: ContinuityConfig
-) -> list[Plan]:
-    """For each of today's stories (its articles' briefs), the earlier story it continues."""
+    store: Store, groups: Sequence[Sequence[Brief]], day: str, cfg: ContinuityConfig,
+    embed: Embed | None = None,
+) -> list[Plan]:  # fmt: skip
+    """For each of today's stories (its articles' briefs), the earlier story it continues.
+    `embed` (texts -> vectors) is called when [daily.continuity] embeddings names a model."""
     plans = [Plan() for _ in groups]
     if not cfg.enabled or not groups:
         return plans
@@ -183,8 +211,8 @@ def plan(
         continuity.Side(
             " ".join(continuity.match_text(b) for b in g),
             [r.actor for b in g for r in b.stances],
-            [q for b in g for q in continuity.story_quotes(b)]
-            + [a for b in g for a in articles.of(b)],
+            [a for b in g for a in articles.of(b)]
+            + [q for b in g for q in continuity.story_quotes(b)],
         )
         for g in groups
     ]
@@ -192,10 +220,17 @@ def plan(
         continuity.Side(
             continuity.match_text(e.brief),
             [r.actor for r in e.brief.stances],
-            continuity.story_quotes(e.brief) + articles.of(e.brief),
+            articles.of(e.brief) + continuity.story_quotes(e.brief),
         )
         for e in found
     ]
+    if cfg.embeddings and embed is not None:
+        try:
+            both = with_vectors(store, today + earlier, cfg.embeddings, embed)
+            today, earlier = both[: len(today)], both[len(today) :]
+        except SummarizerError as exc:
+            # Matching stands on the articles' names and words alone, as without embeddings.
+            log.warning("[daily.continuity] embeddings %s not used: %s", cfg.embeddings, exc)
     # The base of the term weights is every story read here: today's, and the earlier
     # ones of the lookback window (continuity.Base adds general news behind them).
     matches = continuity.score(today, earlier)

@@ -95,15 +95,19 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 
 def call_record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
-    fixture: bool, batched: bool = False, prepaid: bool = False,
+    fixture: bool, batched: bool = False, prepaid: bool = False, embedding: bool = False,
 ) -> calls.CallRecord:  # fmt: skip
     """One exchange as the CallLog (and `history`) counts it."""
     return calls.CallRecord(
         key=key, model=model, status=status, tokens_in=usage.tokens_in,
         tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
         fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
-        batched=batched, prepaid=prepaid,
+        batched=batched, prepaid=prepaid, embedding=embedding,
     )  # fmt: skip
+
+
+def _is_embedding(request: httpx2.Request) -> bool:
+    return request.url.path.endswith("/embeddings")
 
 
 class HarnessTransport(httpx2.AsyncBaseTransport):
@@ -127,7 +131,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         raw = await request.aread()
         chat = request.url.path.endswith("/chat/completions")
-        if chat:
+        # Embeddings (continuity.py, `[daily.continuity] embeddings`) are model calls too:
+        # keyed by their body, counted, priced, recorded and replayed like a completion.
+        embeddings = request.url.path.endswith("/embeddings")
+        if chat or embeddings:
             body = recordings.canonical_body(raw)
             key = recordings.request_key(body)
         else:
@@ -155,9 +162,9 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                     request=request,
                 )
         if self.mode == "replay":
-            response = self._replay(request, body, key, model, chat)
+            response = self._replay(request, body, key, model, chat or embeddings)
         else:
-            response = await self._forward(request, body, key, model, chat)
+            response = await self._forward(request, body, key, model, chat or embeddings)
         if book is not None:
             book.kept(key, response.status_code, await response.aread())
         return response
@@ -170,6 +177,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if rec is None:
             what = (
                 f"for model {model!r}, prompt {recordings.prompt_start(body)!r}..."
+                if chat and "messages" in body
+                else f"for model {model!r}, embeddings"
                 if chat
                 else f"for {request.method} {recordings.api_path(request.url.path)}"
             )
@@ -184,7 +193,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if chat:
             calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
-                fixture=rec.origin == "fixture",
+                fixture=rec.origin == "fixture", embedding=_is_embedding(request),
             ))  # fmt: skip
         return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
@@ -203,7 +212,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             await upstream.aclose()
         except Exception:
             latency = (time.perf_counter() - started) * 1000
-            failed = call_record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
+            failed = call_record(
+                key, model, 0, Usage(), latency, replayed=False, fixture=False,
+                embedding=_is_embedding(request),
+            )  # fmt: skip
             calls.record(failed)
             raise
         latency_ms = (time.perf_counter() - started) * 1000
@@ -220,7 +232,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             await self._limiter.charge(usage.tokens_out, sent=started)
         calls.record(call_record(
             key, model, upstream.status_code, usage, latency_ms, replayed=False,
-            fixture=fixture_note is not None,
+            fixture=fixture_note is not None, embedding=_is_embedding(request),
         ))  # fmt: skip
         status = upstream.status_code
         mode_refused = status >= 400 and failures.refused_mode(
