@@ -312,3 +312,24 @@ def test_an_embedding_call_is_priced_at_its_own_rate() -> None:
     assert CallLog([chat, emb]).priced("gpt-4o-mini") == pytest.approx(0.15 + 0.02)
     local = CallRecord("c", "local-embedder", 200, 10, 0, 1.0, False, False, embedding=True)
     assert CallLog([chat, local]).priced("gpt-4o-mini") is None  # unknown price: not guessed
+
+
+def test_an_endpoint_that_cannot_embed_leaves_matching_as_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer.testing import openai_server
+
+    def broken(request: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("no embeddings here")  # the server drops the connection
+
+    monkeypatch.setattr(openai_server, "embeddings_body", broken)
+    config = tmp_path / "c.toml"
+    config.write_text('[daily.continuity]\nembeddings = "text-embedding-3-small"\n')
+    with FakeOpenAI(scripted) as server:
+        _day(tmp_path, server, "2026-03-02", ["kyiv-power-outage"], "--config", str(config))
+        daily = _day(
+            tmp_path, server, "2026-03-04", ["kiev-power-restored"], "--config", str(config),
+            "--retries", "0",
+        )  # fmt: skip
+    link = _by_source(daily)["kiev-power-restored"]
+    assert link["continues_from"] == "2026-03-02" and link["match_evidence"]["meaning"] is None
