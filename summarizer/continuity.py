@@ -195,12 +195,16 @@ class Match:
     meaning: float | None = None  # cosine of the two embeddings, when there are
     checked: str | None = None  # the second opinion, when the score was close (follow.py)
 
-    def explain(self) -> str:
-        """For readers: on what evidence, never the formula (the parts are in `parts`)."""
-        out = "linked on shared names: " + (", ".join(self.shared_names[:5]) or "none")
+    def shared(self) -> str:
+        """What both stories mention: "shared names: ...; shared words: ..."."""
+        out = "shared names: " + (", ".join(self.shared_names[:5]) or "none")
         if self.shared_words:
             out += "; shared words: " + ", ".join(self.shared_words[:5])
-        return out + (f"; {self.checked}" if self.checked else "")
+        return out
+
+    def explain(self) -> str:
+        """For readers: on what evidence, never the formula (the parts are in `parts`)."""
+        return "linked on " + self.shared() + (f"; {self.checked}" if self.checked else "")
 
     def parts(self) -> dict[str, Any]:
         """For operators: the score and its parts."""

@@ -254,7 +254,7 @@ def plan(
         else:
             plans[i].close = (found[m.earlier], m)
             plans[i].note = (
-                f"not joined to story {found[m.earlier].story_id} ({m.explain()}): the match "
+                f"not joined to story {found[m.earlier].story_id} ({m.shared()}): the match "
                 "was close and was not checked"
             )
     return plans
@@ -288,13 +288,14 @@ async def confirm(
     quote not found, a failed call) leaves the story new, and its note says why."""
     import asyncio
 
+    from summarizer.concurrency import gather_or_cancel
     from summarizer.pipeline import _article, _extract
 
     registry = registry_for(settings)
     kind = registry.get(LINK_KIND)
-    for p, docs in zip(plans, items, strict=True):
-        if p.close is None:
-            continue
+
+    async def one(p: Plan, docs: Sequence[Document]) -> None:
+        assert p.close is not None
         e, m = p.close
         before = earlier_text(e)
         sha = hashlib.sha256(
@@ -321,15 +322,15 @@ async def confirm(
             except SummarizerError as exc:
                 p.close = None
                 p.note = (
-                    f"not joined to story {e.story_id} ({m.explain()}): the match was close "
+                    f"not joined to story {e.story_id} ({m.shared()}): the match was close "
                     f"and the check could not be made: {exc}"
                 )
-                continue
+                return
             answer = LinkContent.model_validate(ex.content.model_dump())
             await asyncio.to_thread(store.put_extraction, sha, key, answer.model_dump_json())
         p.close = None
         if answer.continues and answer.today_quote and answer.earlier_quote:
-            join(p, e, m, store, day)
+            await asyncio.to_thread(join, p, e, m, store, day)
             p.evidence = m.evidence(threshold, checked=True)
             p.why = (
                 f"{m.explain()}; a close match, confirmed: today “{answer.today_quote.quote}” "
@@ -337,9 +338,14 @@ async def confirm(
             )
         else:
             p.note = (
-                f"not joined to story {e.story_id} ({m.explain()}): the match was close and "
+                f"not joined to story {e.story_id} ({m.shared()}): the match was close and "
                 f"the check found no grounded continuation ({answer.reason})"
             )
+
+    # The close stories are asked at once, within the run's concurrency (LLM slots).
+    await gather_or_cancel(
+        one(p, docs) for p, docs in zip(plans, items, strict=True) if p.close is not None
+    )
 
 
 async def synthesize_continuing(
