@@ -38,6 +38,8 @@ LINK_SYSTEM = "Decide whether today's articles report new events"
         ("Recep Tayyip Erdoğan", "Erdogan"),
         ("Alexei Zhukovsky", "Aleksei Zhukovskiy"),
         ("Kadhafi", "Qadhafi"),
+        ("Москва", "Moscow"),
+        ("Эрдоган", "Erdogan"),
     ],
 )
 def test_one_name_however_spelt(a: str, b: str) -> None:
@@ -56,6 +58,11 @@ def test_different_names_stay_apart(a: str, b: str) -> None:
 def test_common_words_and_sentence_openers_are_not_names() -> None:
     text = "Analysts said the Court would rule. The court met on Monday in Ankara. Officials left."
     assert set(names.evidence(text).names) == {"city:ankara"}
+
+
+def test_stories_with_nothing_to_say_match_nothing() -> None:
+    assert continuity.score([continuity.Side("")], [continuity.Side("  ")]) == []
+    assert continuity.score([], [continuity.Side("Kyiv")]) == []
 
 
 def test_a_shared_name_weighs_more_than_a_shared_country_on_a_quiet_day() -> None:
