@@ -340,3 +340,36 @@ def test_an_endpoint_that_cannot_embed_leaves_matching_as_without(
         )  # fmt: skip
     link = _by_source(daily)["kiev-power-restored"]
     assert link["continues_from"] == "2026-03-02" and link["match_evidence"]["meaning"] is None
+
+
+def test_a_close_match_check_is_recorded_and_replayed(tmp_path: Path) -> None:
+    """The `link` call goes through the same transport as every call: recorded with
+    --record, answered from the recording with --replay (a fresh store, no server)."""
+    recordings = tmp_path / "rec"
+    model = LinkModel("yes")
+    live, replay = tmp_path / "live", tmp_path / "replay"
+    live.mkdir()
+    replay.mkdir()
+    with FakeOpenAI(model) as server:
+        _day(
+            live, server, "2026-03-02", ["brazil-minister-china-trade"], "--record", str(recordings)
+        )
+        _day(live, server, "2026-03-04", ["brazil-minister-court"], "--record", str(recordings))
+    assert model.link_calls == 1
+    for day, name in (
+        ("2026-03-02", "brazil-minister-china-trade"),
+        ("2026-03-04", "brazil-minister-court"),
+    ):
+        src = replay / f"src-{day}"
+        src.mkdir()
+        shutil.copy(ARTICLES / f"{name}.txt", src / f"{name}.txt")
+        r = runner.invoke(
+            app,
+            ["daily", "-s", str(src), "--out-dir", str(replay / "out"), "--store",
+             str(replay / "s.db"), "--replay", str(recordings), "--date", day],
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    d2 = json.loads((replay / "out" / "2026-03-04.json").read_text())
+    link = _by_source(d2)["brazil-minister-court"]
+    assert link["continues_from"] == "2026-03-02" and link["match_evidence"]["checked"] is True
+    assert d2["provenance"]["replayed"] is True
