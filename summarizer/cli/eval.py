@@ -1,4 +1,5 @@
-"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI.
+"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI; or,
+for a directory of link pairs, score story matching (eval/links.py).
 
 The model options are the shared ones (`options.py`) except three that take several
 values here, one variant each: `--model`, `--kind` and `--prompt` (a prompts folder or a
@@ -92,7 +93,9 @@ def eval_(
     kind_file: options.KindFile = None,
     verbose: options.Verbose = False,
 ) -> None:
-    """Brief every gold article and score it: stance rows, labels, quotes, questions, cost."""
+    """Brief every gold article and score it: stance rows, labels, quotes, questions, cost.
+    A directory of link pairs ("kind": "link") scores story matching instead: link
+    precision, recall and F1 (docs/linking.md)."""
     edge.setup_logging(verbose)
     with edge.guarded(), ExitStack() as stack:
         import asyncio
