@@ -36,8 +36,8 @@ MATCH_BUDGET_S = 1.0  # CPU seconds per story of today, at most ("well under a s
 
 
 def matching_figure(today_n: int = 200, earlier_n: int = 700, seed: int = 7) -> Figure:
-    """CPU to match a busy day (200 stories, three articles each) against 14 days of
-    earlier stories (50 a day), names and words of every article read: continuity.score
+    """CPU to match a busy day (200 stories, three articles of 4,000 characters each)
+    against 14 days of earlier stories (50 a day), names and words of every article read: continuity.score
     as daily/follow.py calls it, the stories made of the link gold set's articles, shuffled
     into new mixes with a made-up name each, so no two are the same."""
     import random
@@ -50,8 +50,12 @@ def matching_figure(today_n: int = 200, earlier_n: int = 700, seed: int = 7) -> 
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
     rng = random.Random(seed)
 
+    def article() -> str:
+        # As long as follow.py reads of an article (its first 4,000 characters).
+        return "\n".join(rng.sample(texts, 6))[:4000]
+
     def story(n: int) -> continuity.Side:
-        parts = rng.sample(texts, 3)
+        parts = [article() for _ in range(3)]
         tag = f"Story{n} reported by Agency{n % 37}."
         title = parts[0].split("\n")[0]
         return continuity.Side(f"{title}. {tag}", (f"Agency{n % 37}",), tuple(parts))

@@ -259,32 +259,35 @@ def score(
     t_sides, e_sides = [_as_side(s) for s in today], [_as_side(s) for s in earlier]
     t_vec = [(_vector(e.names, base), _vector(e.words, base)) for e in t_ev]
     e_vec = [(_vector(e.names, base), _vector(e.words, base)) for e in e_ev]
-    # Candidates through an inverted index of the earlier stories' names and words: the
-    # work grows with what stories share, not with the product of their numbers.
+    # Candidates through an inverted index of the earlier stories' names: a pair with no
+    # name in common scores 0 (a geometric mean), and the work grows with what stories
+    # share, not with the product of their numbers.
     index: dict[str, list[int]] = defaultdict(list)
-    for j, (nv, wv) in enumerate(e_vec):
-        for t in nv.keys() | wv.keys():
+    for j, (nv, _) in enumerate(e_vec):
+        for t in nv:
             index[t].append(j)
     found = []
     for i, (nv, wv) in enumerate(t_vec):
-        near = {j for t in nv.keys() | wv.keys() for j in index.get(t, ())}
-        for j in sorted(near):
-            sn, sw = _shared(nv, e_vec[j][0]), _shared(wv, e_vec[j][1])
-            cn, cw = sum(x for _, x in sn), sum(x for _, x in sw)
+        for j in sorted({j for t in nv for j in index.get(t, ())}):
+            ev_n, ev_w = e_vec[j]
+            cw = sum(w * ev_w[t] for t, w in wv.items() if t in ev_w)
             meaning = _cosine(t_sides[i].vector, e_sides[j].vector)
             # With embeddings, what happened is read from the words and the meaning alike.
             what = cw if meaning is None else (cw + meaning) / 2
+            if what <= 0:
+                continue
+            sn, sw = _shared(nv, ev_n), _shared(wv, ev_w)
+            cn = sum(x for _, x in sn)
             s = cn**NAME_WEIGHT * what**WORD_WEIGHT
-            if s > 0:
-                spelt = t_ev[i].spelt
-                found.append(
-                    Match(
-                        i, j, round(s, 4), round(cn, 4), round(cw, 4),
-                        tuple(spelt.get(t, t) for t, _ in sn[:8]),
-                        tuple(spelt.get(w, w) for w, _ in sw[:8]),
-                        None if meaning is None else round(meaning, 4),
-                    )
-                )  # fmt: skip
+            spelt = t_ev[i].spelt
+            found.append(
+                Match(
+                    i, j, round(s, 4), round(cn, 4), round(cw, 4),
+                    tuple(spelt.get(t, t) for t, _ in sn[:8]),
+                    tuple(spelt.get(w, w) for w, _ in sw[:8]),
+                    None if meaning is None else round(meaning, 4),
+                )
+            )  # fmt: skip
     return sorted(found, key=lambda m: (-m.score, m.today, m.earlier))
 
 

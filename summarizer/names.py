@@ -27,7 +27,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import snowballstemmer
@@ -84,6 +84,7 @@ WORDS_PER_TEXT = 500  # a news text's length in words, to turn word frequencies 
 _stem = snowballstemmer.stemmer("english").stemWord
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """ASCII, lower case, no punctuation, single spaces, no leading 'the'."""
     plain = _NONWORD.sub(" ", anyascii(text).lower())
@@ -107,7 +108,9 @@ def frequencies() -> dict[str, float]:
         return {s: float(v) for s, v in (line.rstrip("\n").split("\t", 1) for line in f)}
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    # Cached: a day's articles use the same few thousand words over and over.
     return str(_stem(word))
 
 
