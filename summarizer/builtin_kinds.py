@@ -20,6 +20,7 @@ def register(registry: KindRegistry) -> None:
         Brief,
         BriefContent,
         ContinuationContent,
+        LinkContent,
         Timeline,
         TimelineContent,
     )
@@ -55,6 +56,18 @@ def register(registry: KindRegistry) -> None:
                 "A story briefed before, again: today's brief plus what is new, which open "
                 "questions today's sources answer (with quotes) and which are dropped. Used by "
                 "`daily` for continuing stories; takes briefs and the previous brief."
+            ),
+            takes="briefs",
+        )
+    )
+    registry.register(
+        Kind(
+            name="link",
+            model=LinkContent,
+            description=(
+                "Does today's story report new events of an earlier one? A yes cites a quote "
+                "from today's articles and one from the earlier brief. Used by `daily` when a "
+                "match is close; takes articles and the earlier brief."
             ),
             takes="briefs",
         )

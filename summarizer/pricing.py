@@ -26,7 +26,12 @@ PRICES: dict[str, tuple[float, float, float]] = {
     "gpt-5": (1.25, 0.125, 10.00),
     "gpt-5-mini": (0.25, 0.025, 2.00),
     "gpt-5-nano": (0.05, 0.005, 0.40),
+    # Embeddings (continuity.py): input only, no cached rate.
+    "text-embedding-3-small": (0.02, 0.02, 0.0),
+    "text-embedding-3-large": (0.13, 0.13, 0.0),
+    "text-embedding-ada-002": (0.10, 0.10, 0.0),
 }
+EMBEDDING_MODELS = frozenset(m for m in PRICES if m.startswith("text-embedding"))
 
 # What the Batch API bills, as a share of the rates above (every rate: input, cached, output).
 BATCH_DISCOUNT = 0.5

@@ -273,6 +273,26 @@ class ContinuationContent(BriefContent):
     )
 
 
+class LinkContent(_Strict):
+    """The second opinion on a close match (the `link` kind, daily/follow.py)."""
+
+    continues: bool = Field(
+        description="True only when today's articles report new events of the earlier story: "
+        "the same events followed up, not merely the same place, person, company or topic."
+    )
+    today_quote: Quote | None = Field(
+        default=None,
+        description="When continues is true: a verbatim quote from today's articles (S1, S2, "
+        "...) showing the earlier story's events going on.",
+    )
+    earlier_quote: Quote | None = Field(
+        default=None,
+        description="When continues is true: a verbatim quote from the earlier brief "
+        "(source id EARLIER) about the same events.",
+    )
+    reason: str = Field(description="Why, in one sentence.")
+
+
 class LedgerQuestion(_Strict):
     id: str = Field(description="The question's id in the ledger (`summarizer questions`).")
     story_id: str = Field(description="The story that asked it.")
@@ -300,6 +320,25 @@ class StanceShift(_Strict):
     after_quote: str = Field(description="Today's verbatim quote.")
 
 
+class MatchEvidence(_Strict):
+    """For operators: what a story's match to an earlier one rests on (continuity.py)."""
+
+    score: float = Field(description="The match score, compared with the threshold.")
+    threshold: float = Field(description="The [daily.continuity] threshold it was compared with.")
+    names: float = Field(description="Cosine of the names both stories mention (0 to 1).")
+    words: float = Field(description="Cosine of their other content words (0 to 1).")
+    shared_names: list[str] = Field(description="The names both mention, strongest first.")
+    shared_words: list[str] = Field(description="The words both use, strongest first.")
+    meaning: float | None = Field(
+        default=None,
+        description="Cosine of the two stories' embeddings, with [daily.continuity] embeddings.",
+    )
+    checked: bool = Field(
+        default=False,
+        description="True when the score was close and the model's `link` check confirmed it.",
+    )
+
+
 class StoryLink(_Strict):
     story_id: str = Field(description="The story's stable id across daily runs.")
     first_day: str = Field(description="The day the story was first briefed.")
@@ -309,6 +348,9 @@ class StoryLink(_Strict):
     days_running: int = Field(description="Days from the first brief of the story to this one.")
     match: str | None = Field(
         default=None, description="Why today's articles were joined to the story (the scores)."
+    )
+    match_evidence: MatchEvidence | None = Field(
+        default=None, description="For operators: the score of the match and its parts."
     )
     note: str | None = Field(
         default=None, description="What continuity did not do for this story, and why."

@@ -201,7 +201,8 @@ def test_three_days_continue_answer_shift_gap_and_rerun(tmp_path: Path, server: 
     link = gas2["story"]
     assert link["story_id"] == gas1["story"]["story_id"]
     assert link["continues_from"] == "2026-11-24" and link["days_running"] == 1
-    assert "shared actors (Germany)" in link["match"]
+    assert link["match"].startswith("linked on shared names: Germany")
+    assert "score" not in link["match"] and " x " not in link["match"]  # no formula for readers
     assert port["story"]["continues_from"] is None  # a new story starts
     # The answer comes with its verbatim quote and source; the question leaves the open list.
     (answered,) = link["answered"]

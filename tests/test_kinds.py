@@ -119,7 +119,7 @@ def _timeline(quote: str = QUOTE) -> dict[str, Any]:
 
 def test_builtin_kinds_are_registered_through_the_plugin_hook() -> None:
     registry = kinds.load()
-    assert [k.name for k in registry] == ["brief", "continuation", "story", "timeline"]
+    assert [k.name for k in registry] == ["brief", "continuation", "link", "story", "timeline"]
     assert {k.origin for k in registry} == {"built-in"}
     assert registry.prompt(registry.get("timeline")).origin == "built-in"
 
@@ -408,7 +408,8 @@ def test_unknown_kind_is_refused_before_any_call(tmp_path: Path, fake_openai: Fa
     )
     assert (
         r.exit_code == 3
-        and "kind 'nope': unknown; use one of brief, continuation, story, timeline" in r.output
+        and "kind 'nope': unknown; use one of brief, continuation, link, story, timeline"
+        in r.output
     )
     r = invoke(
         "brief", str(_article_file(tmp_path)), "--kind", "story", "--base-url", fake_openai.base_url

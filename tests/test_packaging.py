@@ -23,6 +23,10 @@ def test_wheel_ships_the_prompts_and_types(tmp_path: Path) -> None:
     for template in sorted((ROOT / "prompts").glob("*.j2")):
         assert f"summarizer/prompts/{template.name}" in names
     assert "summarizer/py.typed" in names
+    # The place names and word frequencies story matching reads offline (names.py).
+    assert {"summarizer/data/place_names.tsv.gz", "summarizer/data/word_frequencies.tsv.gz"} <= set(
+        names
+    )
     assert any(n.endswith("entry_points.txt") for n in names)
     assert not any(n.startswith(("tests/", "seeds/", "prompts/")) for n in names)
     # The version is written once (summarizer/__init__.py) and reaches the metadata.
@@ -55,4 +59,4 @@ def test_installed_wheel_finds_its_prompts(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert out.stdout.strip() == "['brief', 'continuation', 'story', 'timeline']"
+    assert out.stdout.strip() == "['brief', 'continuation', 'link', 'story', 'timeline']"

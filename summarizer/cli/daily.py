@@ -72,8 +72,8 @@ def daily(
         typer.Option(
             "--feed-entries",
             help="Most entries taken from one feed, newest first (the rest are listed under "
-            "Not included). Default: [daily] feed_entries, else 20.",
-            show_default=False,
+            "Not included); [daily] feed_entries sets it too.",
+            show_default="20",
         ),
     ] = None,
     max_cost: Annotated[

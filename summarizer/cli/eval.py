@@ -1,4 +1,5 @@
-"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI.
+"""`summarizer eval GOLD_DIR`: brief a gold set, score it, compare variants, gate CI; or,
+for a directory of link pairs, score story matching (eval/links.py).
 
 The model options are the shared ones (`options.py`) except three that take several
 values here, one variant each: `--model`, `--kind` and `--prompt` (a prompts folder or a
@@ -112,10 +113,14 @@ def eval_(
 ) -> None:
     """Brief every gold article and score it: stance rows, labels, quotes, questions, cost.
 
+    A directory of link pairs ("kind": "link") scores story matching instead: link
+    precision, recall and F1 (docs/linking.md).
+
     Examples:
 
     summarizer eval seeds/gold --replay seeds/recordings -o eval.json
     summarizer eval my-gold/ --model gpt-4o-mini --model gpt-4.1-mini --min stance_f1=0.9
+    summarizer eval seeds/gold-links --min link_f1=0.95
     """
     edge.setup_logging(verbose)
     with edge.guarded(), ExitStack() as stack:
@@ -129,6 +134,11 @@ def eval_(
 
         if not 0 < threshold <= 1:
             raise ConfigError(f"--threshold {threshold:g}: give a number above 0 and at most 1")
+        from summarizer.eval import links
+
+        if links.is_link_set(gold_dir):
+            _eval_links(gold_dir, output, floors or [], max_bytes)
+            return
         gates = [parse_gate(f) for f in floors or []]
         flags = options.ModelFlags(
             config=config, base_url=base_url, mode=mode, system_prompt=system_prompt,
@@ -201,6 +211,35 @@ def _only(cases: list[GoldCase], patterns: list[str], gold_dir: Path) -> list[Go
             f"--only {' '.join(patterns)}: no gold file in {gold_dir} matches; it has: {have}"
         )
     return kept
+
+
+def _eval_links(
+    gold_dir: Path, output: Path | None, floors: list[str], max_bytes: int | None
+) -> None:
+    """A directory of link pairs (eval/links.py): the matching decision, scored."""
+    from summarizer.daily.config import ContinuityConfig
+    from summarizer.errors import GateFailed
+    from summarizer.eval import links
+
+    gates = [links.parse_gate(f) for f in floors]
+    from summarizer.config import Settings
+
+    limit = max_bytes or Settings.model_fields["max_input_bytes"].default
+    cases = links.load_link_set(gold_dir, max_bytes=limit)
+    cfg = ContinuityConfig()
+    result = links.score_pairs(cases, cfg.threshold, cfg.check_margin)
+    checked = links.check_gates(result, gates)
+    if output is not None:
+        from summarizer.atomic import write_text
+
+        write_text(output, links.to_json(result, gold_dir=str(gold_dir), gates=checked))
+    sys.stdout.write(links.render_text(result))
+    missed = [g for g in checked if not g["passed"]]
+    if missed:
+        raise GateFailed(
+            "below the floor: "
+            + "; ".join(f"{g['metric']} {g['value']} < {g['min']:g}" for g in missed)
+        )
 
 
 @contextmanager

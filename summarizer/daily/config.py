@@ -42,7 +42,24 @@ class ContinuityConfig(BaseModel):
         default=14, ge=1, le=365, description="How many days back a story may be continued from."
     )
     threshold: float = Field(
-        default=0.35, ge=0.0, le=1.0, description="Lowest match score that joins an earlier story."
+        default=0.21,
+        ge=0.0,
+        le=1.0,
+        description="Lowest match score that joins an earlier story (chosen on "
+        "seeds/gold-links, docs/linking.md).",
+    )
+    check_margin: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="A score this close to the threshold (either side) is put to the model "
+        "(the `link` kind), which joins only with a grounded yes; 0: never ask.",
+    )
+    embeddings: str | None = Field(
+        default=None,
+        description="An embeddings model (e.g. text-embedding-3-small): stories are also "
+        "compared by the endpoint's /v1/embeddings (recorded, replayed and priced like any "
+        "call; each text embedded once). Off by default: the threshold was chosen without.",
     )
     detach: list[str] = Field(
         default_factory=list,

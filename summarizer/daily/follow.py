@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,6 +36,8 @@ from summarizer.schemas import (
     Brief,
     ContinuationContent,
     LedgerQuestion,
+    LinkContent,
+    MatchEvidence,
     NewDevelopment,
     SourceFailure,
     StoryLink,
@@ -46,7 +49,9 @@ if TYPE_CHECKING:
     from summarizer.ingest import Document
     from summarizer.llm.client import LLM
 
+log = logging.getLogger(__name__)
 KIND = "continuation"
+LINK_KIND = "link"
 
 
 @dataclass
@@ -63,9 +68,12 @@ class Plan:
 
     earlier: Earlier | None = None
     why: str | None = None  # the match, explained
+    evidence: MatchEvidence | None = None  # the match's parts, for operators
     note: str | None = None  # what it did not do, and why
     open: list[dict[str, Any]] = field(default_factory=list)  # ledger rows, Q1.. in order
     context: dict[str, Any] | None = None  # template variables for the continuation kind
+    # A match close to the threshold, for the `link` kind to confirm (confirm()).
+    close: tuple[Earlier, continuity.Match] | None = None
     extras: ContinuationContent | None = None  # what the model said changed
     changes_failed: bool = False  # it continues a story, but what changed could not be made
 
@@ -135,10 +143,60 @@ def compact(earlier: Earlier, open_questions: Sequence[dict[str, Any]]) -> str:
     )
 
 
+class _Articles:
+    """What a brief's sources say, read from the store once per run: each article's title
+    and the start of its text (the names and words of a story are mostly in its first
+    paragraphs; the cap keeps a 200-story day fast)."""
+
+    CHARS = 4000
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seen: dict[str, str] = {}
+
+    def of(self, brief: Brief) -> list[str]:
+        out = []
+        for s in brief.sources:
+            if s.duplicate_of:
+                continue  # a copy says what its original says
+            if s.sha256 not in self.seen:
+                doc = self.store.get_document(s.sha256)
+                text = (doc or {}).get("text") or ""
+                self.seen[s.sha256] = continuity.article_text(s.title, text[: self.CHARS])
+            out.append(self.seen[s.sha256])
+        return out
+
+
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+def with_vectors(
+    store: Store, sides: list[continuity.Side], model: str, embed: Embed
+) -> list[continuity.Side]:
+    """The sides with their embeddings: each text embedded once and kept in the store
+    (under its hash and the model), so a rerun, or a story seen again, costs nothing."""
+    key = f"embedding:{model}"
+    shas = [hashlib.sha256(s.gist().encode()).hexdigest() for s in sides]
+    found: dict[str, list[float]] = {}
+    for sha in dict.fromkeys(shas):
+        cached = store.get_extraction(sha, key)
+        if cached is not None:
+            found[sha] = json.loads(cached)
+    missing = list(dict.fromkeys(sha for sha in shas if sha not in found))
+    if missing:
+        texts = {sha: s.gist() for sha, s in zip(shas, sides, strict=True)}
+        for sha, vec in zip(missing, embed([texts[m] for m in missing]), strict=True):
+            found[sha] = vec
+            store.put_extraction(sha, key, json.dumps(vec))
+    return [replace(s, vector=tuple(found[sha])) for s, sha in zip(sides, shas, strict=True)]
+
+
 def plan(
-    store: Store, groups: Sequence[Sequence[Brief]], day: str, cfg: ContinuityConfig
-) -> list[Plan]:
-    """For each of today's stories (its articles' briefs), the earlier story it continues."""
+    store: Store, groups: Sequence[Sequence[Brief]], day: str, cfg: ContinuityConfig,
+    embed: Embed | None = None,
+) -> list[Plan]:  # fmt: skip
+    """For each of today's stories (its articles' briefs), the earlier story it continues.
+    `embed` (texts -> vectors) is called when [daily.continuity] embeddings names a model."""
     plans = [Plan() for _ in groups]
     if not cfg.enabled or not groups:
         return plans
@@ -149,11 +207,33 @@ def plan(
     ]
     if not found:
         return plans
+    articles = _Articles(store)
     today = [
-        (" ".join(continuity.story_text(b) for b in g), [r.actor for b in g for r in b.stances])
+        continuity.Side(
+            " ".join(continuity.match_text(b) for b in g),
+            [r.actor for b in g for r in b.stances],
+            [a for b in g for a in articles.of(b)]
+            + [q for b in g for q in continuity.story_quotes(b)],
+        )
         for g in groups
     ]
-    earlier = [(continuity.story_text(e.brief), [r.actor for r in e.brief.stances]) for e in found]
+    earlier = [
+        continuity.Side(
+            continuity.match_text(e.brief),
+            [r.actor for r in e.brief.stances],
+            articles.of(e.brief) + continuity.story_quotes(e.brief),
+        )
+        for e in found
+    ]
+    if cfg.embeddings and embed is not None:
+        try:
+            both = with_vectors(store, today + earlier, cfg.embeddings, embed)
+            today, earlier = both[: len(today)], both[len(today) :]
+        except SummarizerError as exc:
+            # Matching stands on the articles' names and words alone, as without embeddings.
+            log.warning("[daily.continuity] embeddings %s not used: %s", cfg.embeddings, exc)
+    # The base of the term weights is every story read here: today's, and the earlier
+    # ones of the lookback window (continuity.Base adds general news behind them).
     matches = continuity.score(today, earlier)
     detached = set(cfg.detach)
     for m in matches:
@@ -165,16 +245,108 @@ def plan(
                 f"not joined to story {sid} ({m.explain()}): it is in [daily.continuity] detach"
             )
     kept = [m for m in matches if found[m.earlier].story_id not in detached]
-    for i, m in continuity.assign(kept, cfg.threshold).items():
-        e = found[m.earlier]
-        p = plans[i]
-        p.earlier, p.why, p.note = e, m.explain(), None
-        p.open = [q for q in store.questions(e.story_id) if open_before(q, day)]
-        p.context = {
-            "previous": prompting.Article("PREVIOUS", compact(e, p.open)),
-            "previous_day": e.day,
-        }
+    # A match within check_margin of the threshold is close: the model is asked (`confirm`)
+    # before it joins; below the margin nothing joins, above it the evidence suffices.
+    low = max(cfg.threshold - cfg.check_margin, 0.0)
+    for i, m in continuity.assign(kept, low).items():
+        if m.score >= cfg.threshold + cfg.check_margin:
+            join(plans[i], found[m.earlier], m, store, day)
+            plans[i].evidence = m.evidence(cfg.threshold)
+        else:
+            plans[i].close = (found[m.earlier], m)
+            plans[i].note = (
+                f"not joined to story {found[m.earlier].story_id} ({m.shared()}): the match "
+                "was close and was not checked"
+            )
     return plans
+
+
+def join(p: Plan, e: Earlier, m: continuity.Match, store: Store, day: str) -> None:
+    """Today's story continues `e`: what the continuation kind will be shown of it."""
+    p.earlier, p.why, p.note, p.close = e, m.explain(), None, None
+    p.open = [q for q in store.questions(e.story_id) if open_before(q, day)]
+    p.context = {
+        "previous": prompting.Article("PREVIOUS", compact(e, p.open)),
+        "previous_day": e.day,
+    }
+
+
+def earlier_text(e: Earlier) -> str:
+    """The earlier story as the `link` kind sees it, and its quotes are checked against:
+    what its brief said and the quotes it showed."""
+    b = e.brief
+    lines = [b.title, b.summary, *b.key_points, *continuity.story_quotes(b)]
+    return "\n".join(line for line in lines if line)
+
+
+async def confirm(
+    plans: Sequence[Plan], items: Sequence[Sequence[Document]], day: str, settings: Settings,
+    store: Store, llm: LLM, key: str, threshold: float,
+) -> None:  # fmt: skip
+    """The second opinion on each close match (`Plan.close`): one `link` call per story,
+    cached under today's articles and the earlier story's brief, so a rerun makes none.
+    Only a yes whose two quotes the grounding check found joins; anything else (a no, a
+    quote not found, a failed call) leaves the story new, and its note says why."""
+    import asyncio
+
+    from summarizer.concurrency import gather_or_cancel
+    from summarizer.pipeline import _article, _extract
+
+    registry = registry_for(settings)
+    kind = registry.get(LINK_KIND)
+
+    async def one(p: Plan, docs: Sequence[Document]) -> None:
+        assert p.close is not None
+        e, m = p.close
+        before = earlier_text(e)
+        sha = hashlib.sha256(
+            ("".join(sorted(d.sha256 for d in docs)) + "\n" + e.story_id + "\n" + before).encode()
+        ).hexdigest()
+        cached = await asyncio.to_thread(store.get_extraction, sha, key)
+        if cached is not None:
+            answer = LinkContent.model_validate_json(cached)
+        else:
+            ids = [f"S{n}" for n in range(1, len(docs) + 1)]
+            messages = prompting.render_messages(
+                registry.prompt(kind),
+                articles=[_article(d, sid) for d, sid in zip(docs, ids, strict=True)],
+                source_ids=ids,
+                language=settings.language,
+                previous=prompting.Article("EARLIER", before),
+                previous_day=e.day,
+            )
+            texts = {sid: d.text for d, sid in zip(docs, ids, strict=True)} | {"EARLIER": before}
+            try:
+                ex = await _extract(llm, settings, kind.model, messages, texts)
+            except Deferred:
+                raise  # held for a batch (daily --batch): asked in a later round
+            except SummarizerError as exc:
+                p.close = None
+                p.note = (
+                    f"not joined to story {e.story_id} ({m.shared()}): the match was close "
+                    f"and the check could not be made: {exc}"
+                )
+                return
+            answer = LinkContent.model_validate(ex.content.model_dump())
+            await asyncio.to_thread(store.put_extraction, sha, key, answer.model_dump_json())
+        p.close = None
+        if answer.continues and answer.today_quote and answer.earlier_quote:
+            await asyncio.to_thread(join, p, e, m, store, day)
+            p.evidence = m.evidence(threshold, checked=True)
+            p.why = (
+                f"{m.explain()}; a close match, confirmed: today “{answer.today_quote.quote}” "
+                f"continues “{answer.earlier_quote.quote}”"
+            )
+        else:
+            p.note = (
+                f"not joined to story {e.story_id} ({m.shared()}): the match was close and "
+                f"the check found no grounded continuation ({answer.reason})"
+            )
+
+    # The close stories are asked at once, within the run's concurrency (LLM slots).
+    await gather_or_cancel(
+        one(p, docs) for p, docs in zip(plans, items, strict=True) if p.close is not None
+    )
 
 
 async def synthesize_continuing(
@@ -308,6 +480,7 @@ def record(store: Store, day: str, made: Sequence[tuple[Brief, Plan]]) -> list[B
             continues_from=e.day if e else None,
             days_running=_days(first, day),
             match=p.why,
+            match_evidence=p.evidence,
             note=p.note,
             new_developments=_really_new(p.extras.new_developments, e.brief)
             if p.extras is not None and e is not None

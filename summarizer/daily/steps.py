@@ -252,6 +252,18 @@ async def _map(
     return [r for r in results if r is not None], hits
 
 
+def _embedder(llm: LLM, model: str | None) -> follow.Embed | None:
+    """`follow.plan` runs in a thread; its embeddings calls go back to this event loop."""
+    if model is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        return asyncio.run_coroutine_threadsafe(llm.embed(model, texts), loop).result()
+
+    return embed
+
+
 async def _reduce(
     briefs: Sequence[tuple[Document, Brief]], copies: dict[str, list[Document]],
     settings: Settings, store: Store, key: str, llm: LLM, failures: list[SourceFailure],
@@ -262,11 +274,17 @@ async def _reduce(
     # Stories that continue an earlier run's (daily/follow.py): decided before synthesis.
     plans = (
         await asyncio.to_thread(
-            follow.plan, store, [[briefs[i][1] for i in g] for g in groups], day, cfg.continuity
+            follow.plan, store, [[briefs[i][1] for i in g] for g in groups], day, cfg.continuity,
+            _embedder(llm, cfg.continuity.embeddings),
         )
         if day is not None and cfg is not None
         else [follow.Plan() for _ in groups]
-    )
+    )  # fmt: skip
+    if day is not None and cfg is not None and any(p.close for p in plans):  # the `link` check
+        await follow.confirm(
+            plans, [[briefs[i][0] for i in g] for g in groups], day, settings, store, llm,
+            cache_key(settings, follow.LINK_KIND), cfg.continuity.threshold,
+        )  # fmt: skip
 
     async def one(group: list[int], plan: follow.Plan) -> list[tuple[Brief, follow.Plan]]:
         items = [briefs[i] for i in group]

@@ -5,6 +5,7 @@ metrics.py  the metrics as pure functions on plain data (matching, P/R/F1, F_avg
 score.py    one brief against its gold file -> counts; counts -> metrics; micro totals
 run.py      a gold set through the normal pipeline, once per variant; gates; differences
 report.py   the tables and the JSON
+links.py    the `link` gold format: pairs of stories, scored as link precision, recall, F1
 """
 
 from summarizer.eval.gold import GoldCase, GoldFile, load_gold_set

@@ -40,6 +40,8 @@ class CallRecord:
     # (recorded when collected) or a live answer of an earlier round or run. Part of the
     # brief it went into; not spent again by this run (history, budget, run totals).
     prepaid: bool = False
+    # An embeddings request (continuity.py): priced at its own model's rate, not the run's.
+    embedding: bool = False
 
     def cost_usd(self) -> float | None:
         """This call at its own rates (cached, batched); None when unknown."""
@@ -117,9 +119,16 @@ class CallLog:
         behaves the same on replay as live); None when the price or any usage is unknown."""
         if not self.usage_known:
             return None
-        live = [r for r in self.records if not r.batched]
-        batched = [r for r in self.records if r.batched]
+        chat = [r for r in self.records if not r.embedding]
+        live = [r for r in chat if not r.batched]
+        batched = [r for r in chat if r.batched]
         total = 0.0
+        for r in self.records:
+            if r.embedding:
+                cost = r.cost_usd()
+                if cost is None:
+                    return None
+                total += cost
         for group, is_batched in ((live, False), (batched, True)):
             if not group:
                 continue

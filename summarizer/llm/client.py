@@ -271,6 +271,15 @@ class LLM:
             )
         return result
 
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """The endpoint's embeddings of `texts`, in order (`/v1/embeddings`, through the same
+        transport as every call: recorded, replayed, counted and priced)."""
+        async with self._slots, self._translated(self.settings.mode):
+            answer = await self._connect().embeddings.create(
+                model=model, input=texts, encoding_format="float"
+            )
+        return [list(d.embedding) for d in sorted(answer.data, key=lambda d: d.index)]
+
     async def aclose(self) -> None:
         if self._openai is not None:
             await self._openai.close()

@@ -164,6 +164,7 @@ def _without_secrets(content: bytes, request: httpx2.Request) -> bytes:
 def call_record(
     key: str, model: str, status: int, usage: Usage, latency_ms: float, *, replayed: bool,
     fixture: bool, batched: bool = False, prepaid: bool = False, sizes: tuple[int, int] = (0, 0),
+    embedding: bool = False,
 ) -> calls.CallRecord:  # fmt: skip
     """One exchange as the CallLog (and `history`) counts it. `sizes` are the request's
     and the answer's bytes: a budget's estimate of a call whose usage is unknown."""
@@ -171,9 +172,13 @@ def call_record(
         key=key, model=model, status=status, tokens_in=usage.tokens_in,
         tokens_out=usage.tokens_out, latency_ms=latency_ms, replayed=replayed,
         fixture=fixture, cached_tokens=usage.cached, usage_known=usage.known,
-        batched=batched, prepaid=prepaid,
+        batched=batched, prepaid=prepaid, embedding=embedding,
         estimated_in=tokens.estimate_bytes(sizes[0]), estimated_out=tokens.estimate_bytes(sizes[1]),
     )  # fmt: skip
+
+
+def _is_embedding(request: httpx2.Request) -> bool:
+    return request.url.path.endswith("/embeddings")
 
 
 class HarnessTransport(httpx2.AsyncBaseTransport):
@@ -199,7 +204,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         raw = await request.aread()
         chat = request.url.path.endswith("/chat/completions")
-        if chat:
+        # Embeddings (continuity.py, `[daily.continuity] embeddings`) are model calls too:
+        # keyed by their body, counted, priced, recorded and replayed like a completion.
+        embeddings = request.url.path.endswith("/embeddings")
+        if chat or embeddings:
             body = recordings.canonical_body(raw)
             key = recordings.request_key(body)
         else:
@@ -228,9 +236,9 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
                     request=request,
                 )
         if self.mode == "replay":
-            response = self._replay(request, body, key, model, chat)
+            response = self._replay(request, body, key, model, chat or embeddings)
         else:
-            response = await self._forward(request, body, key, model, chat)
+            response = await self._forward(request, body, key, model, chat or embeddings)
         if book is not None:
             book.kept(key, response.status_code, await response.aread())
         return response
@@ -243,6 +251,8 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if rec is None:
             what = (
                 f"for model {model!r}, prompt {recordings.prompt_start(body)!r}..."
+                if chat and "messages" in body
+                else f"for model {model!r}, embeddings"
                 if chat
                 else f"for {request.method} {recordings.api_path(request.url.path)}"
             )
@@ -260,6 +270,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             calls.record(call_record(
                 key, model, rec.status, read_usage(rec.status, rec.body), 0.0, replayed=True,
                 fixture=rec.origin == "fixture", sizes=(len(request.content), len(rec.content)),
+                embedding=_is_embedding(request),
             ))  # fmt: skip
         return httpx2.Response(rec.status, headers=headers, content=rec.content, request=request)
 
@@ -278,7 +289,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
             await upstream.aclose()
         except Exception as exc:
             latency = (time.perf_counter() - started) * 1000
-            failed = call_record(key, model, 0, Usage(), latency, replayed=False, fixture=False)
+            failed = call_record(
+                key, model, 0, Usage(), latency, replayed=False, fixture=False,
+                embedding=_is_embedding(request),
+            )  # fmt: skip
             calls.record(failed)
             if isinstance(exc, httpx2.TimeoutException) and not self._retry_timeouts:
                 raise TimedOutNoRetry(str(exc) or "timed out") from exc
@@ -290,7 +304,10 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if "json" in content_type:
             parsed = answer_json(content, redact.url(str(request.url)))
         status = upstream.status_code
-        unreadable = failures.not_a_completion(parsed, content) if status == 200 else None
+        embedding = _is_embedding(request)
+        unreadable = (
+            failures.not_a_completion(parsed, content) if status == 200 and not embedding else None
+        )
         # An answer that is not a completion is no answer (status 0), its cost unknown.
         usage = Usage(known=False) if unreadable else read_usage(status, parsed)
         if self._limiter is not None:
@@ -299,6 +316,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         calls.record(call_record(
             key, model, 0 if unreadable else status, usage, latency_ms, replayed=False,
             fixture=fixture_note is not None, sizes=(len(request.content), len(content)),
+            embedding=embedding,
         ))  # fmt: skip
         if unreadable:
             raise NotACompletion(unreadable)

@@ -8,6 +8,9 @@ seconds, 60 by default), and inject 429 and 500 answers at random (`fail_rates`,
 seeded RNG so a run is repeatable). Counters say what it saw: requests and their arrival
 times, answers by status, injected failures, calls in flight at once, and what it wrote.
 
+It answers `POST /v1/embeddings` too, deterministically (`embed_text`: words hashed into
+64 buckets, not a model's meaning), with usage, counted in `embedding_requests`.
+
 It also speaks OpenAI's Files and Batch APIs (`batch_server.py`): `POST /v1/files`
 (multipart upload), `GET /v1/files`, `GET /v1/files/{id}` and `/v1/files/{id}/content`;
 `POST /v1/batches`, `GET /v1/batches` (a cursor page, newest first), `GET /v1/batches/{id}`
@@ -289,6 +292,40 @@ def grounded_brief(request: dict[str, Any]) -> Reply:
     )
 
 
+EMBEDDING_DIMENSIONS = 64
+
+
+def embed_text(text: str) -> list[float]:
+    """A deterministic stand-in for an embedding: the text's words hashed into 64 signed
+    buckets, normalised, so texts sharing words point the same way (not a model's meaning)."""
+    import hashlib
+    import math
+
+    vec = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"\w{3,}", text.lower()):
+        h = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big")
+        vec[h % EMBEDDING_DIMENSIONS] += 1.0 if h & 1 << 31 else -1.0
+    norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+    return [round(x / norm, 6) for x in vec]
+
+
+def embeddings_body(request: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's /v1/embeddings answer for `request` (input: a string or a list of them)."""
+    texts = request.get("input") or []
+    if isinstance(texts, str):
+        texts = [texts]
+    tokens = sum(max(1, len(str(t)) // CHARS_PER_TOKEN) for t in texts)
+    return {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": embed_text(str(t))}
+            for i, t in enumerate(texts)
+        ],
+        "model": request.get("model", "text-embedding-3-small"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
 def completion_body(
     request: dict[str, Any], reply: Reply, quirks: Quirks | None = None, cached: int = 0
 ) -> dict[str, Any]:
@@ -411,6 +448,7 @@ class FakeOpenAI:
         self.status_counts: dict[int, int] = {}
         self._accepted: deque[float] = deque()
         self.batched_requests = 0  # chat requests answered as lines of a batch
+        self.embedding_requests = 0  # POST /v1/embeddings answered
         self.batch_api = batch_server.BatchAPI(self)  # /v1/files and /v1/batches
         self._lock = threading.Lock()
         self._server = _Server((host, port), self._handler_class())
@@ -584,6 +622,15 @@ class FakeOpenAI:
                 if batch_server.handles(path):
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     self._send(*server.batch_api.handle(method, path, query, headers, raw))
+                elif method == "POST" and path.endswith("/embeddings"):
+                    try:
+                        request = json.loads(raw)
+                    except ValueError:
+                        request = {}
+                    with server._lock:
+                        server.requests.append(request)
+                        server.embedding_requests += 1
+                    self._send(200, {}, json.dumps(embeddings_body(request)).encode())
                 elif method == "POST":  # every other POST is a chat completion, as always
                     try:
                         request = json.loads(raw)
