@@ -16,6 +16,7 @@ from summarizer.cli import daily as _daily
 from summarizer.cli import eval as _eval
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
+from summarizer.cli import mcp as _mcp
 from summarizer.cli import serve as _serve
 from summarizer.cli import slack as _slack
 from summarizer.cli import store as _store
@@ -61,6 +62,7 @@ app.command("serve")(_serve.serve)
 app.command("slack")(_slack.slack)
 app.add_typer(_store.app, name="store")
 app.command("worker")(_worker.worker)
+app.command("mcp")(_mcp.mcp)
 
 
 def main() -> None:

@@ -1,0 +1,423 @@
+"""The MCP server: tools and resources over the library, for chat assistants.
+
+    tools      brief (text or url)  daily (date)  story (story_id)  questions  kinds
+    resources  summarizer://daily/latest, summarizer://daily/{date},
+               summarizer://stories/{story_id}   (Markdown)
+
+A thin adapter, as the CLI and the API are: it parses arguments, calls the library (a
+brief goes through `briefs.brief_and_keep`; stories and the ledger through
+`summarizer.ledger`, as `summarizer story` and `questions` do) and turns every error
+into a tool error. Blocking store reads run in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date as Date
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from summarizer import __version__
+from summarizer.config import Settings
+from summarizer.errors import InputError, SummarizerError
+from summarizer.ingest import Document, document_from_bytes
+from summarizer.llm.client import LLM
+from summarizer.mcp import answers
+from summarizer.mcp.access import Access, caller
+from summarizer.mcp.briefs import Kept, brief_and_keep
+from summarizer.store import Store
+
+if TYPE_CHECKING:
+    from summarizer.llm.sampling import Sampler
+
+log = logging.getLogger("summarizer.mcp")
+
+INSTRUCTIONS = """\
+Grounded news briefs. `brief` turns one article (its text, or a URL to fetch) into a \
+summary, key points, a stance table whose every quote is checked verbatim against the \
+article, and open questions. `daily`, `story` and `questions` read what the daily runs \
+found: the day's brief, a story's timeline across days, and the open-question ledger. \
+`kinds` lists what else a brief can be (e.g. a timeline)."""
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+def create_server(
+    settings: Settings,
+    store: Store,
+    llm: LLM,
+    *,
+    access: Access | None = None,
+    describe: answers.Describe = answers.cli_message,
+    sampling: bool = False,
+) -> MCPServer[Any]:
+    """An MCP server briefing with `llm` and keeping everything in `store`.
+
+    With `sampling` (--llm client) each brief's model calls go to the client that asked
+    for the brief (`llm` is then built over llm.sampling.SamplingTransport)."""
+    rules = access or Access()
+    server: MCPServer[Any] = MCPServer(
+        "summarizer",
+        title="summarizer: grounded news briefs",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+    )
+    state: dict[str, Any] = {}
+
+    def loader() -> Any:
+        from summarizer.sources import Loader
+
+        if "loader" not in state:  # one HTTP client for every URL this server fetches
+            state["loader"] = Loader.from_settings(
+                settings, public_only=not rules.allow_private_urls
+            )
+        return state["loader"]
+
+    # brief -------------------------------------------------------------------------
+
+    @server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False, open_world_hint=True, idempotent_hint=False
+        )
+    )
+    async def brief(
+        ctx: Context,
+        text: Annotated[
+            str | None,
+            Field(description="The article's full text (plain text). Give this or url."),
+        ] = None,
+        url: Annotated[
+            str | None,
+            Field(description="An article's http(s) address to fetch. Give this or text."),
+        ] = None,
+        kind: Annotated[
+            str | None,
+            Field(description="What to make: 'brief' (default) or another kind from `kinds`."),
+        ] = None,
+        language: Annotated[
+            str | None,
+            Field(description="Write the brief in this language (quotes stay in the original)."),
+        ] = None,
+    ) -> CallToolResult:
+        """Brief one news article: a summary, key points, a stance table (who holds which
+        position, each backed by verbatim quotes checked against the article; quotes that
+        cannot be found are dropped and counted) and open questions. Use it when the user
+        gives an article's text or link and wants it summarized, analysed or fact-checked
+        against its own words. Takes tens of seconds; the result is kept and has an id."""
+        try:
+            sampler = client_sampler(ctx) if sampling else None
+            chosen = _check_kind(settings, kind)
+            if text is not None and url is not None:
+                raise InputError("give text or url, not both; one article per call")
+            await ctx.report_progress(0, 3, "reading the article")
+            doc = await _document(text, url, settings, rules, loader)
+            await ctx.report_progress(1, 3, "briefing with the model")
+            run = settings if not language else settings.model_copy(update={"language": language})
+            kept = await _brief(doc, run, store, llm, chosen, sampler)
+            await ctx.report_progress(3, 3, "done")
+        except SummarizerError as exc:
+            return answers.failed("brief", exc, describe)
+        except Exception:
+            return answers.crashed("brief")
+        from summarizer.render import render_one
+
+        markdown = str(render_one(kept.output, "md"))
+        note = " (kept from an earlier identical request)" if kept.reused else ""
+        return answers.result(
+            kept.output.model_dump(mode="json"),
+            f"{markdown}\n\n_Brief id {kept.brief_id}{note}._\n",
+            meta={"summarizer/brief_id": kept.brief_id},
+        )
+
+    # daily, story, questions, kinds ------------------------------------------------
+
+    @server.tool(annotations=_READ_ONLY)
+    async def daily(
+        date: Annotated[
+            str | None,
+            Field(description="The day, YYYY-MM-DD; leave out for the latest daily brief."),
+        ] = None,
+    ) -> CallToolResult:
+        """The daily brief of one day (default: the latest): the day's stories, each
+        synthesized across its sources with a cross-source stance table, what outlets
+        disagree on, and the open questions. Use it for "what happened today/on <day>"."""
+        try:
+            found = await asyncio.to_thread(_daily, store, settings, rules, date)
+        except SummarizerError as exc:
+            return answers.failed("daily", exc, describe)
+        except Exception:
+            return answers.crashed("daily")
+        from summarizer.render import render_daily
+
+        return answers.result(found.model_dump(mode="json"), render_daily(found, "md"))  # type: ignore[arg-type]
+
+    @server.tool(annotations=_READ_ONLY)
+    async def story(
+        story_id: Annotated[
+            str, Field(description="A story id (st-...) from a daily brief's stories.")
+        ],
+    ) -> CallToolResult:
+        """One story's timeline across the daily runs: each day's new developments,
+        stances and stance shifts (with quotes), questions answered, then its questions.
+        Use it for "what changed in the <X> story"."""
+        from summarizer import ledger
+
+        try:
+            data = await asyncio.to_thread(_story, store, rules, story_id)
+        except SummarizerError as exc:
+            return answers.failed("story", exc, describe)
+        except Exception:
+            return answers.crashed("story")
+        return answers.result(data, ledger.story_markdown(data))
+
+    @server.tool(annotations=_READ_ONLY)
+    async def questions(
+        status: Annotated[
+            Literal["open", "answered", "dropped"] | None,
+            Field(description="Only questions with this status."),
+        ] = None,
+        story_id: Annotated[
+            str | None, Field(description="Only this story's questions (st-...).")
+        ] = None,
+        since: Annotated[
+            str | None, Field(description="Only questions first asked on or after YYYY-MM-DD.")
+        ] = None,
+    ) -> CallToolResult:
+        """The open-question ledger: every question the daily briefs asked, with its
+        status (open, answered with a verbatim quote, or dropped) and age. Use it for
+        "which questions are still open" or "what got answered"."""
+        from summarizer import ledger
+
+        try:
+            if not rules.may_read_daily(caller()):
+                raise InputError(
+                    "the question ledger comes from daily runs, which this key may not read "
+                    "(service setting local_briefs)"
+                )
+            if since is not None:
+                _day(since, "since")
+            found = await asyncio.to_thread(
+                lambda: ledger.questions(store, status=status, story=story_id, since=since)
+            )
+        except SummarizerError as exc:
+            return answers.failed("questions", exc, describe)
+        except Exception:
+            return answers.crashed("questions")
+        return answers.result(
+            {"questions": [q.model_dump(mode="json") for q in found]},
+            ledger.questions_markdown(found),
+        )
+
+    @server.tool(annotations=_READ_ONLY)
+    async def kinds() -> CallToolResult:
+        """The kinds of output `brief` can make (its `kind` argument), each with what it
+        makes and the JSON Schema of its output."""
+        try:
+            views = _kinds(settings)
+        except SummarizerError as exc:
+            return answers.failed("kinds", exc, describe)
+        lines = [f"- **{v.name}**: {v.description}" for v in views]
+        return answers.result(
+            {"kinds": [v.model_dump(mode="json") for v in views]}, "\n".join(lines) + "\n"
+        )
+
+    # resources ---------------------------------------------------------------------
+
+    @server.resource(
+        "summarizer://daily/latest",
+        name="daily-latest",
+        title="The latest daily brief",
+        mime_type="text/markdown",
+    )
+    async def daily_latest() -> str:
+        return await _daily_markdown(store, settings, rules, None)
+
+    @server.resource(
+        "summarizer://daily/{date}",
+        name="daily",
+        title="The daily brief of a day (YYYY-MM-DD)",
+        mime_type="text/markdown",
+    )
+    async def daily_of(date: str) -> str:
+        return await _daily_markdown(store, settings, rules, None if date == "latest" else date)
+
+    @server.resource(
+        "summarizer://stories/{story_id}",
+        name="story",
+        title="A story's timeline across daily runs",
+        mime_type="text/markdown",
+    )
+    async def story_of(story_id: str) -> str:
+        from summarizer import ledger
+
+        try:
+            data = await asyncio.to_thread(_story, store, rules, story_id)
+        except SummarizerError as exc:
+            raise ResourceError(describe(exc)) from None
+        return ledger.story_markdown(data)
+
+    return server
+
+
+# the work behind the tools ---------------------------------------------------------
+
+
+async def _brief(
+    doc: Document, settings: Settings, store: Store, llm: LLM, kind: str, sampler: Any
+) -> Kept:
+    owner = caller()
+    if sampler is None:
+        return await brief_and_keep(doc, settings, store, llm, kind=kind, owner=owner)
+    from summarizer.llm.sampling import sampling_with
+
+    with sampling_with(sampler):
+        return await brief_and_keep(doc, settings, store, llm, kind=kind, owner=owner)
+
+
+def client_sampler(ctx: Context) -> Sampler:
+    """Sends one sampling request to the client behind `ctx`, tied to its tool call.
+    ConfigError at once when that client cannot take one (checked before any work)."""
+    import mcp_types as types
+    from mcp.shared.message import ServerMessageMetadata
+
+    from summarizer.llm.sampling import NO_BACK_CHANNEL, NO_SAMPLING, SamplingUnavailable
+
+    session = ctx.session
+    if not session.check_client_capability(
+        types.ClientCapabilities(sampling=types.SamplingCapability())
+    ):
+        raise SamplingUnavailable(NO_SAMPLING)
+    if not session.can_send_request:
+        raise SamplingUnavailable(NO_BACK_CHANNEL)
+    related = ctx.request_context.request_id
+
+    async def sample(params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
+        # The request itself, not ServerSession.create_message: that wrapper only adds a
+        # deprecation warning (sampling is deprecated in the 2026-07-28 protocol).
+        result: types.CreateMessageResult = await session.send_request(
+            types.CreateMessageRequest(params=params),
+            types.CreateMessageResult,
+            metadata=ServerMessageMetadata(related_request_id=related),
+        )
+        return result
+
+    return sample
+
+
+async def _document(
+    text: str | None, url: str | None, settings: Settings, rules: Access, loader: Any
+) -> Document:
+    if url is not None:
+        if not url.startswith(("http://", "https://")) or len(url) > 2048 or " " in url:
+            raise InputError(
+                "url: not an http(s) URL; give a full address like https://example.com/article"
+            )
+        doc: Document = await loader().page(url)
+        return doc
+    if text is None:
+        raise InputError("nothing to brief; give the article's text or its url")
+    if rules.max_document_chars is not None and len(text) > rules.max_document_chars:
+        raise InputError(
+            f"text: {len(text):,} characters is over the {rules.max_document_chars:,}-character "
+            "limit; split the article"
+        )
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # JSON can carry lone surrogates no UTF-8 text holds
+        raise InputError("text: is not valid Unicode text; send UTF-8 text") from None
+    return document_from_bytes(data, "text", max_bytes=settings.max_input_bytes)
+
+
+def _check_kind(settings: Settings, name: str | None) -> str:
+    from summarizer.kinds import registry_for
+
+    chosen = name or settings.kind
+    registry = registry_for(settings)
+    if chosen not in registry or registry.get(chosen).takes != "article":
+        known = ", ".join(k.name for k in registry if k.takes == "article")
+        raise InputError(f"kind {chosen!r}: unknown; use one of {known} (see the kinds tool)")
+    return chosen
+
+
+def _day(value: str, name: str) -> str:
+    try:
+        return Date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"{name} {value!r}: not a date; use YYYY-MM-DD") from None
+
+
+def _daily(store: Store, settings: Settings, rules: Access, day: str | None) -> BaseModel:
+    """The newest daily brief of `day` (None: of any day). InputError when there is none,
+    or when the caller may not read daily briefs (answered alike: days are not probed)."""
+    from summarizer.kinds import load_output, registry_for
+
+    wanted = None if day is None else _day(day, "date")
+    missing = InputError(
+        "no daily brief in the store yet; `summarizer daily` makes one"
+        if wanted is None
+        else f"date {wanted}: no daily brief for that day; see the daily tool without a date"
+    )
+    if not rules.may_read_daily(caller()):
+        raise missing
+    # Newest first; a day run twice keeps its newest brief.
+    rows = store.list_briefs(1 if wanted is None else 100_000, kind="daily")
+    row = next((r for r in rows if wanted is None or r.day == wanted), None)
+    found = store.get_brief(row.id) if row is not None else None
+    if found is None:
+        raise missing
+    return load_output(*found, registry_for(settings))
+
+
+async def _daily_markdown(store: Store, settings: Settings, rules: Access, day: str | None) -> str:
+    from summarizer.render import render_daily
+
+    try:
+        found = await asyncio.to_thread(_daily, store, settings, rules, day)
+    except SummarizerError as exc:
+        raise ResourceError(answers.cli_message(exc)) from None
+    return render_daily(found, "md")  # type: ignore[arg-type]
+
+
+def _story(store: Store, rules: Access, story_id: str) -> dict[str, Any]:
+    from summarizer import ledger
+
+    missing = InputError(
+        f"story {story_id}: not in the store; story ids are in a daily brief's stories"
+    )
+    if not rules.may_read_daily(caller()):
+        raise missing
+    try:
+        return ledger.story(store, story_id)
+    except InputError:
+        raise missing from None
+
+
+class KindView(BaseModel):
+    name: str = Field(description="What the brief tool's `kind` names.")
+    description: str = Field(description="What it makes.")
+    prompt_name: str = Field(description="Its prompt template.")
+    prompt_version: str = Field(description="The template's version.")
+    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")
+
+
+def _kinds(settings: Settings) -> list[KindView]:
+    from summarizer.kinds import registry_for
+
+    registry = registry_for(settings)
+    return [
+        KindView(
+            name=k.name,
+            description=k.description,
+            prompt_name=registry.prompt(k).name,
+            prompt_version=registry.prompt(k).version,
+            json_schema=k.json_schema(),
+        )
+        for k in registry
+        if k.takes == "article"
+    ]
