@@ -76,15 +76,15 @@ def _stdio(flags: options.ModelFlags, source: str) -> None:
     from summarizer.store import Store
 
     settings, llm = build_llm(flags.settings(), source)  # type: ignore[arg-type]
-    server = create_server(
+    served = create_server(
         settings, Store(options.store_path(settings)), llm, sampling=source == "client"
     )
 
     async def run() -> None:
         try:
-            await server.run_stdio_async()
+            await served.mcp.run_stdio_async()
         finally:
-            await llm.aclose()
+            await served.aclose()
 
     # stdout carries the protocol: everything else (logs, errors) goes to stderr.
     anyio.run(run)
@@ -114,10 +114,10 @@ def _http(
         allow_private_urls=service.allow_private_urls,
         public_errors=True,
     )
-    server = create_server(
+    served = create_server(
         settings, store, llm, access=access, describe=public_message, sampling=source == "client"
     )
-    app = http_app(server, service, store, keys, allow_origins=allow_origin)
+    app = http_app(served, service, store, keys, allow_origins=allow_origin)
     typer.echo(f"summarizer MCP on http://{host}:{port}/mcp (Streamable HTTP)", err=True)
     # uvicorn logs the request line only (never headers), so keys stay out of logs.
     uvicorn.run(app, host=host, port=port, log_level="debug" if flags.verbose else "info")

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.mcp.access import caller_middleware
+from summarizer.mcp.server import Served
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
 from summarizer.service.limits import BodySizeLimit, error_body
 from summarizer.service.logs import redact_access_log
@@ -55,13 +54,14 @@ def keys_for(service: ServiceSettings) -> KeyRing:
 
 
 def http_app(
-    server: MCPServer[Any],
+    served: Served,
     service: ServiceSettings,
     store: Store,
     keys: KeyRing,
     *,
     allow_origins: Sequence[str] = (),
 ) -> ASGIApp:
+    server = served.mcp
     server.middleware.append(caller_middleware(KEY_ID))
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=PATH,
@@ -78,7 +78,7 @@ def http_app(
         app, keys=keys, limiter=requests, failures=failures, on_error=_ignore, prefix=PATH
     )
     app = OriginCheck(app, allow=allow_origins)
-    return _RedactedAccessLog(app)
+    return _Lifespan(app, served)
 
 
 def _ignore(_error_type: str) -> None:
@@ -126,16 +126,23 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
 
-class _RedactedAccessLog:
-    """Installs the API's access-log filter at start-up, once uvicorn's loggers exist."""
+class _Lifespan:
+    """At start-up, the API's access-log filter (uvicorn's loggers exist by then); at
+    shut-down, the server's clients are closed, in the loop that used them."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, served: Served) -> None:
         self.app = app
+        self.served = served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            redact_access_log()
-        await self.app(scope, receive, send)
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        redact_access_log()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            await self.served.aclose()
 
 
 def public_message(exc: SummarizerError) -> str:

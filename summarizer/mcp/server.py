@@ -55,7 +55,7 @@ def create_server(
     access: Access | None = None,
     describe: answers.Describe = answers.cli_message,
     sampling: bool = False,
-) -> MCPServer[Any]:
+) -> Served:
     """An MCP server briefing with `llm` and keeping everything in `store`.
 
     With `sampling` (--llm client) each brief's model calls go to the client that asked
@@ -262,7 +262,23 @@ def create_server(
             raise ResourceError(describe(exc)) from None
         return ledger.story_markdown(data)
 
-    return server
+    return Served(server, llm, state)
+
+
+class Served:
+    """The MCP server and what it holds open (the LLM's client, the URL fetcher); closed
+    once, when serving ends, in the event loop that used them."""
+
+    def __init__(self, server: MCPServer[Any], llm: LLM, state: dict[str, Any]) -> None:
+        self.mcp = server
+        self._llm = llm
+        self._state = state
+
+    async def aclose(self) -> None:
+        loader = self._state.pop("loader", None)
+        if loader is not None:
+            await loader.aclose()
+        await self._llm.aclose()
 
 
 # the work behind the tools ---------------------------------------------------------
