@@ -80,9 +80,15 @@ def brief_with(tmp_path: Path, client: ScriptedClient | None, **options: Any) ->
     return result, store
 
 
-def test_a_brief_through_the_clients_model(tmp_path: Path) -> None:
+# Handshake-era sessions take sampling requests mid-call; 2026-07-28 ones get them as
+# input-required rounds (rounds.py). Both give the same brief.
+MODES = pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+
+
+@MODES
+def test_a_brief_through_the_clients_model(tmp_path: Path, mode: str) -> None:
     client = ScriptedClient()
-    result, store = brief_with(tmp_path, client)
+    result, store = brief_with(tmp_path, client, mode=mode)
     assert not result.is_error, text_of(result)
     brief = Brief.model_validate(result.structured_content)
     assert brief.stances[0].evidence[0].quote in ARTICLE
@@ -98,11 +104,12 @@ def test_a_brief_through_the_clients_model(tmp_path: Path) -> None:
     assert store.spend() == [("mcp", 1, 0, 0, None)]
 
 
-def test_an_ungrounded_quote_is_reasked_through_the_client(tmp_path: Path) -> None:
+@MODES
+def test_an_ungrounded_quote_is_reasked_through_the_client(tmp_path: Path, mode: str) -> None:
     invented = grounded_brief({"messages": [{"role": "user", "content": ARTICLE}]}).payload
     invented["stances"][0]["evidence"][0]["quote"] = "The bridge will never reopen, ever."
     client = ScriptedClient(Reply(invented))
-    result, _ = brief_with(tmp_path, client)
+    result, _ = brief_with(tmp_path, client, mode=mode)
     assert not result.is_error, text_of(result)
     assert len(client.seen) == 2  # the reask went to the client's model too
     reask = client.seen[1].messages
@@ -165,12 +172,41 @@ def test_a_client_without_sampling_is_told_what_to_use_instead(tmp_path: Path) -
     assert store.spend() == []  # refused before any work
 
 
-def test_a_session_without_a_back_channel_is_told_so(tmp_path: Path) -> None:
-    """On a 2026-07-28 connection the server cannot send requests back mid-call."""
+def test_a_forged_or_stale_retry_is_refused_and_the_server_goes_on(tmp_path: Path) -> None:
+    from mcp import MCPError
+
+    from summarizer.errors import InputError
+    from summarizer.mcp.rounds import Rounds
+
+    served, _ = sampling_server(tmp_path)
+
+    async def steps(c: Client) -> Any:
+        with pytest.raises(MCPError):  # the SDK seals the state: a forged one never arrives
+            await c.session.call_tool(
+                "brief", {"text": ARTICLE}, input_responses={}, request_state="forged"
+            )
+        return await c.call_tool("brief", {"text": ARTICLE})
+
+    assert not call(served, steps, sampling_callback=ScriptedClient(), mode="2026-07-28").is_error
+    # A sealed state whose brief is gone (or another key's) is a tool error naming the fix.
+    with pytest.raises(InputError, match="no longer waiting for the model's answer"):
+        Rounds().resume("gone", None, {})
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_stdio_subprocess_briefs_with_the_clients_model(tmp_path: Path, mode: str) -> None:
+    """A real `summarizer mcp --llm client`: no endpoint, no key; the client's model."""
+    from tests.test_mcp import stdio
+
     client = ScriptedClient()
-    result, _ = brief_with(tmp_path, client, mode="2026-07-28")
-    assert result.is_error and "cannot carry sampling requests back" in text_of(result)
-    assert client.seen == []
+    params = stdio("--llm", "client", "--store", str(tmp_path / "s.db"))
+    result = call(
+        params, lambda c: c.call_tool("brief", {"text": ARTICLE}), sampling_callback=client,
+        mode=mode,
+    )  # fmt: skip
+    assert not result.is_error, text_of(result)
+    assert Brief.model_validate(result.structured_content).provenance.model == CLIENT_MODEL
+    assert len(client.seen) == 1
 
 
 def test_client_mode_and_replay_exclude_each_other(tmp_path: Path) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import date as Date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from summarizer import __version__
@@ -30,6 +31,7 @@ from summarizer.llm.client import LLM
 from summarizer.mcp import answers
 from summarizer.mcp.access import Access, caller
 from summarizer.mcp.briefs import Kept, brief_and_keep
+from summarizer.mcp.rounds import Job, Rounds
 from summarizer.store import Store
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ def create_server(
         log_level="WARNING",
     )
     state: dict[str, Any] = {}
+    rounds = Rounds()
 
     def loader() -> Any:
         from summarizer.sources import Loader
@@ -104,13 +107,17 @@ def create_server(
             str | None,
             Field(description="Write the brief in this language (quotes stay in the original)."),
         ] = None,
-    ) -> CallToolResult:
+    ) -> CallToolResult | InputRequiredResult:
         """Brief one news article: a summary, key points, a stance table (who holds which
         position, each backed by verbatim quotes checked against the article; quotes that
         cannot be found are dropped and counted) and open questions. Use it when the user
         gives an article's text or link and wants it summarized, analysed or fact-checked
         against its own words. Takes tens of seconds; the result is kept and has an id."""
         try:
+            if sampling and ctx.request_state is not None:
+                # A retry bringing the client model's answers to a brief waiting for them.
+                job = rounds.resume(ctx.request_state, caller(), ctx.input_responses)
+                return await _step(job, ctx)
             sampler = client_sampler(ctx) if sampling else None
             chosen = _check_kind(settings, kind)
             if text is not None and url is not None:
@@ -119,8 +126,30 @@ def create_server(
             doc = await _document(text, url, settings, rules, loader)
             await ctx.report_progress(1, 3, "briefing with the model")
             run = settings if not language else settings.model_copy(update={"language": language})
-            kept = await _brief(doc, run, store, llm, chosen, sampler)
+            if sampler is ROUNDS:
+                job = rounds.start(
+                    caller(), lambda j: answered(_brief(doc, run, store, llm, chosen, j.sample))
+                )
+                return await _step(job, ctx)
+            result = await answered(_brief(doc, run, store, llm, chosen, sampler))
+        except SummarizerError as exc:
+            return answers.failed("brief", exc, describe)
+        except Exception:
+            return answers.crashed("brief")
+        await ctx.report_progress(3, 3, "done")
+        return result
+
+    async def _step(job: Job, ctx: Context) -> CallToolResult | InputRequiredResult:
+        step = await job.next_step()
+        if isinstance(step, CallToolResult):
+            rounds.done(job)
             await ctx.report_progress(3, 3, "done")
+        return step
+
+    async def answered(briefing: Awaitable[Kept]) -> CallToolResult:
+        """The brief as the tool's answer: its JSON and Markdown, or a tool error."""
+        try:
+            kept = await briefing
         except SummarizerError as exc:
             return answers.failed("brief", exc, describe)
         except Exception:
@@ -262,19 +291,23 @@ def create_server(
             raise ResourceError(describe(exc)) from None
         return ledger.story_markdown(data)
 
-    return Served(server, llm, state)
+    return Served(server, llm, state, rounds)
 
 
 class Served:
     """The MCP server and what it holds open (the LLM's client, the URL fetcher); closed
     once, when serving ends, in the event loop that used them."""
 
-    def __init__(self, server: MCPServer[Any], llm: LLM, state: dict[str, Any]) -> None:
+    def __init__(
+        self, server: MCPServer[Any], llm: LLM, state: dict[str, Any], rounds: Rounds
+    ) -> None:
         self.mcp = server
         self._llm = llm
         self._state = state
+        self._rounds = rounds
 
     async def aclose(self) -> None:
+        await self._rounds.aclose()
         loader = self._state.pop("loader", None)
         if loader is not None:
             await loader.aclose()
@@ -296,13 +329,18 @@ async def _brief(
         return await brief_and_keep(doc, settings, store, llm, kind=kind, owner=owner)
 
 
+#: The session cannot carry requests back: the brief samples in rounds (rounds.py).
+ROUNDS: Any = object()
+
+
 def client_sampler(ctx: Context) -> Sampler:
-    """Sends one sampling request to the client behind `ctx`, tied to its tool call.
-    ConfigError at once when that client cannot take one (checked before any work)."""
+    """Sends one sampling request to the client behind `ctx`, tied to its tool call, or
+    ROUNDS when the session has no way back to the client (2026-07-28, stateless HTTP).
+    SamplingUnavailable at once when the client offers no sampling (before any work)."""
     import mcp_types as types
     from mcp.shared.message import ServerMessageMetadata
 
-    from summarizer.llm.sampling import NO_BACK_CHANNEL, NO_SAMPLING, SamplingUnavailable
+    from summarizer.llm.sampling import NO_SAMPLING, SamplingUnavailable
 
     session = ctx.session
     if not session.check_client_capability(
@@ -310,7 +348,7 @@ def client_sampler(ctx: Context) -> Sampler:
     ):
         raise SamplingUnavailable(NO_SAMPLING)
     if not session.can_send_request:
-        raise SamplingUnavailable(NO_BACK_CHANNEL)
+        return ROUNDS  # type: ignore[no-any-return]
     related = ctx.request_context.request_id
 
     async def sample(params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
