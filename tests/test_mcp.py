@@ -127,6 +127,11 @@ def test_brief_kind_and_language_reach_the_model(served: Any) -> None:
         ({"text": ARTICLE, "url": "https://example.com/a"}, "error: give text or url, not both"),
         ({"text": ARTICLE, "kind": "poem"}, "error: kind 'poem': unknown; use one of"),
         ({"url": "ftp://example.com/a"}, "error: url: not an http(s) URL"),
+        # Arguments off the input schema: one line naming the argument, not pydantic's report.
+        (
+            {"text": ["a"]},
+            "error: text: ['a'] is not of type 'string'; see the tool's input schema",
+        ),
     ],
 )
 def test_bad_input_is_a_tool_error_and_the_server_goes_on(

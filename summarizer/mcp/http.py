@@ -23,7 +23,7 @@ import json
 from collections.abc import Sequence
 
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.mcp.access import caller_middleware
@@ -139,10 +139,14 @@ class _Lifespan:
             await self.app(scope, receive, send)
             return
         redact_access_log()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            await self.served.aclose()
+
+        async def sending(message: Message) -> None:
+            # Closed before uvicorn hears that shut-down is complete (it stops the loop then).
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.served.aclose()
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def public_message(exc: SummarizerError) -> str:

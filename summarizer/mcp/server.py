@@ -291,6 +291,12 @@ def create_server(
             raise ResourceError(describe(exc)) from None
         return ledger.story_markdown(data)
 
+    async def schemas() -> dict[str, dict[str, Any]]:
+        if "schemas" not in state:
+            state["schemas"] = {t.name: t.input_schema for t in await server.list_tools()}
+        return state["schemas"]  # type: ignore[no-any-return]
+
+    server.middleware.append(answers.argument_check(schemas))
     return Served(server, llm, state, rounds)
 
 
