@@ -28,20 +28,23 @@ ORIGIN = "mcp"
 
 @dataclass(frozen=True)
 class Kept:
-    brief_id: str
     output: BaseModel
+    brief_id: str
     reused: bool  # an earlier brief of the caller's was returned; nothing was paid
 
 
+# The signature is the library's coming `briefing.keep.brief_and_keep`'s, in the subset
+# used here, so pointing at it is an import (with reuse=owner is not None: on stdio a
+# local user asks the model every time, as `summarizer brief` does).
 async def brief_and_keep(
     doc: Document,
-    settings: Settings,
-    store: Store,
-    llm: LLM,
     *,
+    settings: Settings,
+    llm: LLM,
+    store: Store,
+    origin: str = ORIGIN,
     kind: str | None = None,
     owner: str | None = None,
-    origin: str = ORIGIN,
 ) -> Kept:
     """Brief `doc` as `kind` (default: the settings') and store it; see the module docstring.
 
@@ -58,7 +61,7 @@ async def brief_and_keep(
         found = await asyncio.to_thread(store.find_brief, owner, source_key)
         if found is not None:
             output = load_output(found[1], found[2], registry_for(settings))
-            return Kept(found[0], output, reused=True)
+            return Kept(output=output, brief_id=found[0], reused=True)
     with calls.collecting() as spent:
         try:
             brief = await brief_document(doc, settings, llm=llm, kind=kind)
@@ -75,4 +78,4 @@ async def brief_and_keep(
             source_key=source_key if owner is not None else None,
         )
     )
-    return Kept(brief_id, brief, reused=False)
+    return Kept(output=brief, brief_id=brief_id, reused=False)

@@ -328,11 +328,15 @@ async def _brief(
 ) -> Kept:
     owner = caller()
     if sampler is None:
-        return await brief_and_keep(doc, settings, store, llm, kind=kind, owner=owner)
+        return await brief_and_keep(
+            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
+        )
     from summarizer.llm.sampling import sampling_with
 
     with sampling_with(sampler):
-        return await brief_and_keep(doc, settings, store, llm, kind=kind, owner=owner)
+        return await brief_and_keep(
+            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
+        )
 
 
 #: The session cannot carry requests back: the brief samples in rounds (rounds.py).
