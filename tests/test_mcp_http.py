@@ -67,7 +67,6 @@ def serving(
     access = Access(
         local_briefs=svc.local_briefs, admins=keys.admins,
         max_document_chars=svc.max_document_chars, allow_private_urls=svc.allow_private_urls,
-        public_errors=True,
     )  # fmt: skip
     served = create_server(settings, store, llm, access=access, describe=public_message)
     with LiveServer(http_app(served, svc, store, keys, allow_origins=origins)) as server:

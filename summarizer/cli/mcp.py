@@ -112,7 +112,6 @@ def _http(
         admins=keys.admins,
         max_document_chars=service.max_document_chars,
         allow_private_urls=service.allow_private_urls,
-        public_errors=True,
     )
     served = create_server(
         settings, store, llm, access=access, describe=public_message, sampling=source == "client"

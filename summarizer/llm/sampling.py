@@ -97,9 +97,7 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def to_create_message(
-    body: dict[str, Any], *, model_hint: str | None = None
-) -> types.CreateMessageRequestParams:
+def to_create_message(body: dict[str, Any]) -> types.CreateMessageRequestParams:
     """A chat.completions request as sampling/createMessage params. System (and developer)
     messages become the system prompt; tool results, which our prompts never send, are
     passed as user text."""
@@ -118,14 +116,12 @@ def to_create_message(
             )
         )
     stop = body.get("stop")
-    hints = [types.ModelHint(name=model_hint)] if model_hint else None
     return types.CreateMessageRequestParams(
         messages=messages,
         system_prompt="\n\n".join(system) or None,
         max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096),
         temperature=body.get("temperature"),
         stop_sequences=[stop] if isinstance(stop, str) else stop,
-        model_preferences=types.ModelPreferences(hints=hints) if hints else None,
         # The article is all the model needs: no other context from the client's chat.
         include_context="none",
     )
@@ -157,8 +153,9 @@ def to_completion(result: types.CreateMessageResult, seq: int) -> dict[str, Any]
 class SamplingTransport(httpx2.AsyncBaseTransport):
     """Answers the SDK's chat requests through the current tool call's `Sampler`."""
 
-    def __init__(self, *, model_hint: str | None = None) -> None:
-        self.model_hint = model_hint
+    def __init__(self) -> None:
+        # The client chooses its model (no preferences are sent): the brief names it
+        # CLIENT_MODEL and each completion carries the name the client reported.
         self._seq = itertools.count(1)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -173,7 +170,7 @@ class SamplingTransport(httpx2.AsyncBaseTransport):
         sampler = _current.get()
         if sampler is None:
             raise SamplingFailed(NO_SAMPLING) from SamplingUnavailable(NO_SAMPLING)
-        params = to_create_message(json.loads(raw), model_hint=self.model_hint)
+        params = to_create_message(json.loads(raw))
         try:
             result = await sampler(params)
             completion = to_completion(result, next(self._seq))

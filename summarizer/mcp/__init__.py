@@ -4,6 +4,7 @@ Model Context Protocol, over stdio or Streamable HTTP (docs/mcp.md).
 
     server.py   the tools and resources, over the library
     briefs.py   brief a document and keep it: the one call into the library for a brief
+    rounds.py   sampling on sessions with no way back to the client (input required)
     access.py   who is calling (a key id over HTTP) and what they may read
     answers.py  structured results and tool errors
     http.py     Streamable HTTP behind the API's keys, limits and an Origin check

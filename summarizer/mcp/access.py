@@ -31,8 +31,6 @@ class Access:
     max_document_chars: int | None = None
     #: Fetch URLs on loopback and private networks (stdio: yes, as `summarizer brief` does).
     allow_private_urls: bool = True
-    #: Over HTTP a caller is told what failed, never what the model endpoint answered.
-    public_errors: bool = False
 
     def may_read_daily(self, key: str | None) -> bool:
         """May this caller read what daily runs made (made outside any key)?"""

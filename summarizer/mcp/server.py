@@ -265,7 +265,7 @@ def create_server(
         mime_type="text/markdown",
     )
     async def daily_latest() -> str:
-        return await _daily_markdown(store, settings, rules, None)
+        return await _daily_markdown(store, settings, rules, None, describe)
 
     @server.resource(
         "summarizer://daily/{date}",
@@ -274,7 +274,8 @@ def create_server(
         mime_type="text/markdown",
     )
     async def daily_of(date: str) -> str:
-        return await _daily_markdown(store, settings, rules, None if date == "latest" else date)
+        day = None if date == "latest" else date
+        return await _daily_markdown(store, settings, rules, day, describe)
 
     @server.resource(
         "summarizer://stories/{story_id}",
@@ -438,13 +439,15 @@ def _daily(store: Store, settings: Settings, rules: Access, day: str | None) -> 
     return load_output(*found, registry_for(settings))
 
 
-async def _daily_markdown(store: Store, settings: Settings, rules: Access, day: str | None) -> str:
+async def _daily_markdown(
+    store: Store, settings: Settings, rules: Access, day: str | None, describe: answers.Describe
+) -> str:
     from summarizer.render import render_daily
 
     try:
         found = await asyncio.to_thread(_daily, store, settings, rules, day)
     except SummarizerError as exc:
-        raise ResourceError(answers.cli_message(exc)) from None
+        raise ResourceError(describe(exc)) from None
     return render_daily(found, "md")  # type: ignore[arg-type]
 
 
