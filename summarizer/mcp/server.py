@@ -15,20 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from datetime import date as Date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from summarizer import __version__
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document, document_from_bytes
 from summarizer.llm.client import LLM
-from summarizer.mcp import answers
+from summarizer.mcp import answers, reading
 from summarizer.mcp.access import Access, caller
 from summarizer.mcp.briefs import Kept, brief_and_keep
 from summarizer.mcp.rounds import Job, Rounds
@@ -177,7 +176,7 @@ def create_server(
         synthesized across its sources with a cross-source stance table, what outlets
         disagree on, and the open questions. Use it for "what happened today/on <day>"."""
         try:
-            found = await asyncio.to_thread(_daily, store, settings, rules, date)
+            found = await asyncio.to_thread(reading.daily, store, settings, rules, date)
         except SummarizerError as exc:
             return answers.failed("daily", exc, describe)
         except Exception:
@@ -198,7 +197,7 @@ def create_server(
         from summarizer import ledger
 
         try:
-            data = await asyncio.to_thread(_story, store, rules, story_id)
+            data = await asyncio.to_thread(reading.story, store, rules, story_id)
         except SummarizerError as exc:
             return answers.failed("story", exc, describe)
         except Exception:
@@ -230,7 +229,7 @@ def create_server(
                     "(service setting local_briefs)"
                 )
             if since is not None:
-                _day(since, "since")
+                reading.check_day(since, "since")
             found = await asyncio.to_thread(
                 lambda: ledger.questions(store, status=status, story=story_id, since=since)
             )
@@ -248,7 +247,7 @@ def create_server(
         """The kinds of output `brief` can make (its `kind` argument), each with what it
         makes and the JSON Schema of its output."""
         try:
-            views = _kinds(settings)
+            views = reading.kinds(settings)
         except SummarizerError as exc:
             return answers.failed("kinds", exc, describe)
         lines = [f"- **{v.name}**: {v.description}" for v in views]
@@ -265,7 +264,7 @@ def create_server(
         mime_type="text/markdown",
     )
     async def daily_latest() -> str:
-        return await _daily_markdown(store, settings, rules, None, describe)
+        return await reading.daily_markdown(store, settings, rules, None, describe)
 
     @server.resource(
         "summarizer://daily/{date}",
@@ -275,7 +274,7 @@ def create_server(
     )
     async def daily_of(date: str) -> str:
         day = None if date == "latest" else date
-        return await _daily_markdown(store, settings, rules, day, describe)
+        return await reading.daily_markdown(store, settings, rules, day, describe)
 
     @server.resource(
         "summarizer://stories/{story_id}",
@@ -287,7 +286,7 @@ def create_server(
         from summarizer import ledger
 
         try:
-            data = await asyncio.to_thread(_story, store, rules, story_id)
+            data = await asyncio.to_thread(reading.story, store, rules, story_id)
         except SummarizerError as exc:
             raise ResourceError(describe(exc)) from None
         return ledger.story_markdown(data)
@@ -408,83 +407,3 @@ def _check_kind(settings: Settings, name: str | None) -> str:
         known = ", ".join(k.name for k in registry if k.takes == "article")
         raise InputError(f"kind {chosen!r}: unknown; use one of {known} (see the kinds tool)")
     return chosen
-
-
-def _day(value: str, name: str) -> str:
-    try:
-        return Date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise InputError(f"{name} {value!r}: not a date; use YYYY-MM-DD") from None
-
-
-def _daily(store: Store, settings: Settings, rules: Access, day: str | None) -> BaseModel:
-    """The newest daily brief of `day` (None: of any day). InputError when there is none,
-    or when the caller may not read daily briefs (answered alike: days are not probed)."""
-    from summarizer.kinds import load_output, registry_for
-
-    wanted = None if day is None else _day(day, "date")
-    missing = InputError(
-        "no daily brief in the store yet; `summarizer daily` makes one"
-        if wanted is None
-        else f"date {wanted}: no daily brief for that day; see the daily tool without a date"
-    )
-    if not rules.may_read_daily(caller()):
-        raise missing
-    # Newest first; a day run twice keeps its newest brief.
-    rows = store.list_briefs(1 if wanted is None else 100_000, kind="daily")
-    row = next((r for r in rows if wanted is None or r.day == wanted), None)
-    found = store.get_brief(row.id) if row is not None else None
-    if found is None:
-        raise missing
-    return load_output(*found, registry_for(settings))
-
-
-async def _daily_markdown(
-    store: Store, settings: Settings, rules: Access, day: str | None, describe: answers.Describe
-) -> str:
-    from summarizer.render import render_daily
-
-    try:
-        found = await asyncio.to_thread(_daily, store, settings, rules, day)
-    except SummarizerError as exc:
-        raise ResourceError(describe(exc)) from None
-    return render_daily(found, "md")  # type: ignore[arg-type]
-
-
-def _story(store: Store, rules: Access, story_id: str) -> dict[str, Any]:
-    from summarizer import ledger
-
-    missing = InputError(
-        f"story {story_id}: not in the store; story ids are in a daily brief's stories"
-    )
-    if not rules.may_read_daily(caller()):
-        raise missing
-    try:
-        return ledger.story(store, story_id)
-    except InputError:
-        raise missing from None
-
-
-class KindView(BaseModel):
-    name: str = Field(description="What the brief tool's `kind` names.")
-    description: str = Field(description="What it makes.")
-    prompt_name: str = Field(description="Its prompt template.")
-    prompt_version: str = Field(description="The template's version.")
-    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")
-
-
-def _kinds(settings: Settings) -> list[KindView]:
-    from summarizer.kinds import registry_for
-
-    registry = registry_for(settings)
-    return [
-        KindView(
-            name=k.name,
-            description=k.description,
-            prompt_name=registry.prompt(k).name,
-            prompt_version=registry.prompt(k).version,
-            json_schema=k.json_schema(),
-        )
-        for k in registry
-        if k.takes == "article"
-    ]
