@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from summarizer.mcp.model import build_llm
 from summarizer.mcp.server import Served, create_server
 from summarizer.schemas import Brief, DailyBrief, LedgerQuestion
 from summarizer.store import Store
-from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply
+from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply, grounded_brief
 from tests.conftest import ROOT, SEED_ARTICLE, SEEDS
 
 ARTICLE = (
@@ -192,17 +193,39 @@ def test_a_private_url_is_refused_over_http_rules(tmp_path: Path, fake_openai: F
     assert fake_openai.requests == []
 
 
-def test_a_cancelled_brief_stops_and_the_server_serves_the_next_call(served: Any) -> None:
-    server, store, fake = served
-    fake.queue(Reply(delay=30))  # a model that would keep the brief waiting
+class SlowFirstAnswer:
+    """A responder whose first answer keeps the brief waiting; it says when it was asked."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        if not self.asked.is_set():
+            self.asked.set()
+            return Reply(delay=30)
+        return grounded_brief(request)
+
+
+def cancel_while_briefing(model: SlowFirstAnswer, steps_after: Any) -> Any:
+    """Steps that start a brief, cancel it once the model has the request, then run
+    `steps_after`."""
 
     async def steps(c: Client) -> Any:
-        with anyio.move_on_after(1.0) as scope:
-            await c.call_tool("brief", {"text": ARTICLE})
-        assert scope.cancelled_caught
-        return await c.call_tool("kinds", {})
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: c.call_tool("brief", {"text": ARTICLE}))
+            await anyio.to_thread.run_sync(model.asked.wait)
+            tg.cancel_scope.cancel()
+        return await steps_after(c)
 
-    assert not call(server, steps).is_error
+    return steps
+
+
+def test_a_cancelled_brief_stops_and_the_server_serves_the_next_call(served: Any) -> None:
+    server, store, fake = served
+    fake.responder = model = SlowFirstAnswer()
+
+    after = call(server, cancel_while_briefing(model, lambda c: c.call_tool("kinds", {})))
+    assert not after.is_error
     assert store.list_briefs(10) == []  # nothing kept of the cancelled brief
 
 
@@ -335,3 +358,18 @@ def test_stdio_without_a_model_says_what_to_set(tmp_path: Path) -> None:
     assert "--llm client" in r.output and "--replay seeds/recordings" in r.output
     r = CliRunner().invoke(cli, ["mcp", "--transport", "sse"])
     assert r.exit_code == 3 and "--transport sse: unknown; use stdio or http" in r.output
+
+
+def test_stdio_cancel_then_a_brief(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """Over a real stdio connection: a brief cancelled while with the model, then another."""
+    fake_openai.responder = model = SlowFirstAnswer()
+    params = stdio(
+        "--store", str(tmp_path / "s.db"), "--retries", "0",
+        env={"OPENAI_BASE_URL": fake_openai.base_url, "OPENAI_API_KEY": LLM_KEY},
+    )  # fmt: skip
+    result = call(
+        params, cancel_while_briefing(model, lambda c: c.call_tool("brief", {"text": ARTICLE}))
+    )
+    assert not result.is_error, text_of(result)
+    assert len(Store(tmp_path / "s.db").list_briefs(5)) == 1  # the second brief only
+    assert len(fake_openai.requests) == 2
