@@ -25,7 +25,7 @@ def build_llm(settings: Settings, source: LlmSource) -> tuple[Settings, LLM]:
     if source == "endpoint":
         if settings.replay_dir is None and not settings.has_endpoint:
             raise ConfigError(NO_ENDPOINT)
-        return settings, LLM(settings)
+        return settings, LLM(settings, lazy=True)
     if settings.replay_dir is not None:
         raise ConfigError(
             "--llm client and --replay exclude each other: replay answers from recordings, "
@@ -43,4 +43,4 @@ def build_llm(settings: Settings, source: LlmSource) -> tuple[Settings, LLM]:
             "model": CLIENT_MODEL,
         }
     )
-    return sampled, LLM(sampled, inner_transport=SamplingTransport())
+    return sampled, LLM(sampled, inner_transport=SamplingTransport(), lazy=True)
