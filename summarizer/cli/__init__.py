@@ -17,6 +17,7 @@ from summarizer.cli import eval as _eval
 from summarizer.cli import help as _help
 from summarizer.cli import history as _history
 from summarizer.cli import info as _info
+from summarizer.cli import mcp as _mcp
 from summarizer.cli import serve as _serve
 from summarizer.cli import site as _site
 from summarizer.cli import slack as _slack
@@ -68,6 +69,7 @@ app.command("site", cls=_help.Command)(_site.site)
 app.add_typer(_store.app, name="store")
 app.command("worker", cls=_help.Command)(_worker.worker)
 app.command("testserver", cls=_help.Command)(_testserver.testserver)
+app.command("mcp", cls=_help.Command)(_mcp.mcp)
 
 
 def main() -> None:
