@@ -62,7 +62,7 @@ def logger() -> logging.Logger:
 
 
 def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
-    from summarizer.redact import LogFilter
+    from summarizer.redact import LogFilter, install
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LogFilter())  # what libraries log of a server's answer may hold a key
@@ -71,6 +71,7 @@ def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    install()  # handlers a library put on its own logger redact too
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     # Our own progress lines (info) show by default; libraries' only with --verbose.
     logger().setLevel(logging.DEBUG if verbose else logging.INFO)
