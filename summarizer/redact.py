@@ -124,7 +124,9 @@ def install() -> None:
     record reaches a stream unredacted. Call it again after a library configures logging."""
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [
-        lg for lg in logging.getLogger().manager.loggerDict.values() if isinstance(lg, logging.Logger)
+        lg
+        for lg in logging.getLogger().manager.loggerDict.values()
+        if isinstance(lg, logging.Logger)
     ]
     for lg in loggers:
         for handler in lg.handlers:
