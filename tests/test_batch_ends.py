@@ -18,8 +18,8 @@ NEVER = 10**9  # retrieves before the fake batch moves on: it never does
 
 
 def daily_process(
-    tmp_path: Path, articles: Path, base_url: str, *args: str, **daily: Any
-) -> subprocess.CompletedProcess[str]:  # noqa: F811
+    tmp_path: Path, folder: Path, base_url: str, *args: str, **daily: Any
+) -> subprocess.CompletedProcess[str]:
     """`summarizer daily --batch` in a real process; a run that never ends fails the test."""
     script = (
         "import atexit, resource, sys\n"
@@ -29,7 +29,7 @@ def daily_process(
         "app(sys.argv[1:], prog_name='summarizer')\n"
     )
     cmd = [sys.executable, "-c", script, "daily", "--out-dir", str(tmp_path / "out"),
-           "--store", str(tmp_path / "s.db"), "--date", DAY, "-s", str(articles),
+           "--store", str(tmp_path / "s.db"), "--date", DAY, "-s", str(folder),
            "--config", str(config(tmp_path, **daily)), "--batch", "--base-url", base_url, *args]  # fmt: skip
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)

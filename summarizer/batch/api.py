@@ -234,16 +234,18 @@ class BatchApi:
         from summarizer.llm.transport import REPLAYED_HEADER
 
         try:
-            async with self.llm.translated():
-                async with self.llm.sdk.files.with_streaming_response.content(file_id) as got:
-                    size = 0
-                    with into.open("wb") as f:
-                        async for chunk in got.iter_bytes():
-                            size += len(chunk)
-                            if size > max_bytes:
-                                raise TooLarge(f"over the {max_bytes:,}-byte limit")
-                            f.write(chunk)
-                    headers = got.headers
+            async with (
+                self.llm.translated(),
+                self.llm.sdk.files.with_streaming_response.content(file_id) as got,
+            ):
+                size = 0
+                with into.open("wb") as f:
+                    async for chunk in got.iter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise TooLarge(f"over the {max_bytes:,}-byte limit")
+                        f.write(chunk)
+                headers = got.headers
         except ProviderError as exc:
             if _status_code(exc) in (404, 410):
                 return None
