@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarizer.errors import BatchUnsupported, ProviderError, SummarizerError
+from summarizer.errors import BatchUnsupported, ProviderError
 from summarizer.llm import failures
 from summarizer.store.batches import AnswerRow
 
@@ -84,9 +84,8 @@ class Download:
                 yield raw.decode("utf-8", "replace")
 
 
-class TooLarge(SummarizerError):
-    """A downloaded file went past its size limit (nothing of it is used). A
-    SummarizerError so the SDK's error translation lets it through as it is."""
+class TooLarge(Exception):
+    """A downloaded file went past its size limit (nothing of it is used)."""
 
 
 def input_lines(requests: dict[str, dict[str, Any]]) -> list[bytes]:
@@ -243,13 +242,15 @@ class BatchApi:
                     async for chunk in got.iter_bytes():
                         size += len(chunk)
                         if size > max_bytes:
-                            raise TooLarge(f"over the {max_bytes:,}-byte limit")
+                            break  # the rest is not read: the connection is closed
                         f.write(chunk)
                 headers = got.headers
         except ProviderError as exc:
             if _status_code(exc) in (404, 410):
                 return None
             raise
+        if size > max_bytes:
+            raise TooLarge(f"over the {max_bytes:,}-byte limit")
         return Download(
             into, replayed=REPLAYED_HEADER in headers, fixture=FIXTURE_HEADER in headers
         )

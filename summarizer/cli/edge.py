@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import typer
 
-from summarizer.errors import EXIT_INTERRUPTED, BatchPending, SummarizerError
+from summarizer.errors import EXIT_INTERRUPTED, BatchPending, Interrupted, SummarizerError
+
+T = TypeVar("T")
 
 
 def _plain(text: str) -> str:
@@ -86,13 +89,54 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except SummarizerError as exc:
-        # A pending batch is not a failure: it says what it waits for, and exits 13.
-        said = str(exc) if isinstance(exc, BatchPending) else f"error: {exc}"
+        # A pending batch or a clean stop is not a failure: it says what happened.
+        said = str(exc) if isinstance(exc, BatchPending | Interrupted) else f"error: {exc}"
         typer.echo(_plain(said), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written", err=True)
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
+
+
+def run_stoppable(main: Coroutine[Any, Any, T], what: str) -> T:
+    """`asyncio.run(main)`, stopped cleanly by SIGTERM or SIGINT: the signal cancels `main`
+    (its calls in flight are abandoned, its `finally` blocks and context managers run, so
+    locks are released and the run is marked), then Interrupted says so in one line and
+    exits 128 + the signal. Without this a scheduler's SIGTERM killed the process where
+    it stood: exit 143, no line, the run left `running`."""
+    import asyncio
+    import signal
+
+    async def runner() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        got: list[int] = []
+
+        def stop(signum: int) -> None:
+            if not got:  # a second signal while stopping changes nothing
+                got.append(signum)
+                task.cancel()
+
+        signals = (signal.SIGTERM, signal.SIGINT)
+        for sig in signals:
+            loop.add_signal_handler(sig, stop, sig)
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if not got:
+                raise
+            name = signal.Signals(got[0]).name
+            raise Interrupted(
+                f"stopped by {name}: {what} was interrupted; what was finished is kept, and "
+                "running it again resumes from there",
+                got[0],
+            ) from None
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(runner())
 
 
 @contextmanager
