@@ -102,9 +102,11 @@ def run_stoppable(main: Coroutine[Any, Any, T], what: str) -> T:
     """`asyncio.run(main)`, stopped cleanly by SIGTERM or SIGINT: the signal cancels `main`
     (its calls in flight are abandoned, its `finally` blocks and context managers run, so
     locks are released and the run is marked), then Interrupted says so in one line and
-    exits 128 + the signal. Without this a scheduler's SIGTERM killed the process where
-    it stood: exit 143, no line, the run left `running`."""
+    exits 128 + the signal. A second signal while stopping ends the process at once.
+    Without this a scheduler's SIGTERM killed the process where it stood: exit 143, no
+    line, the run left `running`."""
     import asyncio
+    import os
     import signal
 
     async def runner() -> T:
@@ -114,9 +116,12 @@ def run_stoppable(main: Coroutine[Any, Any, T], what: str) -> T:
         got: list[int] = []
 
         def stop(signum: int) -> None:
-            if not got:  # a second signal while stopping changes nothing
-                got.append(signum)
-                task.cancel()
+            if got:  # a second signal while stopping: stop now, as the default would
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+                return
+            got.append(signum)
+            task.cancel()
 
         signals = (signal.SIGTERM, signal.SIGINT)
         for sig in signals:
