@@ -125,7 +125,7 @@ def install() -> None:
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [
         lg
-        for lg in logging.getLogger().manager.loggerDict.values()
+        for lg in list(logging.getLogger().manager.loggerDict.values())
         if isinstance(lg, logging.Logger)
     ]
     for lg in loggers:

@@ -240,7 +240,7 @@ class BatchRun:
                 continue
             status = await self.api.status(row["batch_id"])
             if status is not None and not status.ended:
-                status = self._given_up(status)
+                status = self._given_up(status, row)
             if status is None:
                 self._close(
                     row["id"], "gone", f"batch {row['batch_id']} is no longer known to the "
@@ -251,17 +251,24 @@ class BatchRun:
             elif status.status != row["status"]:
                 self.store.set_batch(row["id"], status=status.status)
 
-    def _given_up(self, status: batch_api.Status) -> batch_api.Status:
+    def _given_up(self, status: batch_api.Status, row: dict[str, Any]) -> batch_api.Status:
         """A batch still running `batch_give_up_after` seconds past its expires_at will
         not end by itself (a provider that lost it says in_progress for ever): it is taken
         as expired, so its answered lines are kept, the rest go live or are listed, and the
         run (and the day's lock) ends."""
-        if status.expires_at is None:
-            return status
-        late = time.time() - status.expires_at
+        expires_at = status.expires_at
+        if expires_at is None:  # the provider says neither: 24 h from when it was stored
+            try:
+                stored = datetime.fromisoformat(str(row["created_at"]))
+            except (KeyError, ValueError):
+                return status
+            if stored.tzinfo is None:
+                stored = stored.replace(tzinfo=UTC)
+            expires_at = stored.timestamp() + 24 * 3600
+        late = time.time() - expires_at
         if late <= self.cfg.batch_give_up_after:
             return status
-        expired = datetime.fromtimestamp(status.expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        expired = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
         why = (
             f"still {status.status} {late / 3600:.1f} h past its expires_at ({expired}); given "
             f"up as expired (batch_give_up_after = {self.cfg.batch_give_up_after:g} s)"
