@@ -383,6 +383,7 @@ class LiveKinds:
             raise type(loaded.failure)(str(loaded.failure))
         self._reported: str | None = None
         self._lock: asyncio.Lock | None = None
+        self._watching = False
 
     @property
     def problem(self) -> str | None:
@@ -392,11 +393,15 @@ class LiveKinds:
 
     def watch(self) -> None:
         """From now on `registry_for` with these settings reads this registry (a server's
-        lifespan: its start)."""
-        _watched[self._key] = _watched.get(self._key, 0) + 1
+        lifespan: its start). Once per server; `unwatch()` at its end."""
+        if not self._watching:
+            self._watching = True
+            _watched[self._key] = _watched.get(self._key, 0) + 1
 
     def unwatch(self) -> None:
-        _watched[self._key] -= 1
+        if self._watching:
+            self._watching = False
+            _watched[self._key] -= 1
 
     async def current(self) -> KindRegistry:
         stamp = await asyncio.to_thread(_signature, self._dirs, self._key[1])

@@ -156,3 +156,32 @@ def test_the_cli_does_not_import_a_failing_kind_file_twice(tmp_path: Path) -> No
         with pytest.raises(KindError, match="boom"):
             kinds.registry_for(settings)
     assert len(IMPORTS) == 1
+
+
+def test_the_slack_bot_keeps_serving_with_a_broken_template(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    from summarizer.slack.app import create_slack_http_app
+    from tests.slack_fake import FakeSlack
+    from tests.test_slack import BOT_TOKEN, SIGNING_SECRET, Bot
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    template = prompts / "brief.j2"
+    good = (builtin_dir() / "brief.j2").read_text(encoding="utf-8")
+    template.write_text(good, encoding="utf-8")
+    settings = load_settings(base_url=fake_openai.base_url, prompts_dir=prompts)
+    with FakeSlack() as slack:
+        service = ServiceSettings(
+            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.url
+        )
+        app = create_slack_http_app(settings, service, Store(tmp_path / "store.db"))
+        with LiveServer(app) as server:
+            bot = Bot(server.url, slack, fake_openai, app)
+            template.write_text(good.replace("{% block system %}", "{% block system %}{% if %}"))
+            touch(template)
+            r, _ = bot.command(ARTICLE)
+            assert r.status_code == 200 and "Working on" in r.json()["text"]
+            slack.wait_for(lambda: len(slack.posts) >= 1)
+            health = httpx2.get(f"{server.url}/healthz", timeout=5).json()
+            assert health["status"] == "degraded" and str(template) in health["details"]["kinds"]
