@@ -12,7 +12,9 @@ whose model cannot be turned into a JSON Schema, whose template does not render,
 plugin does not import is refused when the registry loads, with one line naming the file
 (KindError). Whatever the kind, grounding.py checks every `Quote` in its output.
 
-Loading is lazy (`registry_for(settings)`), so `summarizer --help` never pays for it.
+Loading is lazy (`registry_for(settings)`), so `summarizer --help` never pays for it. A
+server keeps its registry in a `LiveKinds`: reloaded off the event loop, the last good one
+serving while a template or kind file is broken.
 """
 
 from __future__ import annotations
@@ -320,8 +322,8 @@ def _config(settings: Settings) -> tuple[ConfigKey, tuple[Path, ...]]:
 
 def registry_for(settings: Settings) -> KindRegistry:
     """The registry for these settings, loaded once per process and reloaded when a
-    template in the prompts folders or a kind file changes. A load that failed raises the same KindError
-    until a template changes again: a broken kind file is not imported again per call.
+    template in the prompts folders or a kind file changes. A load that failed raises the
+    same KindError until a file changes again: a broken kind file is not imported per call.
 
     In a server (`LiveKinds`) this only reads the registry the server keeps: its reloads
     run off the event loop, and a broken template leaves the last good registry."""
@@ -372,8 +374,9 @@ class LiveKinds:
     then each `await current()` looks at the templates' mtimes and reloads in a worker
     thread, so a slow kind file never stalls the event loop (`/healthz` included). A load
     that fails leaves the last good registry serving; its reason is logged once and kept
-    in `problem` (for /healthz) until a load succeeds. While watched (`watch()`), the library's own
-    `registry_for` calls (pipeline, jobs) read this registry and never load on the loop.
+    in `problem` (for /healthz) until a load succeeds. While watched (`watch()`), the
+    library's own `registry_for` calls (pipeline, jobs) read this registry and never load
+    on the loop.
     """
 
     def __init__(self, settings: Settings) -> None:

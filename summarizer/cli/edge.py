@@ -123,9 +123,12 @@ def run_stoppable(main: Coroutine[Any, Any, T], what: str) -> T:
             got.append(signum)
             task.cancel()
 
-        signals = (signal.SIGTERM, signal.SIGINT)
-        for sig in signals:
-            loop.add_signal_handler(sig, stop, sig)
+        signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
+        try:
+            for sig in signals:
+                loop.add_signal_handler(sig, stop, sig)
+        except NotImplementedError:  # Windows' event loops: the default behaviour stays
+            signals = ()
         try:
             return await main
         except asyncio.CancelledError:
