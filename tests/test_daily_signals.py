@@ -78,3 +78,42 @@ def test_a_signal_stops_daily_cleanly_and_the_rerun_resumes(
     with sqlite3.connect(tmp_path / "s.db") as db:
         statuses = sorted(s for (s,) in db.execute("SELECT status FROM runs"))
     assert statuses == ["interrupted", "ok"]
+
+
+def test_sigterm_while_waiting_for_a_batch_keeps_the_batch_for_the_rerun(
+    tmp_path: Path,
+    articles: Path,  # noqa: F811
+) -> None:
+    import time
+
+    from summarizer.testing.openai_server import Quirks
+    from tests.test_batch import config
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    with FakeOpenAI(quirks=Quirks(batch_steps=10**9)) as server:
+        cmd = [sys.executable, "-m", "summarizer", "daily", "-s", str(articles),
+               "--out-dir", str(tmp_path / "out"), "--store", str(tmp_path / "s.db"),
+               "--base-url", server.base_url, "--date", "2026-11-25", "--batch", "--wait",
+               "--config", str(config(tmp_path))]  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            # Polled until the batch has been retrieved a few times: the run is waiting.
+            deadline, pause = time.monotonic() + 60, 0.01
+            while not any(b.retrieves >= 3 for b in server.batch_api.batches.values()):
+                assert time.monotonic() < deadline and proc.poll() is None, "never waited"
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("stopped by SIGTERM"), err
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        runs = list(db.execute("SELECT status FROM runs"))
+        open_batches = list(db.execute("SELECT batch_id FROM batches WHERE collected_at IS NULL"))
+    assert runs == [("interrupted",)]
+    assert len(open_batches) == 1  # still the provider's: the next run collects it
