@@ -3,6 +3,7 @@
     Exception
     ├── SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
     │   ├── GateFailed                   (exit 14) `eval`: a metric fell below its --min floor
+    │   ├── Interrupted                  (exit 143) SIGTERM stopped `daily` cleanly (SIGINT: 130)
     │   ├── UserError                               the user can fix it
     │   │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
     │   │   │   └── KindError            (exit 3)  a kind or template refused at load time
@@ -41,7 +42,8 @@
         └── UngroundedQuotes                        raised inside validation: a reask, not an exit
 
 Exit codes that are not errors: 0 success, 2 bad command line (typer), 9 partial (some
-sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted.
+sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted (SIGINT), 143
+stopped by SIGTERM (128 + the signal, as a shell reports it).
 
 Adapters (CLI, cron, HTTP API, Slack bot) catch SummarizerError at their edge and show
 `str(err)`; anything else is a bug and keeps its traceback.
@@ -224,6 +226,18 @@ class BudgetReached(RunError):
 
     def __init__(self) -> None:
         super().__init__("skipped: the run's cost or token budget was reached")
+
+
+class Interrupted(SummarizerError):
+    """A signal (SIGTERM from a scheduler, SIGINT from a terminal) stopped a run cleanly:
+    the calls in flight abandoned, the run marked interrupted, the locks released, what
+    was briefed kept for the rerun. Its exit code is 128 + the signal's number."""
+
+    exit_code = 143  # SIGTERM's; an instance has its own signal's
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
 
 
 class BatchPending(RunError):

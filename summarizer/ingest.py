@@ -80,6 +80,14 @@ def document_from_bytes(
     return Document(text=text, title=title or _first_line_title(text), url=url, path=path)
 
 
+def leads_outside(path: Path, folder: Path) -> bool:
+    """Whether `path`, with `..` and every symlink on the way followed, ends outside `folder`.
+
+    A folder of articles (a `daily` source directory, a gold set) must not be a way to send
+    /etc/passwd to the model: what it names is read only if it is really inside."""
+    return not path.resolve().is_relative_to(folder.resolve())
+
+
 def read_path(arg: str, *, max_bytes: int) -> Document:
     """A file path, or '-' for standard input."""
     if arg == "-":

@@ -12,15 +12,21 @@ whose model cannot be turned into a JSON Schema, whose template does not render,
 plugin does not import is refused when the registry loads, with one line naming the file
 (KindError). Whatever the kind, grounding.py checks every `Quote` in its output.
 
-Loading is lazy (`registry_for(settings)`), so `summarizer --help` never pays for it.
+Loading is lazy (`registry_for(settings)`), so `summarizer --help` never pays for it. A
+server keeps its registry in a `LiveKinds`: reloaded off the event loop, the last good one
+serving while a template or kind file is broken.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
+import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -46,10 +52,13 @@ __all__ = [
     "RESERVED_FIELDS",
     "Kind",
     "KindRegistry",
+    "LiveKinds",
     "load",
     "load_output",
     "registry_for",
 ]
+
+log = logging.getLogger("summarizer.kinds")
 
 
 def _load_file(path: Path) -> Callable[[KindRegistry], None]:
@@ -104,30 +113,139 @@ def load(prompts_dir: Path | None = None, kind_files: Sequence[Path] = ()) -> Ki
     return registry
 
 
-def registry_for(settings: Settings) -> KindRegistry:
-    """The registry for these settings, loaded once per process and reloaded when a
-    template in the prompts folders changes."""
+ConfigKey = tuple[Path | None, tuple[Path, ...]]
+Stamp = tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What one configuration (prompts folder, kind files) loaded last."""
+
+    stamp: Stamp  # the templates' mtimes it was loaded for
+    registry: KindRegistry | None  # the last registry that loaded (None: none ever did)
+    failure: ConfigError | None  # why `stamp` did not load; not retried until a file changes
+
+
+_loaded: dict[ConfigKey, _Loaded] = {}
+_watched: dict[ConfigKey, int] = {}
+# One load at a time: a kind file is imported once, never by two threads at once.
+_loading = threading.Lock()
+
+
+def _config(settings: Settings) -> tuple[ConfigKey, tuple[Path, ...]]:
     from summarizer.prompting import user_dir
 
     dirs = tuple(d for d in (settings.prompts_dir, user_dir()) if d is not None)
-    return _cached(settings.prompts_dir, tuple(settings.kind_files), _signature(dirs))
+    return (settings.prompts_dir, tuple(settings.kind_files)), dirs
 
 
-def _signature(dirs: Sequence[Path]) -> tuple[tuple[str, float], ...]:
+def registry_for(settings: Settings) -> KindRegistry:
+    """The registry for these settings, loaded once per process and reloaded when a
+    template in the prompts folders or a kind file changes. A load that failed raises the
+    same KindError until a file changes again: a broken kind file is not imported per call.
+
+    In a server (`LiveKinds`) this only reads the registry the server keeps: its reloads
+    run off the event loop, and a broken template leaves the last good registry."""
+    key, dirs = _config(settings)
+    loaded = _loaded.get(key)
+    if _watched.get(key) and loaded is not None and loaded.registry is not None:
+        return loaded.registry
+    loaded = _load(key, _signature(dirs, key[1]))
+    if loaded.failure is not None:
+        raise type(loaded.failure)(str(loaded.failure))
+    assert loaded.registry is not None
+    return loaded.registry
+
+
+def _signature(dirs: Sequence[Path], kind_files: Sequence[Path] = ()) -> Stamp:
+    # The kind files count too: a fixed (or newly broken) kind file is loaded again.
     stamp = []
     for d in dirs:
         try:
             stamp += [(str(p), p.stat().st_mtime) for p in sorted(d.glob("*.j2"))]
         except OSError:
             continue
+    for f in kind_files:
+        try:
+            stamp.append((str(f), f.stat().st_mtime))
+        except OSError:
+            stamp.append((str(f), -1.0))
     return tuple(stamp)
 
 
-@cache
-def _cached(
-    prompts_dir: Path | None, kind_files: tuple[Path, ...], _stamp: tuple[tuple[str, float], ...]
-) -> KindRegistry:
-    return load(prompts_dir, kind_files)
+def _load(key: ConfigKey, stamp: Stamp) -> _Loaded:
+    with _loading:
+        before = _loaded.get(key)
+        if before is not None and before.stamp == stamp:
+            return before
+        try:
+            loaded = _Loaded(stamp, load(*key), None)
+        except ConfigError as exc:  # KindError, or a template or prompts folder refused
+            loaded = _Loaded(stamp, before.registry if before else None, exc)
+        _loaded[key] = loaded
+        return loaded
+
+
+class LiveKinds:
+    """The kind registry of a server that runs for days.
+
+    Loaded when the server is made (a broken kind refuses to start, with its one line);
+    then each `await current()` looks at the templates' mtimes and reloads in a worker
+    thread, so a slow kind file never stalls the event loop (`/healthz` included). A load
+    that fails leaves the last good registry serving; its reason is logged once and kept
+    in `problem` (for /healthz) until a load succeeds. While watched (`watch()`), the
+    library's own `registry_for` calls (pipeline, jobs) read this registry and never load
+    on the loop.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._key, self._dirs = _config(settings)
+        loaded = _load(self._key, _signature(self._dirs, self._key[1]))
+        if loaded.failure is not None:
+            raise type(loaded.failure)(str(loaded.failure))
+        self._reported: str | None = None
+        self._lock: asyncio.Lock | None = None
+        self._watching = False
+
+    @property
+    def problem(self) -> str | None:
+        """Why the registry being served is not the one the files describe, or None."""
+        loaded = _loaded.get(self._key)
+        return str(loaded.failure) if loaded is not None and loaded.failure else None
+
+    def watch(self) -> None:
+        """From now on `registry_for` with these settings reads this registry (a server's
+        lifespan: its start). Once per server; `unwatch()` at its end."""
+        if not self._watching:
+            self._watching = True
+            _watched[self._key] = _watched.get(self._key, 0) + 1
+
+    def unwatch(self) -> None:
+        if self._watching:
+            self._watching = False
+            _watched[self._key] -= 1
+
+    async def current(self) -> KindRegistry:
+        stamp = await asyncio.to_thread(_signature, self._dirs, self._key[1])
+        loaded = _loaded.get(self._key)
+        if loaded is None or loaded.stamp != stamp:
+            if self._lock is None:  # made here so it belongs to the serving event loop
+                self._lock = asyncio.Lock()
+            async with self._lock:  # callers during a reload share it
+                loaded = await asyncio.to_thread(_load, self._key, stamp)
+            self._report(loaded)
+        assert loaded.registry is not None  # __init__ loaded one, and it is never dropped
+        return loaded.registry
+
+    def _report(self, loaded: _Loaded) -> None:
+        problem = str(loaded.failure) if loaded.failure is not None else None
+        if problem == self._reported:
+            return
+        if problem is not None:
+            log.error("kinds not reloaded, the last good ones still serve: %s", problem)
+        elif self._reported is not None:
+            log.warning("kinds reloaded: the broken template or kind file is fixed")
+        self._reported = problem
 
 
 def load_output(stored_kind: str, body: str, registry: KindRegistry) -> BaseModel:
@@ -148,6 +266,7 @@ def load_output(stored_kind: str, body: str, registry: KindRegistry) -> BaseMode
 
 def clear_cache() -> None:
     """Forget loaded registries and plugins (tests install plugins and edit templates)."""
-    _cached.cache_clear()
+    with _loading:
+        _loaded.clear()
     _plugins.cache_clear()
     _default_output.cache_clear()

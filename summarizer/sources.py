@@ -61,7 +61,7 @@ from summarizer.fetch import (
     fetch,
     new_client,
 )
-from summarizer.ingest import Document, read_path
+from summarizer.ingest import Document, leads_outside, read_path
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
@@ -320,13 +320,12 @@ class Loader:
             raise InputError(f"{path}: no such directory; check the path")
         if not folder.is_dir():
             raise InputError(f"{path}: is not a directory; give a directory of articles")
-        root = folder.resolve()
         failures: list[tuple[str, str]] = []
         files: list[Path] = []
         for f in sorted(folder.iterdir(), key=lambda f: f.name):
             if f.name.startswith(".") or f.suffix.lower() not in TEXT_SUFFIXES | HTML_SUFFIXES:
                 continue
-            if f.is_symlink() and not f.resolve().is_relative_to(root):
+            if f.is_symlink() and leads_outside(f, folder):
                 failures.append(
                     (
                         str(f),

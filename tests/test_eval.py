@@ -393,3 +393,47 @@ def test_a_live_test_server_is_not_called_replayed_in_the_report(gold_dir: Path)
     said = " ".join(r.stdout.split())
     assert "not model output. Answered by a test server" in said
     assert "replayed" not in said
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "symlinked-folder"])
+def test_an_article_outside_the_gold_folder_is_refused(tmp_path: Path, how: str) -> None:
+    """A gold file must not be a way to send /etc/passwd to the model (issue 19.4): its
+    article resolves inside the gold folder, symlinks followed, or eval stops with exit 4."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Dock workers said the secret is xyzzy.\n\nMore text here.", encoding="utf-8")
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    article = {
+        "dotdot": "../secret.txt",
+        "absolute": str(secret),
+        "symlink": "link.txt",
+        "symlinked-folder": "articles/secret.txt",
+    }[how]
+    if how == "symlink":
+        (gold / "link.txt").symlink_to(secret)
+    if how == "symlinked-folder":
+        (gold / "articles").symlink_to(tmp_path)
+    (gold / "a.json").write_text(json.dumps({"article": article}), encoding="utf-8")
+    out = tmp_path / "scores.json"
+    with FakeOpenAI(scripted_model) as server:
+        r = run(str(gold), "--base-url", server.base_url, "-o", str(out))
+        assert server.requests == []
+    assert r.exit_code == 4, r.output
+    assert "outside the gold folder" in r.stderr and str(gold / "a.json") in r.stderr
+    assert "xyzzy" not in r.output and not out.exists()
+
+
+def test_an_article_in_a_subfolder_of_the_gold_folder_is_read(tmp_path: Path) -> None:
+    gold = tmp_path / "gold"
+    (gold / "articles").mkdir(parents=True)
+    (gold / "articles" / "strike.txt").write_text(STRIKE, encoding="utf-8")
+    (gold / "sub").mkdir()
+    (gold / "a.json").write_text(
+        json.dumps({"article": "sub/../articles/strike.txt", **GOLD["strike.json"], "text": None}),
+        encoding="utf-8",
+    )
+    out = tmp_path / "scores.json"
+    with FakeOpenAI(scripted_model) as server:
+        r = run(str(gold), "--base-url", server.base_url, "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.exists()

@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarizer import untrusted_json
@@ -57,6 +58,8 @@ class Status:
     failed: int = 0
     total: int = 0
     errors: list[str] = field(default_factory=list)
+    # When the provider ends the batch as expired (unix time; created_at + 24 h if unsaid).
+    expires_at: float | None = None
 
     @property
     def ended(self) -> bool:
@@ -69,9 +72,21 @@ class Status:
 
 @dataclass(frozen=True)
 class Download:
-    text: str
+    path: Path  # the file's bytes, streamed to disk
     replayed: bool
     fixture: bool
+
+    def lines(self) -> Iterator[str]:
+        """The file's lines, one at a time. JSON Lines end at "\n" only: str.splitlines()
+        would also break a line at U+2028 and the other separators a JSON string may hold
+        unescaped (a binary file splits at b"\n" alone)."""
+        with self.path.open("rb") as f:
+            for raw in f:
+                yield raw.decode("utf-8", "replace")
+
+
+class TooLarge(Exception):
+    """A downloaded file went past its size limit (nothing of it is used)."""
 
 
 def input_lines(requests: dict[str, dict[str, Any]]) -> list[bytes]:
@@ -111,6 +126,10 @@ def file_name(content: bytes) -> str:
 
 def _status(batch: Any) -> Status:
     counts = getattr(batch, "request_counts", None)
+    expires = getattr(batch, "expires_at", None)
+    created = getattr(batch, "created_at", None)
+    if not isinstance(expires, int | float) and isinstance(created, int | float):
+        expires = created + 24 * 3600  # the completion window asked for
     errors = getattr(getattr(batch, "errors", None), "data", None) or []
     said = [
         " ".join(
@@ -134,6 +153,7 @@ def _status(batch: Any) -> Status:
         failed=int(getattr(counts, "failed", 0) or 0),
         total=int(getattr(counts, "total", 0) or 0),
         errors=said,
+        expires_at=float(expires) if isinstance(expires, int | float) else None,
     )
 
 
@@ -206,23 +226,34 @@ class BatchApi:
                 page = await page.get_next_page()
         return None
 
-    async def download(self, file_id: str) -> Download | None:
-        """A file's text; None when the provider no longer has it (404)."""
+    async def download(self, file_id: str, into: Path, *, max_bytes: int) -> Download | None:
+        """A file streamed to `into` (a batch's output can be hundreds of MB: it is never
+        held in memory); None when the provider no longer has it (404). Raises TooLarge
+        past `max_bytes`."""
         from summarizer.llm.recordings import FIXTURE_HEADER
         from summarizer.llm.transport import REPLAYED_HEADER
 
         try:
-            async with self.llm.translated():
-                got = await self.llm.sdk.files.content(file_id)
+            async with (
+                self.llm.translated(),
+                self.llm.sdk.files.with_streaming_response.content(file_id) as got,
+            ):
+                size = 0
+                with into.open("wb") as f:
+                    async for chunk in got.iter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            break  # the rest is not read: the connection is closed
+                        f.write(chunk)
+                headers = got.headers
         except ProviderError as exc:
             if _status_code(exc) in (404, 410):
                 return None
             raise
-        headers = got.response.headers
+        if size > max_bytes:
+            raise TooLarge(f"over the {max_bytes:,}-byte limit")
         return Download(
-            got.content.decode("utf-8", "replace"),
-            replayed=REPLAYED_HEADER in headers,
-            fixture=FIXTURE_HEADER in headers,
+            into, replayed=REPLAYED_HEADER in headers, fixture=FIXTURE_HEADER in headers
         )
 
 
@@ -240,15 +271,15 @@ def _cause(exc: BaseException) -> Exception:
     return exc  # type: ignore[return-value]
 
 
-def read_lines(text: str, expected: set[str], batch: Status, got: Download) -> dict[str, AnswerRow]:
-    """The answers in an output or error file, by request key (lines for requests this
-    batch did not have are ignored, and counted in the log)."""
+def read_lines(
+    lines: Iterable[str], expected: set[str], batch: Status, got: Download
+) -> dict[str, AnswerRow]:
+    """The answers in an output or error file (`Download.lines()`), by request key (lines
+    for requests this batch did not have are ignored, and counted in the log)."""
     found: dict[str, AnswerRow] = {}
     unreadable = stray = 0
     why: str | None = None  # the first unreadable line's reason, for the log
-    # JSON Lines end at "\n" only: str.splitlines() would also break a line at U+2028 and
-    # the other separators a JSON string may hold unescaped.
-    for line in text.split("\n"):
+    for line in lines:
         if not line.strip():
             continue
         try:

@@ -28,8 +28,12 @@ import asyncio
 import hashlib
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarizer import pricing, tokens
@@ -238,6 +242,8 @@ class BatchRun:
                 await self._adopt(row)
                 continue
             status = await self.api.status(row["batch_id"])
+            if status is not None and not status.ended:
+                status = self._given_up(status, row)
             if status is None:
                 self._close(
                     row["id"], "gone", f"batch {row['batch_id']} is no longer known to the "
@@ -247,6 +253,31 @@ class BatchRun:
                 await self._collect(row, status)
             elif status.status != row["status"]:
                 self.store.set_batch(row["id"], status=status.status)
+
+    def _given_up(self, status: batch_api.Status, row: dict[str, Any]) -> batch_api.Status:
+        """A batch still running `batch_give_up_after` seconds past its expires_at will
+        not end by itself (a provider that lost it says in_progress for ever): it is taken
+        as expired, so its answered lines are kept, the rest go live or are listed, and the
+        run (and the day's lock) ends."""
+        expires_at = status.expires_at
+        if expires_at is None:  # the provider says neither: 24 h from when it was stored
+            try:
+                stored = datetime.fromisoformat(str(row["created_at"]))
+            except (KeyError, ValueError):
+                return status
+            if stored.tzinfo is None:
+                stored = stored.replace(tzinfo=UTC)
+            expires_at = stored.timestamp() + 24 * 3600
+        late = time.time() - expires_at
+        if late <= self.cfg.batch_give_up_after:
+            return status
+        expired = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        why = (
+            f"still {status.status} {late / 3600:.1f} h past its expires_at ({expired}); given "
+            f"up as expired (batch_give_up_after = {self.cfg.batch_give_up_after:g} s)"
+        )
+        log.warning("batch %s: %s", status.batch_id, why)
+        return replace(status, status="expired", errors=[why, *status.errors])
 
     def _elsewhere_said(self, row: dict[str, Any]) -> None:
         """A batch sent to another endpoint than this run's (another --base-url, or this is
@@ -281,17 +312,24 @@ class BatchRun:
         keys = {k for k, _ in self.store.batch_requests(row["id"])}
         answers: dict[str, AnswerRow] = {}
         lost: list[str] = []
-        for file_id in (status.error_file_id, status.output_file_id):  # output wins
-            if not file_id:
-                continue
-            got = await self.api.download(file_id)
-            if got is None:
-                lost.append(file_id)
-                continue
-            answers.update(batch_api.read_lines(got.text, keys, status, got))
+        with tempfile.TemporaryDirectory(prefix="summarizer-batch-") as tmp:
+            for file_id in (status.error_file_id, status.output_file_id):  # output wins
+                if not file_id:
+                    continue
+                try:
+                    got = await self.api.download(
+                        file_id, Path(tmp) / "file.jsonl", max_bytes=self.cfg.batch_max_output_bytes
+                    )
+                except batch_api.TooLarge as exc:
+                    lost.append(f"{file_id} ({exc}, batch_max_output_bytes)")
+                    continue
+                if got is None:
+                    lost.append(f"{file_id} (gone at the provider)")
+                    continue
+                answers.update(batch_api.read_lines(got.lines(), keys, status, got))
         why = f"batch {status.batch_id} ({status.status})"
         if lost:
-            why += f": its file {', '.join(lost)} could not be downloaded (gone at the provider)"
+            why += f": its file {', '.join(lost)} could not be downloaded"
         elif status.errors:
             why += f": {'; '.join(status.errors[:3])}"
         else:

@@ -141,8 +141,6 @@ def daily(
     """
     edge.setup_logging(flags.verbose, json_logs=log_json)
     with edge.guarded():
-        import asyncio
-
         from summarizer.daily import load_daily_config, run_daily
         from summarizer.store import Store
 
@@ -154,7 +152,9 @@ def daily(
         )  # fmt: skip
         db = Store(options.store_path(settings))
         with edge.progress("Briefing articles", first="Reading sources") as tick:
-            result = asyncio.run(run_daily(cfg, settings, store=db, force=force, on_article=tick))
+            result = edge.run_stoppable(
+                run_daily(cfg, settings, store=db, force=force, on_article=tick), "the daily run"
+            )
         log = edge.logger()
         for f in result.daily.failures:
             log.warning("not included: %s: %s", f.source, f.error)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import typer
 
-from summarizer.errors import EXIT_INTERRUPTED, BatchPending, SummarizerError
+from summarizer.errors import EXIT_INTERRUPTED, BatchPending, Interrupted, SummarizerError
+
+T = TypeVar("T")
 
 
 def _plain(text: str) -> str:
@@ -62,7 +65,7 @@ def logger() -> logging.Logger:
 
 
 def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
-    from summarizer.redact import LogFilter
+    from summarizer.redact import LogFilter, install
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LogFilter())  # what libraries log of a server's answer may hold a key
@@ -71,6 +74,7 @@ def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    install()  # handlers a library put on its own logger redact too
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     # Our own progress lines (info) show by default; libraries' only with --verbose.
     logger().setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -85,8 +89,12 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except SummarizerError as exc:
-        # A pending batch is not a failure: it says what it waits for, and exits 13.
-        said = str(exc) if isinstance(exc, BatchPending) else f"error: {_for_person(str(exc))}"
+        # A pending batch or a clean stop is not a failure: it says what happened.
+        said = (
+            str(exc)
+            if isinstance(exc, BatchPending | Interrupted)
+            else f"error: {_for_person(str(exc))}"
+        )
         typer.echo(_plain(said), err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
@@ -105,6 +113,55 @@ def _for_person(message: str) -> str:
     head = message.split(": ", 1)[0]  # "model 'x' gave no valid brief after 3 attempts"
     advice = message.rpartition("; ")[2]
     return f"{head}: {reader_error(message)}; {advice} (--verbose shows the model's errors)"
+
+
+def run_stoppable(main: Coroutine[Any, Any, T], what: str) -> T:
+    """`asyncio.run(main)`, stopped cleanly by SIGTERM or SIGINT: the signal cancels `main`
+    (its calls in flight are abandoned, its `finally` blocks and context managers run, so
+    locks are released and the run is marked), then Interrupted says so in one line and
+    exits 128 + the signal. A second signal while stopping ends the process at once.
+    Without this a scheduler's SIGTERM killed the process where it stood: exit 143, no
+    line, the run left `running`."""
+    import asyncio
+    import os
+    import signal
+
+    async def runner() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        got: list[int] = []
+
+        def stop(signum: int) -> None:
+            if got:  # a second signal while stopping: stop now, as the default would
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+                return
+            got.append(signum)
+            task.cancel()
+
+        signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
+        try:
+            for sig in signals:
+                loop.add_signal_handler(sig, stop, sig)
+        except NotImplementedError:  # Windows' event loops: the default behaviour stays
+            signals = ()
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if not got:
+                raise
+            name = signal.Signals(got[0]).name
+            raise Interrupted(
+                f"stopped by {name}: {what} was interrupted; what was finished is kept, and "
+                "running it again resumes from there",
+                got[0],
+            ) from None
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(runner())
 
 
 @contextmanager

@@ -140,6 +140,19 @@ class DailyConfig(BaseModel):
     batch_poll: float = Field(
         60.0, gt=0, description="With --wait: seconds between polls of the batches' status."
     )
+    batch_give_up_after: float = Field(
+        3600.0,
+        ge=0,
+        description="Seconds past a batch's expires_at (its 24 h window) after which a batch "
+        "the provider still calls running is given up as expired: its answered lines are "
+        "kept, the rest go live or are listed as not included, and the day's lock is freed.",
+    )
+    batch_max_output_bytes: int = Field(
+        1_000_000_000,
+        gt=0,
+        description="The largest batch output or error file downloaded (streamed to a "
+        "temporary file, never held in memory); a larger one counts as lost.",
+    )
 
     @field_validator("formats")
     @classmethod

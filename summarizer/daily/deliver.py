@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from summarizer.schemas import DailyBrief
 from summarizer.store import Store
@@ -33,8 +34,6 @@ def target(url: str) -> str:
 
 def _safe(url: str) -> str:
     # The path of a webhook URL is its secret: name only the host in messages.
-    from urllib.parse import urlsplit
-
     netloc = urlsplit(url).netloc
     return netloc.rpartition("@")[2] or "the webhook"
 
@@ -77,7 +76,9 @@ async def deliver_webhook(
     except (httpx2.HTTPError, RuntimeError) as exc:
         from summarizer import redact
 
-        reason = redact.text(str(exc) or type(exc).__name__, [url])
+        # The path is the webhook's credential, and an error text may repeat it alone.
+        path = urlsplit(url).path
+        reason = redact.text(str(exc) or type(exc).__name__, [url, path if len(path) > 8 else None])
         if sent == 0:
             store.release_delivery(day, key)
             return (

@@ -142,6 +142,11 @@ async def run_daily(
             except BatchPending as exc:
                 store.finish_run(run_id, "pending", error=str(exc))
                 raise
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                # Stopped from outside (SIGTERM, SIGINT: cli/edge.py cancels the run): the
+                # articles briefed so far are in the store already, for the rerun.
+                store.finish_run(run_id, "interrupted", error="stopped by a signal")
+                raise
             except BaseException as exc:
                 store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
                 raise

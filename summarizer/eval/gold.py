@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from summarizer import untrusted_json
 from summarizer.errors import InputError
-from summarizer.ingest import Document, document_from_bytes, read_path
+from summarizer.ingest import Document, document_from_bytes, leads_outside, read_path
 from summarizer.schemas import Stance
 
 
@@ -107,8 +107,11 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def load_gold_file(path: Path, *, max_bytes: int) -> GoldCase:
+def load_gold_file(path: Path, *, max_bytes: int, folder: Path | None = None) -> GoldCase:
+    """One gold file. Its article is read only if it resolves inside `folder` (the gold set's
+    folder, by default the file's own), as `daily -s DIR` reads only what DIR holds."""
     name = str(path)
+    folder = path.parent if folder is None else folder
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -130,6 +133,11 @@ def load_gold_file(path: Path, *, max_bytes: int) -> GoldCase:
         ) from None
     if gold.article is not None:
         article = path.parent / gold.article
+        if leads_outside(article, folder):
+            raise InputError(
+                f"{name}: its article {gold.article} leads outside the gold folder {folder}; "
+                "copy the article into the folder"
+            )
         try:
             doc = read_path(str(article), max_bytes=max_bytes)
         except InputError as exc:
@@ -167,7 +175,7 @@ def load_gold_set(
         raise InputError(
             f"{directory}: has no gold files (*.json); add one per article (see the README)"
         )
-    cases = [load_gold_file(f, max_bytes=max_bytes) for f in files]
+    cases = [load_gold_file(f, max_bytes=max_bytes, folder=folder) for f in files]
     if check_kind is not None:
         for case in cases:
             check_kind(case.gold.kind, case.file)

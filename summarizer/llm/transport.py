@@ -337,8 +337,18 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         )
 
     async def _forward_api(self, request: httpx2.Request, body: Any, key: str) -> httpx2.Response:
-        """A Batch API request (files, batches): forwarded, and recorded when it worked."""
+        """A Batch API request (files, batches): forwarded, and recorded when it worked.
+        Not recording, the answer streams through: a batch's output file can be hundreds
+        of MB, which the caller writes to disk as it comes (batch/api.py)."""
         upstream = await self._inner.handle_async_request(request)
+        if self.mode != "record":
+            # The raw stream, with the headers that say how to decode it (gzip included).
+            return httpx2.Response(
+                upstream.status_code,
+                headers=upstream.headers,
+                stream=upstream.stream,
+                request=request,
+            )
         content = await upstream.aread()
         await upstream.aclose()
         fixture_note = upstream.headers.get(recordings.FIXTURE_HEADER)

@@ -37,7 +37,7 @@ from starlette.requests import ClientDisconnect
 from summarizer import __version__
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError, SummarizerError
-from summarizer.kinds import load_output, registry_for
+from summarizer.kinds import KindRegistry, LiveKinds, load_output
 from summarizer.render import formats as _formats
 from summarizer.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
 from summarizer.service.answers import log_failure, public_message, status_for
@@ -122,6 +122,9 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         settings, store, metrics, allow_private_urls=service_settings.allow_private_urls
     )
     limits = service_settings
+    # Loaded here (a broken kind refuses to start); reloaded off the event loop as
+    # templates change, the last good registry serving while a template is broken.
+    live_kinds = LiveKinds(settings)
     sync_queue = SyncQueue(settings.concurrency, limits.max_sync_waiting)
 
     from summarizer.queue import queue_for
@@ -131,6 +134,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         redact_access_log()  # here: uvicorn has configured its loggers by now
+        live_kinds.watch()  # the library's registry_for reads ours, never loads on the loop
         if queue is not None:
             await queue.open()  # jobs run on `summarizer worker`s, which hold their own leases
         else:
@@ -141,6 +145,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             await briefer.aclose()
             if queue is not None:
                 await queue.close()
+            live_kinds.unwatch()
 
     app = FastAPI(
         title="summarizer",
@@ -206,8 +211,14 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         return fail(500, "InternalError", "internal error; the server log has the details")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    async def healthz() -> dict[str, Any]:
+        """ "ok", or "degraded" with `details` saying what is wrong (still 200: the process
+        serves, and a restart would not start with a broken template)."""
+        problem = live_kinds.problem
+        if problem is None:
+            return {"status": "ok", "version": __version__}
+        details = {"kinds": f"{problem} (serving the kinds loaded before)"}
+        return {"status": "degraded", "version": __version__, "details": details}
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:
@@ -248,7 +259,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
                 max_bytes=settings.max_input_bytes,
             )
         )
-        kind = _check_kind(body.kind)
+        kind = _check_kind(body.kind, await live_kinds.current())
         if len(docs) == 1 and not body.urls and len(docs[0].text) <= limits.sync_threshold_chars:
             async with sync_queue.slot():
                 brief_id, brief = await briefer.brief(docs[0], "api", kind, owner=key)
@@ -296,7 +307,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if found is None or not may_read(key, found[2]):
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
         kind, body, _owner = found
-        return render(load_output(kind, body, registry_for(settings)), fmt)
+        return render(load_output(kind, body, await live_kinds.current()), fmt)
 
     @app.get(
         "/v1/stories/{story_id}",
@@ -358,8 +369,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             )
         )
 
-    def _check_kind(name: str) -> str:
-        registry = registry_for(settings)
+    def _check_kind(name: str, registry: KindRegistry) -> str:
         if name not in registry or registry.get(name).takes != "article":
             known = ", ".join(k.name for k in registry if k.takes == "article")
             raise ApiError(422, "InvalidRequest", f"kind: {name!r} unknown; use one of {known}")
@@ -374,7 +384,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     )
     async def list_kinds(_key: Caller) -> list[KindView]:
         """Every kind a request's `"kind"` can name, with the JSON Schema of its output."""
-        registry = registry_for(settings)
+        registry = await live_kinds.current()
         return [
             KindView(
                 name=k.name,

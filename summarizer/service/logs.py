@@ -27,8 +27,10 @@ class RedactQuery(logging.Filter):
 
 
 def redact_access_log() -> None:
-    """Install the filter on uvicorn's access logger, once. Called at app start-up, after
+    """Install the filter on uvicorn's access logger, once, and redact every handler
+    (uvicorn's own included: it logs an app's tracebacks). Called at app start-up, after
     uvicorn has configured its loggers."""
     logger = logging.getLogger(ACCESS_LOGGER)
     if not any(isinstance(f, RedactQuery) for f in logger.filters):
         logger.addFilter(RedactQuery())
+    redact.install()

@@ -99,6 +99,10 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
+        from summarizer.kinds import LiveKinds
+
+        # As in the API: loaded now, reloaded off the event loop, the last good one kept.
+        self.kinds = LiveKinds(settings)
         self.briefer = briefer or Briefer(
             settings, store, Metrics(), allow_private_urls=s.allow_private_urls
         )
@@ -143,7 +147,7 @@ class SlackBot:
             text="Working on a brief; it will be posted in this channel.",
             response_type="ephemeral",
         )
-        kind, text = self._kind_and_text(text)
+        kind, text = await self._kind_and_text(text)
         if self.queue is not None:
             await self.queue.defer_slack(
                 text=text, channel=command["channel_id"], kind=kind,
@@ -161,12 +165,10 @@ class SlackBot:
             )
         )  # fmt: skip
 
-    def _kind_and_text(self, text: str) -> tuple[str | None, str]:
+    async def _kind_and_text(self, text: str) -> tuple[str | None, str]:
         """`/brief timeline <url>`: a first word that names a kind picks it."""
-        from summarizer.kinds import registry_for
-
         first, _, rest = text.partition(" ")
-        registry = registry_for(self.briefer.settings)
+        registry = await self.kinds.current()
         if rest.strip() and first in registry and registry.get(first).takes == "article":
             return first, rest.strip()
         return None, text
@@ -185,7 +187,7 @@ class SlackBot:
             return
         # "@bot timeline <link>": the word right after the mention may name a kind.
         after = re.sub(r"^\s*<@[^>]+>\s*", "", event.get("text", ""))
-        kind, _ = self._kind_and_text(after)
+        kind, _ = await self._kind_and_text(after)
         if self.queue is not None:
             await self.queue.defer_slack(text=url, channel=channel, thread_ts=thread_ts, kind=kind)
             return
@@ -264,6 +266,7 @@ class SlackBot:
         )
 
     async def start(self) -> None:
+        self.kinds.watch()  # the library's registry_for reads the bot's, never loads on the loop
         if self.queue is not None:
             await self.queue.open()
 
@@ -278,6 +281,7 @@ class SlackBot:
         await self.briefer.aclose()
         if self.queue is not None:
             await self.queue.close()
+        self.kinds.unwatch()
 
 
 async def post_messages(
@@ -332,8 +336,11 @@ def create_slack_http_app(
     api.router.add_route(EVENTS_PATH, events, methods=["POST"])
 
     @api.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, Any]:
+        problem = bot.kinds.problem  # a broken template: still serving, with the last good
+        if problem is None:
+            return {"status": "ok"}
+        return {"status": "degraded", "details": {"kinds": problem}}
 
     @api.get("/metrics")
     async def metrics() -> Response:

@@ -245,7 +245,7 @@ class BatchAPI:
             "error_file_id": None,
             "created_at": now,
             "in_progress_at": None,
-            "expires_at": now + DAY,
+            "expires_at": now + self._server.quirks.batch_expires_in,
             "finalizing_at": None,
             "completed_at": None,
             "failed_at": None,
@@ -407,7 +407,9 @@ class BatchAPI:
         }
         obj["usage"] = _usage([r["response"]["body"] for r in done])
         if done:
-            output = self.store(_jsonl(done), f"{obj['id']}_output.jsonl", "batch_output")
+            # Padding makes an output file as large as a test needs, answers unchanged.
+            padded = _jsonl(done) + b"\n" * q.batch_output_padding
+            output = self.store(padded, f"{obj['id']}_output.jsonl", "batch_output")
             obj["output_file_id"] = output["id"]
             if q.batch_lose_output:
                 del self.files[output["id"]], self.contents[output["id"]]

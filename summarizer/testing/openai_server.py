@@ -121,6 +121,8 @@ class Quirks:
     batch_outcome: str = "completed"  # "failed", "expired", "cancelled"
     batch_error_lines: Collection[str] = ()  # custom_ids whose line fails with a 500
     batch_lose_output: bool = False  # the output file is gone (404) when downloaded
+    batch_expires_in: int = 24 * 3600  # expires_at, from creation (negative: long past)
+    batch_output_padding: int = 0  # bytes of blank lines appended to an output file
 
 
 CACHE_MIN_TOKENS = 1024
