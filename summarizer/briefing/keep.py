@@ -185,7 +185,10 @@ async def brief_and_keep(
             async with limit or nullcontext():
                 output = await brief_document(doc, settings, llm=llm, kind=kind)
         except BaseException:
-            await keep(None, _paid(spent))  # paid for whether or not a brief came of it
+            try:
+                await keep(None, _paid(spent))  # paid for whether or not a brief came of it
+            except StorageError as exc:  # the failure to report is the brief's, not this
+                log.warning("the calls of a failed brief were not kept: %s", exc)
             raise
     made = _paid(spent)
     brief_id = await keep(
