@@ -1,5 +1,5 @@
 """One document briefed and kept: the path every front door takes (the CLI, `daily` on this
-machine and on workers, the HTTP API and its queue workers, the Slack bot, the MCP server).
+machine and on workers, the HTTP API and its queue workers, the Slack bot).
 
 `brief_and_keep` briefs a document through `pipeline.brief_document` with the LLM its
 caller holds (one client per front door or per worker and settings, never one per
