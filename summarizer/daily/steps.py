@@ -187,6 +187,8 @@ async def _map(
     keys = {k: cache_key(settings, k) for k in set(kind_of.values())}
     queue = list(enumerate(docs))
     done = hits = 0
+    # A batch run checks its budget once its requests are known (Deferred, below).
+    may_spend = None if hold is not None else (lambda: not budget.exhausted())
 
     async def worker() -> None:
         nonlocal done, hits
@@ -213,7 +215,7 @@ async def _map(
                             kept = await brief_and_keep(
                                 doc, settings=settings, llm=llm, store=store, origin="daily",
                                 kind=kind, run_id=run_id, key=key, listed=False,
-                                may_spend=None if hold is not None else lambda: not budget.exhausted(),
+                                may_spend=may_spend,
                             )  # fmt: skip
                         finally:
                             recorded.extend(article.records)  # in the store with the article

@@ -3,12 +3,13 @@
 The HTTP API, the Slack bot and the queue's workers all go through `Briefer`, which
 briefs through the path every front door takes (`briefing.brief_and_keep`) with one LLM
 built once and reused: every brief is kept in the store the CLI uses, with every LLM call
-and its tokens and cost, as `daily` keeps its own. Background jobs run in-process as asyncio tasks. Their state
-lives in the store behind its job methods (the seam another store reimplements): the
-process holds a lease it renews (`register_worker`, `heartbeat`); each document's result
-is stored the moment it is known; and a job is failed by another process only once the
-process that ran it is gone (`reap_jobs`). A resubmitted document, same key and same
-settings, gets its stored brief back instead of paying again.
+and its tokens and cost, as `daily` keeps its own. Background jobs run in-process as
+asyncio tasks. Their state lives in the store behind its job methods (the seam another
+store reimplements): the process holds a lease it renews (`register_worker`,
+`heartbeat`); each document's result is stored the moment it is known; and a job is
+failed by another process only once the process that ran it is gone (`reap_jobs`). A
+resubmitted document, same key and same settings, gets its stored brief back instead of
+paying again.
 """
 
 from __future__ import annotations
