@@ -120,3 +120,22 @@ def test_a_reused_answer_shows_the_sources_of_the_request_it_answers(
     (story,) = daily["stories"]
     assert [s["path"] for s in story["sources"]] == [str(second / "from-second-feed.txt")]
     assert "from-first-feed" not in json.dumps(daily)
+
+
+def test_api_answers_kept_among_daily_results_by_older_workers_are_dropped(
+    store_target: str,
+) -> None:
+    """Before the one path, queue workers kept an API key's answers among the per-article
+    results, where daily reused them: migration 0012 drops those (and only those)."""
+    api_sha, daily_sha = "a" * 64, "b" * 64
+    with Store(store_target) as store:
+        store.put_brief("brief", "{}", title="t", owner="k1", source_key=f"{api_sha}:key")
+        store.put_extraction(api_sha, "key", "{}")
+        store.put_extraction(daily_sha, "key", "{}")
+        with store._tx() as db:  # as a store from before the migration
+            db.execute(
+                "DELETE FROM _migrations WHERE name = ?", ("0012_no_api_answers_in_daily_results",)
+            )
+    with Store(store_target) as store:
+        assert store.get_extraction(api_sha, "key") is None
+        assert store.get_extraction(daily_sha, "key") == "{}"
