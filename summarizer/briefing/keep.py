@@ -57,6 +57,7 @@ from summarizer.errors import BudgetReached, StorageError
 from summarizer.ingest import Document
 from summarizer.kinds import load_output, registry_for
 from summarizer.llm import calls
+from summarizer.llm.calls import CallRecord
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, make_source, provenance_of
 from summarizer.pricing import cost_usd
@@ -123,7 +124,7 @@ class Kept:
     # True: an answer kept before was given (no model call, nothing paid).
     reused: bool
     # The calls this brief made, as kept in the store.
-    calls: tuple[calls.CallRecord, ...] = ()
+    calls: tuple[CallRecord, ...] = ()
 
 
 async def brief_and_keep(
@@ -202,7 +203,7 @@ async def brief_and_keep(
     return Kept(output, brief_id, reused=False, calls=made)
 
 
-def _paid(log: calls.CallLog) -> tuple[calls.CallRecord, ...]:
+def _paid(log: calls.CallLog) -> tuple[CallRecord, ...]:
     # An answer a daily --batch run had already paid for was kept when it was paid.
     return tuple(r for r in log.records if not r.prepaid)
 
@@ -220,7 +221,7 @@ class _Keeper:
     async def __call__(
         self,
         output: BaseModel | None,
-        records: tuple[calls.CallRecord, ...] = (),
+        records: tuple[CallRecord, ...] = (),
         *,
         result_key: str | None = None,
         listed: bool = False,
