@@ -3,6 +3,7 @@ briefed by a worker, one worker killed mid-article, the run reducing what they m
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,7 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
@@ -72,3 +76,47 @@ def test_on_workers_needs_postgres(tmp_path: Path, articles: Path) -> None:
     )  # fmt: skip
     assert r.exit_code == 3, r.output
     assert "--on-workers needs a PostgreSQL store" in r.output
+
+
+def test_a_worker_builds_one_client_per_settings_not_per_article(
+    tmp_path: Path, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's side of --on-workers (queue.brief_article), in process: two articles
+    of one run share one client, and each is kept under the run's key with its calls."""
+    from summarizer.config import load_settings
+    from summarizer.daily.on_workers import shaping
+    from summarizer.ingest import Document
+    from summarizer.llm.client import LLM
+    from summarizer.queue import brief_article
+    from tests.test_service import ARTICLE
+
+    built: list[LLM] = []
+    real_init = LLM.__init__
+
+    def counting_init(self: LLM, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(LLM, "__init__", counting_init)
+    store = Store(tmp_path / "s.db")
+    settings = load_settings(base_url=fake_openai.base_url, api_key="sk-test-LLMKEY-0123456789")
+    docs = [Document(text=f"Dispatch {i}: {ARTICLE}", path=f"a{i}.txt") for i in range(2)]
+    for d in docs:
+        store.put_document(d)
+    run_id = store.start_run("daily", "2026-11-25", {})
+    context = SimpleNamespace(
+        additional_context={"briefer": SimpleNamespace(settings=settings, store=store)}
+    )
+
+    async def brief_both() -> None:
+        for d in docs:
+            await brief_article(context, run_id, d.sha256, "brief", "run-key", shaping(settings))
+        for llm in context.additional_context["llms"].values():
+            await llm.aclose()
+
+    asyncio.run(brief_both())
+    assert len(built) == 1
+    assert set(store.get_extractions("run-key", [d.sha256 for d in docs])) == {
+        d.sha256 for d in docs
+    }
+    assert store.run_spend(run_id)[0] == len(fake_openai.requests) == 2

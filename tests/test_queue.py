@@ -78,6 +78,11 @@ def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_anoth
     assert [_asked(fake_openai, i) for i in range(6)] == [1] * 6
 
 
+def _listed(store: Store, job_id: str) -> dict[int, str]:
+    """position -> brief id, for the job's documents whose brief is listed so far."""
+    return {int(r["position"]): r["brief_id"] for r in store.job_results(job_id) if r["brief_id"]}
+
+
 def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
     with (
         FakeOpenAI(latency=0.2) as fake,
@@ -88,19 +93,23 @@ def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg
         one_at_a_time = ("--concurrency", "1", "--stalled-after", "1")
         with worker(pg_url, fake, *one_at_a_time) as first:
             deadline = time.monotonic() + 60
-            # Killed once one article is briefed and stored, and the next is in flight.
-            while (
-                len(fake.requests) < 2 or store.query("SELECT COUNT(*) FROM extractions")[0][0] < 1
-            ):
+            # Killed once one article is briefed and listed, and the next is in flight.
+            while len(fake.requests) < 2 or not _listed(store, job_id):
                 assert time.monotonic() < deadline and first.poll() is None
                 time.sleep(0.01)
             first.send_signal(signal.SIGKILL)
             first.wait()
+        finished = _listed(store, job_id)
         assert api.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
         with worker(pg_url, fake, *one_at_a_time):
             job = api.wait_job(job_id, timeout=60)
+        stored = {r[0] for r in store.query("SELECT id FROM briefs")}
     assert job["status"] == "succeeded", job
     assert len(job["brief_ids"]) == 4
+    # The retried job keeps the brief ids the killed worker had listed, and every brief
+    # kept is listed once: none orphaned, none made twice.
+    assert {p: job["brief_ids"][p] for p in finished} == finished
+    assert stored == set(job["brief_ids"])
     asked = [_asked(fake, i) for i in range(4)]
     # Each article was asked of the model once, but the one in flight at the kill (twice).
     assert sorted(asked) == [1, 1, 1, 2], asked

@@ -262,3 +262,72 @@ def _dead_pid() -> int:
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+
+
+def test_a_brief_is_kept_with_its_document_and_calls_in_one_transaction(
+    store_target: str,
+) -> None:
+    from summarizer.ingest import Document
+    from summarizer.llm.calls import CallRecord
+
+    store = Store(store_target)
+    call = CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)
+    price = lambda m, i, o, c=0, **_: 0.25  # noqa: E731
+    counts = (
+        "SELECT (SELECT COUNT(*) FROM llm_calls), (SELECT COUNT(*) FROM documents), "
+        "(SELECT COUNT(*) FROM extractions), (SELECT COUNT(*) FROM briefs)"
+    )
+    d = Document(text="Some article.", title="T", url="https://example.org/a")
+    # A write that fails half-way (here: a title the driver cannot store) leaves nothing.
+    with pytest.raises(Exception):  # noqa: B017 (the driver's own error: a bug)
+        store.keep_brief(d, "{}", records=[call], price=price, origin="api", kind="brief",
+                         title=object())  # type: ignore[arg-type]  # fmt: skip
+    assert tuple(store.query(counts)[0]) == (0, 0, 0, 0)
+    # No brief came of the calls: only they are kept.
+    assert store.keep_brief(d, None, records=[call], price=price, origin="api") is None
+    assert tuple(store.query(counts)[0]) == (1, 0, 0, 0)
+    brief_id = store.keep_brief(
+        d, "{}", records=[call, call], price=price, origin="api", result_key="key",
+        kind="brief", title="t", owner="k1", source_key=f"{d.sha256}:key",
+    )  # fmt: skip
+    assert tuple(store.query(counts)[0]) == (3, 1, 1, 1)
+    assert store.find_brief("k1", f"{d.sha256}:key") == (brief_id, "brief", "{}")
+    assert store.get_extraction(d.sha256, "key") == "{}"
+
+
+def test_a_retried_job_keeps_what_its_first_attempt_finished(
+    tmp_path: Path, store_target: str, fake_openai: FakeOpenAI
+) -> None:
+    """A queue job retried after its worker died (service/jobs.py: run_stored_job): a
+    document with a listed result keeps it, and a brief kept but not yet listed when the
+    worker died (killed between the two writes) is found again, not made twice."""
+    import asyncio
+
+    from summarizer.config import load_settings
+    from summarizer.ingest import Document
+    from summarizer.service.jobs import Briefer, BriefRequest
+    from summarizer.service.metrics import Metrics
+
+    store = Store(store_target)
+    settings = load_settings(base_url=fake_openai.base_url, api_key="sk-test-LLMKEY-0123456789")
+    texts = [f"Dispatch {i}: {ARTICLE}" for i in range(3)]
+    request = BriefRequest.model_validate({"documents": [{"text": t} for t in texts]})
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        briefer = Briefer(settings, store, Metrics())
+        try:
+            job_id = store.create_job(request.model_dump_json(), owner="k1")
+            store.update_job(job_id, "running")
+            # The first attempt listed document 0 and kept document 1, then died.
+            listed, _ = await briefer.brief(Document(text=texts[0]), "api", owner="k1")
+            store.set_job_result(job_id, 0, "documents[0]", brief_id=listed)
+            kept, _ = await briefer.brief(Document(text=texts[1]), "api", owner="k1")
+            await briefer.run_stored_job(job_id)
+        finally:
+            await briefer.aclose()
+        return [listed, kept], [r["brief_id"] for r in store.job_results(job_id)]
+
+    before, after = asyncio.run(scenario())
+    assert after[:2] == before and after[2] is not None
+    assert sorted(r[0] for r in store.query("SELECT id FROM briefs")) == sorted(after)
+    assert [asked_about(fake_openai, f"Dispatch {i}:") for i in range(3)] == [1, 1, 1]

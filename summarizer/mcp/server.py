@@ -5,7 +5,7 @@
                summarizer://stories/{story_id}   (Markdown)
 
 A thin adapter, as the CLI and the API are: it parses arguments, calls the library (a
-brief goes through `briefs.brief_and_keep`; stories and the ledger through
+brief goes through `briefing.keep.brief_and_keep` (the path every front door takes); stories and the ledger through
 `summarizer.ledger`, as `summarizer story` and `questions` do) and turns every error
 into a tool error. Blocking store reads run in a worker thread, off the event loop.
 """
@@ -23,13 +23,13 @@ from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
 from summarizer import __version__
+from summarizer.briefing.keep import Kept, brief_and_keep
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document, document_from_bytes
 from summarizer.llm.client import LLM
 from summarizer.mcp import answers, reading
 from summarizer.mcp.access import Access, caller
-from summarizer.mcp.briefs import Kept, brief_and_keep
 from summarizer.mcp.rounds import Job, Rounds
 from summarizer.store import Store
 
@@ -322,21 +322,26 @@ class Served:
 
 # the work behind the tools ---------------------------------------------------------
 
+#: The front door's name in the store's call log (`summarizer history` shows spend by it).
+ORIGIN = "mcp"
+
 
 async def _brief(
     doc: Document, settings: Settings, store: Store, llm: LLM, kind: str, sampler: Any
 ) -> Kept:
     owner = caller()
+    # Over HTTP a key's own brief of the same document is returned (reuse); on stdio the
+    # local user asks the model every time, as `summarizer brief` does.
+    keep = brief_and_keep(
+        doc, settings=settings, llm=llm, store=store, origin=ORIGIN, kind=kind, owner=owner,
+        reuse=owner is not None,
+    )  # fmt: skip
     if sampler is None:
-        return await brief_and_keep(
-            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
-        )
+        return await keep
     from summarizer.llm.sampling import sampling_with
 
     with sampling_with(sampler):
-        return await brief_and_keep(
-            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
-        )
+        return await keep
 
 
 #: The session cannot carry requests back: the brief samples in rounds (rounds.py).

@@ -11,9 +11,10 @@ locked, unreachable), so a caller never sees a driver's exception for a storage 
 
 The methods are grouped by the tables they use: this module holds documents, results,
 runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py,
-continuing stories in store/stories.py, Batch API batches in store/batches.py and
-the archive the reader's site reads in store/archive.py, mixed
-into `Store`; store/sql.py holds what they all share.
+continuing stories in store/stories.py, Batch API batches in store/batches.py, a brief
+kept with its document and calls in one transaction in store/keep.py, and the archive the
+reader's site reads in store/archive.py, mixed into `Store`; store/sql.py holds what they
+all share.
 
 Every write is its own short transaction, so a re-run resumes from whatever a killed run
 finished. The calls are synchronous, and async callers run them with `asyncio.to_thread`,
@@ -40,6 +41,13 @@ from summarizer.errors import StorageError
 from summarizer.store.archive import ArchiveTables
 from summarizer.store.batches import BatchTables
 from summarizer.store.jobs import JobTables
+from summarizer.store.keep import (
+    INSERT_BRIEF,
+    INSERT_DOCUMENT,
+    PUT_EXTRACTION,
+    KeepTables,
+    document_row,
+)
 from summarizer.store.migrations import MIGRATIONS, Dialect
 from summarizer.store.sql import (
     INSERT_CALLS,
@@ -81,7 +89,7 @@ class Row:
     detail: str | None = None
 
 
-class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
+class Store(JobTables, StoryTables, BatchTables, KeepTables, ArchiveTables):
     """The store every caller uses. `Store(path)` or `Store("postgresql://...")` opens the
     matching backend (as `pathlib.Path` picks its flavour), so callers never name one.
     A backend implements the methods that raise NotImplementedError here; the rest is
@@ -191,13 +199,8 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
     # documents and per-article results ------------------------------------------------
 
     def put_document(self, doc: Any) -> None:
-        published = doc.published.isoformat() if doc.published else None
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO documents (sha256, url, path, title, published, text, first_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (doc.sha256, doc.url, doc.path, doc.title, published, doc.text, _now()),
-            )
+            db.execute(INSERT_DOCUMENT, document_row(doc))
 
     def get_extraction(self, doc_sha256: str, cache_key: str) -> str | None:
         with self._read() as db:
@@ -209,12 +212,7 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
 
     def put_extraction(self, doc_sha256: str, cache_key: str, brief_json: str) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO extractions (doc_sha256, cache_key, brief_json, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (doc_sha256, cache_key) DO UPDATE SET "
-                "brief_json = excluded.brief_json, created_at = excluded.created_at",
-                (doc_sha256, cache_key, brief_json, _now()),
-            )
+            db.execute(PUT_EXTRACTION, (doc_sha256, cache_key, brief_json, _now()))
 
     def get_document(self, doc_sha256: str) -> dict[str, Any] | None:
         """A stored document's fields (text, title, url, path, published), or None."""
@@ -301,8 +299,7 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
         brief_id = new_id()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO briefs (id, kind, created_at, title, day, run_id, body_json, owner, "
-                "source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                INSERT_BRIEF,
                 (brief_id, kind, _now(), title, day, run_id, body_json, owner, source_key),
             )
         return brief_id

@@ -181,6 +181,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE llm_calls ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        # Queue workers once kept an API key's answers among daily's per-article results,
+        # where daily (and another key) reused them. Results for a text some key briefed
+        # are dropped, once: they are a cache, and daily asks the model again for them
+        # (briefing/keep.py: an API key's answers are its briefs only).
+        "0012_no_api_answers_in_daily_results",
+        """
+        DELETE FROM extractions WHERE doc_sha256 IN (
+            SELECT substr(source_key, 1, 64) FROM briefs
+            WHERE owner IS NOT NULL AND source_key IS NOT NULL
+        );
+        """,
+    ),
 ]
 
 
