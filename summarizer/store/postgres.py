@@ -1,7 +1,7 @@
 """The shared backend: every table on PostgreSQL, through psycopg 3 and a connection pool.
 
 Several API replicas, workers and cron hosts on several machines use one database. The
-shared SQL in `base.py` is written with `?` placeholders; the only rewriting done here is
+shared SQL of the store's tables is written with `?` placeholders; the only rewriting done here is
 `?` -> `%s` (and a literal `%` doubled), in one cached function. Migrations run on a
 connection of their own, each step in one transaction that first takes a transaction-level
 advisory lock, so two processes starting at once apply each step exactly once.
@@ -18,8 +18,9 @@ from typing import Any
 
 from summarizer import redact
 from summarizer.errors import ConfigError, StorageError
-from summarizer.store.base import Connection, Cursor, Store
+from summarizer.store.base import Store
 from summarizer.store.migrations import POSTGRES
+from summarizer.store.sql import Connection, Cursor, is_database_url
 
 POOL_MAX = 10  # connections per process: API threads, the daily map step, workers
 CONNECT_TIMEOUT_S = 10
@@ -120,6 +121,11 @@ def describe(exc: BaseException, label: str) -> StorageError | None:
 
 class PostgresStore(Store):
     dialect = POSTGRES
+    shared = True
+
+    @classmethod
+    def opens(cls, target: object) -> bool:
+        return is_database_url(target)
 
     def __init__(self, target: str, *, pool_max: int = POOL_MAX) -> None:
         try:
@@ -131,8 +137,9 @@ class PostgresStore(Store):
                 "pip install 'summarizer[postgres]'"
             ) from None
 
-        self.url = target
+        self.url = self.database_url = target
         self.label = redact.url(target)
+        self.threads = pool_max
         try:
             # A first connection of its own: a clear error when the server is unreachable,
             # instead of a pool that retries in the background and times out.
