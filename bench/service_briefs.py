@@ -5,7 +5,8 @@ throwaway PostgreSQL database ($BENCH_POSTGRES_URL, else 127.0.0.1:5432; skipped
 one). The model is the loopback test server in a process of its own, answering at once, so
 what is measured is the service: parsing, auth and its per-key rate limit (on, set high
 enough never to refuse: on PostgreSQL it is a transaction per request), the pipeline, and
-the store's reads and writes. Each client posts distinct one-document requests (the seed
+the store's reads and writes. The service may run as many briefs at once as there are
+clients (`--concurrency 8`; the default 4 would cap the scaling it measures). Each client posts distinct one-document requests (the seed
 article under a unique first line, so no stored brief is reused), one at a time. Figures:
 briefs per second over all clients (median of 3 rounds) and the median request latency.
 """
@@ -61,19 +62,22 @@ def _serve(home: Path, store: str, base_url: str) -> Iterator[str]:
         home, SUMMARIZER_API_KEYS=KEY, OPENAI_API_KEY="sk-bench",
         SUMMARIZER_RATE_LIMIT_PER_MINUTE="1000000",
     )  # fmt: skip
-    cmd = [SUMMARIZER, "serve", "--port", "0", "--store", store, "--base-url", base_url]
+    cmd = [SUMMARIZER, "serve", "--port", "0", "--store", store, "--base-url", base_url,
+           "--concurrency", str(max(CLIENTS))]  # fmt: skip
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT
     )
     assert proc.stderr is not None
     try:
+        said = []
         for line in proc.stderr:
+            said.append(line)
             m = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
             if m:
                 threading.Thread(target=proc.stderr.read, daemon=True).start()
                 yield m.group(1)
                 return
-        raise RuntimeError(f"summarizer serve did not start on {store}")
+        raise RuntimeError(f"summarizer serve did not start on {store}: {''.join(said)[-500:]}")
     finally:
         proc.terminate()
         proc.wait(30)

@@ -40,11 +40,13 @@ class SharedRateLimiter(RateLimiter):
     async def off_loop(self, method: Callable[[str], _T], key: str) -> _T:
         return await self.astore.call(method, key)
 
+    def _name(self, key: str) -> str:
+        return f"{self.kind}:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+
     def _update(self, key: str, take: Callable[[float], float | None]) -> float:
         """The bucket's tokens now; `take(tokens)` gives what to leave in it (None: as is)."""
-        name = f"{self.kind}:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
         return self.astore.store.take_from_bucket(
-            self.kind, name, float(self.per_minute), _FULL_AFTER, take
+            self.kind, self._name(key), float(self.per_minute), _FULL_AFTER, take
         )
 
     def check(self, key_id: str) -> None:
@@ -57,7 +59,10 @@ class SharedRateLimiter(RateLimiter):
     def blocked(self, key: str) -> int:
         if self.per_minute <= 0:
             return 0
-        tokens = self._update(key, lambda t: None)
+        # A look, not a decision: no lock, one query (asked on every request).
+        tokens = self.astore.store.bucket_tokens(
+            self._name(key), float(self.per_minute), _FULL_AFTER
+        )
         return 0 if tokens >= 1.0 else self._wait(tokens)
 
     def spend(self, key: str) -> None:

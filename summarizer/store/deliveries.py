@@ -62,7 +62,7 @@ class DeliveryTables(Tables):
 
     def claim_event(self, source: str, event_id: str) -> bool:
         """True the first time (source, event_id) is seen; False for a retry or replay."""
-        with self._tx() as db:
+        with self._one() as db:
             cur = db.execute(
                 "INSERT INTO seen_events (source, event_id, seen_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",

@@ -12,7 +12,7 @@ from summarizer.store.sql import Tables, _now
 class DocumentTables(Tables):
     def put_document(self, doc: Any) -> None:
         published = doc.published.isoformat() if doc.published else None
-        with self._tx() as db:
+        with self._one() as db:
             db.execute(
                 "INSERT INTO documents (sha256, url, path, title, published, text, first_seen) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -28,7 +28,7 @@ class DocumentTables(Tables):
         return None if row is None else str(row[0])
 
     def put_extraction(self, doc_sha256: str, cache_key: str, brief_json: str) -> None:
-        with self._tx() as db:
+        with self._one() as db:
             db.execute(
                 "INSERT INTO extractions (doc_sha256, cache_key, brief_json, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (doc_sha256, cache_key) DO UPDATE SET "

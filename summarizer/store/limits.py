@@ -26,33 +26,52 @@ class LimitTables(Tables):
 
     # the API's token buckets -----------------------------------------------------------
 
+    def _bucket(
+        self, db: Connection, name: str, full: float, full_after: float
+    ) -> tuple[float, float, bool]:
+        """(server time now, the tokens in bucket `name` now, whether it has a row), in one
+        round trip."""
+        row = db.execute(
+            f"SELECT {self.dialect.now_expr}, "
+            "(SELECT tokens FROM rate_buckets WHERE name = ?), "
+            "(SELECT at FROM rate_buckets WHERE name = ?)",
+            (name, name),
+        ).fetchone()
+        now = float(row[0])
+        if row[1] is None:
+            return now, full, False
+        return now, min(full, float(row[1]) + (now - float(row[2])) * full / full_after), True
+
+    def bucket_tokens(self, name: str, full: float, full_after: float) -> float:
+        """The tokens in bucket `name` now (it refills to `full` in `full_after` seconds),
+        read without taking any: one query, no lock."""
+        with self._read() as db:
+            return self._bucket(db, name, full, full_after)[1]
+
     def take_from_bucket(
         self, kind: str, name: str, full: float, full_after: float,
         take: Callable[[float], float | None],
     ) -> float:  # fmt: skip
-        """The tokens in bucket `name` now (it refills to `full` in `full_after` seconds);
-        `take(tokens)` says what to leave in it (None: as it is). Buckets of `kind`
-        untouched for `full_after` seconds are full again, so their rows are deleted."""
+        """The tokens in bucket `name` now, before `take(tokens)` says what to leave in it
+        (None: as it is). Buckets of `kind` untouched for `full_after` seconds are full
+        again, so their rows are deleted."""
         with self.exclusive_tx(f"bucket:{kind}", durable=False) as db:
-            now = self._clock(db)
-            db.execute(
-                "DELETE FROM rate_buckets WHERE name LIKE ? AND at < ?",
-                (f"{kind}:%", now - full_after),
-            )
-            row = db.execute(
-                "SELECT tokens, at FROM rate_buckets WHERE name = ?", (name,)
-            ).fetchone()
-            tokens = (
-                full
-                if row is None
-                else min(full, float(row[0]) + (now - float(row[1])) * full / full_after)
-            )
+            now, tokens, kept = self._bucket(db, name, full, full_after)
+            new = not kept
             left = take(tokens)
             if left is not None:
                 db.execute(
                     "INSERT INTO rate_buckets (name, tokens, at) VALUES (?, ?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
                     (name, left, now),
+                )
+            # Rows of buckets full again are swept when a new caller's row is added, not on
+            # every decision: only new rows grow the table, which so stays as small as the
+            # set of callers of the last minute.
+            if new and left is not None:
+                db.execute(
+                    "DELETE FROM rate_buckets WHERE name LIKE ? AND at < ?",
+                    (f"{kind}:%", now - full_after),
                 )
         return tokens
 

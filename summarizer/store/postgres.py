@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from summarizer import redact
@@ -209,17 +209,49 @@ class PostgresStore(Store):
             yield _Conn(conn)
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._errors(), self._pool.connection() as conn:
+    def _autocommit(self) -> Iterator[Connection]:
+        # Each statement its own transaction: one round trip, where psycopg's default
+        # (a transaction opened by the first statement) adds a BEGIN and a COMMIT. Round
+        # trips are what a store call costs here (a read is ~0.1 ms of server work), more
+        # so on a busy machine where each one waits for the server process to be scheduled.
+        with self._autocommit_conn() as conn:
             yield _Conn(conn)
 
     @contextmanager
-    def exclusive_tx(self, name: str, *, durable: bool = True) -> Iterator[Connection]:
+    def _autocommit_conn(self) -> Iterator[Any]:
         with self._errors(), self._pool.connection() as conn:
-            if not durable:  # commit without waiting for the WAL flush (ms, not tens of ms)
-                conn.execute("SET LOCAL synchronous_commit TO OFF")
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
-            yield _Conn(conn)
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not conn.broken:
+                    conn.autocommit = False  # as the pool lends it to `_tx`
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        # Reads need no transaction: each query sees a consistent snapshot of its own.
+        return self._autocommit()
+
+    def _one(self) -> AbstractContextManager[Connection]:
+        return self._autocommit()
+
+    @contextmanager
+    def exclusive_tx(self, name: str, *, durable: bool = True) -> Iterator[Connection]:
+        # BEGIN and the lock in one round trip (psycopg would send BEGIN on its own): with
+        # no parameters psycopg sends the text as one simple query, so the key is a literal
+        # (an integer computed here, never caller text). durable=False: a commit that does
+        # not wait for the WAL flush (ms, not tens of ms).
+        begin = f"BEGIN; SELECT pg_advisory_xact_lock({int(lock_key(name))})"
+        if not durable:
+            begin += ", set_config('synchronous_commit', 'off', true)"
+        with self._autocommit_conn() as conn:
+            conn.execute(begin)
+            try:
+                yield _Conn(conn)
+            except BaseException:
+                if not conn.broken:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _migration_tx(self) -> Iterator[Connection]:

@@ -53,7 +53,7 @@ class RunTables(Tables):
         """Store a brief. `owner` is the API key id that made it (None: made outside the
         API); `source_key` names the document, kind and settings, for `find_brief`."""
         brief_id = new_id()
-        with self._tx() as db:
+        with self._one() as db:
             db.execute(
                 "INSERT INTO briefs (id, kind, created_at, title, day, run_id, body_json, owner, "
                 "source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -136,8 +136,11 @@ class RunTables(Tables):
         or slack. A completion without usage is stored with NULL tokens and cost: unknown,
         not 0."""
         rows = call_rows(run_id, records, price, origin)
-        if rows:
-            with self._tx() as db:
+        if len(rows) == 1:  # the usual case (one call per brief): one statement
+            with self._one() as db:
+                db.execute(INSERT_CALLS, rows[0])
+        elif rows:
+            with self._tx() as db:  # several: all or none
                 db.executemany(INSERT_CALLS, rows)
 
     def spend(self) -> list[tuple[str, int, int, int, float | None]]:

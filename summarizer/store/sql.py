@@ -73,6 +73,11 @@ class Tables:
     def _read(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
 
+    def _one(self) -> AbstractContextManager[Connection]:
+        """A connection for one write statement, which is its own transaction (on
+        PostgreSQL: no BEGIN and COMMIT round trips around it)."""
+        return self._tx()
+
     def exclusive_tx(
         self, name: str, *, durable: bool = True
     ) -> AbstractContextManager[Connection]:
