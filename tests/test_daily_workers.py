@@ -33,7 +33,9 @@ def _daily(tmp_path: Path, pg_url: str, fake: FakeOpenAI, articles: Path) -> sub
 def test_a_worker_killed_mid_article_loses_only_that_attempt(
     tmp_path: Path, pg_url: str, articles: Path
 ) -> None:
-    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "1")
+    # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
+    # on a loaded machine is never taken for a dead one, as it could be at 1 s.
+    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "3")
     with FakeOpenAI(latency=0.3) as fake, Store(pg_url) as store:
         with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             run = _daily(tmp_path, pg_url, fake, articles)

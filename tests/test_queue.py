@@ -57,7 +57,9 @@ def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg
         serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000) as api,
     ):
         job_id = answer(api.post({"documents": _docs(4)}), 202)["job_id"]
-        one_at_a_time = ("--concurrency", "1", "--stalled-after", "1")
+        # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
+        # on a loaded machine is never taken for a dead one, as it could be at 1 s.
+        one_at_a_time = ("--concurrency", "1", "--stalled-after", "3")
         with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             # Killed once one article is briefed and stored, and the next is in flight.
             wait_until(
