@@ -11,14 +11,15 @@ synchronous methods that the CLI and cron call directly; an async driver would n
 method written twice (and SQLite has no async driver: aiosqlite is a thread too). psycopg 3
 connections and its ConnectionPool are thread-safe (the pool hands each thread its own
 connection), and sqlite3's one connection is kept to one call at a time by the backend's
-lock. Measured on the 2-core test machine (bench/service_briefs.py, `docs/store.md`): the
-hop to a pool thread costs ~50-80 us a call, against ~0.2 ms for a read and ~1-3 ms for a
-commit on a loopback PostgreSQL; POST brief with 8 clients went from 51 to the figures in
-docs/store.md once its writes left the loop.
+lock. Measured on the 2-core test machine: the hop to a pool thread costs ~50-80 us a
+call, against ~0.15 ms for a read and ~0.3-4 ms for a commit on a loopback PostgreSQL;
+POST brief on PostgreSQL with 8 clients went from 51 to 58-65 briefs a second once the
+store left the loop (bench/service_briefs.py; docs/store.md has the figures).
 
-The pool has `store.threads` threads (PostgreSQL: its connection pool's size; SQLite: one,
-since its one connection serves one call at a time anyway), so calls wait for a
-connection in the executor's queue, not holding a thread. A call already running when its
+The pool has `store.threads` threads (PostgreSQL: 4, within its connection pool's size:
+more only add hand-offs of the interpreter lock; SQLite: one, since its one connection
+serves one call at a time anyway), so calls wait in the executor's queue, not holding a
+thread or a connection. A call already running when its
 caller is cancelled runs to its end (a thread cannot be interrupted); every write is one
 transaction, so it is then either wholly done or not at all.
 """
