@@ -141,9 +141,10 @@ class JobQueue:
 
 
 def queue_for(store: Any) -> JobQueue | None:
-    """The queue on a PostgreSQL store; None on SQLite, where jobs stay in-process."""
-    url = getattr(store, "url", None)
-    return JobQueue(url) if store.dialect.name == "postgresql" and url else None
+    """The queue on a store several processes share (PostgreSQL); None on one served by
+    one process (SQLite), where jobs stay in-process. `store`: a Store or an AsyncStore."""
+    url = store.database_url
+    return JobQueue(url) if store.shared and url else None
 
 
 async def brief_article(

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,15 +18,14 @@ from typer.testing import CliRunner
 from summarizer.cli import app
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.helpers import child_env, wait_until, worker
 from tests.test_daily import articles
-from tests.test_queue import worker
 
 __all__ = ["articles"]  # the fixture, shared with test_daily
 
 
 def _daily(tmp_path: Path, pg_url: str, fake: FakeOpenAI, articles: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env.update(OPENAI_API_KEY="sk-test-LLMKEY-0123456789")
+    env = child_env()
     return subprocess.Popen(
         [sys.executable, "-m", "summarizer", "daily", "--on-workers", "--store", pg_url,
          "--out-dir", str(tmp_path / "out"), "--base-url", fake.base_url,
@@ -40,19 +37,20 @@ def _daily(tmp_path: Path, pg_url: str, fake: FakeOpenAI, articles: Path) -> sub
 def test_a_worker_killed_mid_article_loses_only_that_attempt(
     tmp_path: Path, pg_url: str, articles: Path
 ) -> None:
-    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "1")
+    # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
+    # on a loaded machine is never taken for a dead one, as it could be at 1 s.
+    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "3")
     with FakeOpenAI(latency=0.3) as fake, Store(pg_url) as store:
-        with worker(pg_url, fake, *one_at_a_time) as first:
+        with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             run = _daily(tmp_path, pg_url, fake, articles)
-            deadline = time.monotonic() + 60
-            while (
-                len(fake.requests) < 2 or store.query("SELECT COUNT(*) FROM extractions")[0][0] < 1
-            ):
-                assert time.monotonic() < deadline and first.poll() is None
-                time.sleep(0.01)
+            wait_until(
+                lambda: len(fake.requests) >= 2
+                and store.query("SELECT COUNT(*) FROM extractions")[0][0] >= 1,
+                timeout=60, what="one article stored and the next asked", alive=first,
+            )  # fmt: skip
             first.send_signal(signal.SIGKILL)
             first.wait()
-        with worker(pg_url, fake, *one_at_a_time):
+        with worker(pg_url, fake.base_url, *one_at_a_time):
             _, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     # Three articles (the wire copy collapsed), one of them asked twice (in flight at the

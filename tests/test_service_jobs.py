@@ -22,6 +22,7 @@ import pytest
 from summarizer.service.jobs import RESTARTED, STOPPED
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, grounded_brief
+from tests.helpers import answer, poll_job
 from tests.test_service import ARTICLE, KEY, OTHER_KEY, _wait, auth, doc, serving
 
 FAST = "Fast report. " + ARTICLE
@@ -102,13 +103,7 @@ def asked_about(fake: FakeOpenAI, marker: str) -> int:
 
 
 def wait_done(server: Server, job_id: str) -> dict[str, Any]:
-    def done() -> Any:
-        job = server.get(f"/v1/jobs/{job_id}").json()
-        return job if job["status"] not in ("queued", "running") else None
-
-    found: dict[str, Any] = {}
-    _wait(lambda: found.update(done() or {}) or found, timeout=30)
-    return found
+    return poll_job(server.get, job_id, timeout=30)
 
 
 def test_a_second_process_leaves_the_first_ones_job_alone(
@@ -119,13 +114,13 @@ def test_a_second_process_leaves_the_first_ones_job_alone(
     slow_responder(fake_openai, slow)
     store = tmp_path / "store.db"
     with server_process(tmp_path, store, fake_openai) as a:
-        job_id = a.post({"documents": [doc(FAST), doc(SLOW)]}).json()["job_id"]
+        job_id = answer(a.post({"documents": [doc(FAST), doc(SLOW)]}), 202)["job_id"]
         _wait(lambda: asked_about(fake_openai, "Slow report"))
         with server_process(tmp_path, store, fake_openai) as b:
             # b started, renewed its own lease and reaped (every quarter second) while a
             # was still briefing: a's job was never failed, and it finishes.
             for _ in range(3):  # well past a lease (1 s) of b's reaping
-                assert b.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
+                assert answer(b.get(f"/v1/jobs/{job_id}"))["status"] == "running"
                 time.sleep(0.5)
             slow.clear()
             job = wait_done(b, job_id)
@@ -147,8 +142,8 @@ def test_a_killed_process_s_job_is_failed_with_its_finished_briefs(
     body = {"documents": [doc(FAST), doc(SLOW)]}
     with server_process(tmp_path, store, fake_openai) as b:
         with server_process(tmp_path, store, fake_openai) as a:
-            job_id = a.post(body).json()["job_id"]
-            _wait(lambda: len(a.get(f"/v1/jobs/{job_id}").json()["brief_ids"]) == 1)
+            job_id = answer(a.post(body), 202)["job_id"]
+            _wait(lambda: len(answer(a.get(f"/v1/jobs/{job_id}"))["brief_ids"]) == 1)
             _wait(lambda: asked_about(fake_openai, "Slow report"))
             a.proc.kill()  # -9: no clean-up of any kind
             a.proc.wait()
@@ -160,7 +155,7 @@ def test_a_killed_process_s_job_is_failed_with_its_finished_briefs(
         # Resubmitted: the finished document is not paid for again.
         slow.clear()
         fast_calls = asked_about(fake_openai, "Fast report")
-        again = wait_done(b, b.post(body).json()["job_id"])
+        again = wait_done(b, answer(b.post(body), 202)["job_id"])
         assert again["status"] == "succeeded"
         assert again["brief_ids"][0] == fast_id
         assert asked_about(fake_openai, "Fast report") == fast_calls
@@ -174,7 +169,7 @@ def test_a_stopped_server_lists_what_it_finished_and_a_restart_reuses_it(
     slow_responder(fake_openai, slow)
     store = Store(tmp_path / "store.db")
     with serving(tmp_path, fake_openai, store=store) as api:
-        job_id = api.post({"documents": [doc(FAST), doc(SLOW)]}).json()["job_id"]
+        job_id = answer(api.post({"documents": [doc(FAST), doc(SLOW)]}), 202)["job_id"]
         _wait(lambda: len(store.job_results(job_id)) == 1)
     row = store.get_job(job_id)
     assert row is not None and row["status"] == "failed" and row["error"] == STOPPED
@@ -184,7 +179,7 @@ def test_a_stopped_server_lists_what_it_finished_and_a_restart_reuses_it(
         assert job["status"] == "failed" and len(job["brief_ids"]) == 1
         assert job["error"]["message"] == STOPPED
         before = asked_about(fake_openai, "Fast report")
-        again = api.wait_job(api.post({"documents": [doc(FAST), doc(SLOW)]}).json()["job_id"])
+        again = api.wait_job(answer(api.post({"documents": [doc(FAST), doc(SLOW)]}), 202)["job_id"])
         assert again["status"] == "succeeded" and again["brief_ids"][0] == job["brief_ids"][0]
         assert asked_about(fake_openai, "Fast report") == before
 

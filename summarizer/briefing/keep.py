@@ -41,7 +41,6 @@ second call for the same text, and nothing else.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -64,6 +63,7 @@ from summarizer.pricing import cost_usd
 from summarizer.render.generic import title_of
 from summarizer.schemas import SCHEMA_VERSION
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore, off_loop
 
 log = logging.getLogger("summarizer.briefing")
 
@@ -102,11 +102,11 @@ def as_requested(output: BaseModel, doc: Document) -> BaseModel:
 
 
 async def find_kept(
-    store: Store, doc: Document, *, settings: Settings, kind: str | None, key: str
+    store: Store | AsyncStore, doc: Document, *, settings: Settings, kind: str | None, key: str
 ) -> BaseModel | None:
     """The local scope's kept answer to `doc` under `key`, told as `doc`'s (as_requested),
     or None. Never an API key's: their answers are their briefs."""
-    body = await asyncio.to_thread(store.get_extraction, doc.sha256, key)
+    body = await off_loop(store, Store.get_extraction, doc.sha256, key)
     if body is None:
         return None
     model = registry_for(settings).get(kind or settings.kind).output_model
@@ -132,7 +132,7 @@ async def brief_and_keep(
     *,
     settings: Settings,
     llm: LLM,
-    store: Store | None,
+    store: Store | AsyncStore | None,
     origin: str,
     kind: str | None = None,
     owner: str | None = None,
@@ -169,7 +169,7 @@ async def brief_and_keep(
     keep = _Keeper(store, doc, origin=origin, run_id=run_id, must_keep=must_keep)
     if reuse and store is not None:
         if owner is not None:
-            found = await asyncio.to_thread(store.find_brief, owner, source_key)
+            found = await off_loop(store, Store.find_brief, owner, source_key)
             if found is not None:
                 # The key's own brief, made by its own earlier request: returned as it is.
                 output = load_output(found[1], found[2], registry_for(settings))
@@ -212,7 +212,7 @@ def _paid(log: calls.CallLog) -> tuple[CallRecord, ...]:
 class _Keeper:
     """Writes what one request made, in one transaction (Store.keep_brief)."""
 
-    store: Store | None
+    store: Store | AsyncStore | None
     doc: Document
     origin: str
     run_id: str | None
@@ -237,12 +237,10 @@ class _Keeper:
         kind = provenance_of(output).kind if output is not None and listed else None
         title = title_of(output) if output is not None and listed else None
         try:
-            return await asyncio.to_thread(
-                lambda: store.keep_brief(
-                    self.doc, body, records=records, price=cost_usd, origin=self.origin,
-                    run_id=self.run_id, result_key=result_key, kind=kind, title=title,
-                    owner=owner, source_key=source_key,
-                )
+            return await off_loop(
+                store, Store.keep_brief, self.doc, body, records=records, price=cost_usd,
+                origin=self.origin, run_id=self.run_id, result_key=result_key, kind=kind,
+                title=title, owner=owner, source_key=source_key,
             )  # fmt: skip
         except StorageError as exc:
             if self.must_keep:

@@ -72,7 +72,7 @@ def http_app(
     )
     app = BodySizeLimit(app, max_bytes=service.max_body_bytes, paths=(PATH,))
     requests, failures = limiters_for(
-        store, service.rate_limit_per_minute, service.auth_failures_per_minute
+        served.astore, service.rate_limit_per_minute, service.auth_failures_per_minute
     )
     app = AuthMiddleware(
         app, keys=keys, limiter=requests, failures=failures, on_error=_ignore, prefix=PATH

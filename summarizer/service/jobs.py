@@ -32,6 +32,7 @@ from summarizer.llm.client import LLM
 from summarizer.service.answers import log_failure, public_message
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 if TYPE_CHECKING:
     from summarizer.sources import Loader
@@ -113,6 +114,8 @@ class Briefer:
     ) -> None:
         self.settings = settings
         self.store = store
+        # Every store call of the API and the bot goes through this one facade, off the loop.
+        self.astore = AsyncStore(store)
         self.metrics = metrics
         self.allow_private_urls = allow_private_urls
         self.llm = LLM(settings)  # raises ConfigError at once when no endpoint is set
@@ -139,7 +142,7 @@ class Briefer:
         if self._sem is None:  # made here so it belongs to the serving event loop
             self._sem = asyncio.Semaphore(self.settings.concurrency)
         kept = await brief_and_keep(
-            doc, settings=self.settings, llm=self.llm, store=self.store, origin=origin,
+            doc, settings=self.settings, llm=self.llm, store=self.astore, origin=origin,
             kind=kind, owner=owner, reuse=owner is not None, limit=self._sem,
         )  # fmt: skip
         if not kept.reused:
@@ -172,8 +175,8 @@ class Briefer:
         on each renewal fail the jobs of workers that are gone (this one's included
         never: it is alive). Jobs left by gone workers are failed at once."""
         host = liveness.host_identity()
-        self._worker = await asyncio.to_thread(self.store.register_worker, host, os.getpid())
-        failed = await asyncio.to_thread(self.store.reap_jobs, lease_seconds, host, RESTARTED)
+        self._worker = await self.astore.register_worker(host, os.getpid())
+        failed = await self.astore.reap_jobs(lease_seconds, host, RESTARTED)
         if failed:
             log.warning("%d job(s) of a stopped server process marked failed", failed)
 
@@ -181,10 +184,8 @@ class Briefer:
             while True:
                 await asyncio.sleep(lease_seconds / 4)
                 try:
-                    await asyncio.to_thread(self.store.heartbeat, worker)
-                    n = await asyncio.to_thread(
-                        self.store.reap_jobs, lease_seconds, host, RESTARTED
-                    )
+                    await self.astore.heartbeat(worker)
+                    n = await self.astore.reap_jobs(lease_seconds, host, RESTARTED)
                     if n:
                         log.warning("%d job(s) of a stopped server process marked failed", n)
                 except Exception:  # a busy or failing store must not end the lease loop
@@ -192,8 +193,10 @@ class Briefer:
 
         self._lease = asyncio.get_running_loop().create_task(renew(self._worker))
 
-    def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
-        job_id = self.store.create_job(request.model_dump_json(), owner=owner, worker=self._worker)
+    async def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
+        job_id = await self.astore.create_job(
+            request.model_dump_json(), owner=owner, worker=self._worker
+        )
         self.metrics.jobs_running.inc()
         task = self.spawn(
             self._run_job(job_id, list(docs), list(request.urls), request.kind, owner)
@@ -229,7 +232,7 @@ class Briefer:
             except SummarizerError as exc:
                 log_failure(exc, f"job {job_id}: {label}")
                 self.metrics.observe_error(type(exc).__name__)
-                self.store.set_job_result(
+                await self.astore.set_job_result(
                     job_id, position, label, error_type=type(exc).__name__,
                     error=public_message(exc),
                 )  # fmt: skip
@@ -237,24 +240,24 @@ class Briefer:
             except Exception:
                 log.exception("job %s: %s failed", job_id, label)
                 self.metrics.observe_error("InternalError")
-                self.store.set_job_result(
+                await self.astore.set_job_result(
                     job_id, position, label, error_type="InternalError", error=INTERNAL
                 )
                 return False
-            self.store.set_job_result(job_id, position, label, brief_id=brief_id)
+            await self.astore.set_job_result(job_id, position, label, brief_id=brief_id)
             return True
 
         try:
-            self.store.update_job(job_id, "running")
+            await self.astore.update_job(job_id, "running")
             done = await asyncio.gather(*(one(n, lb, x) for n, (lb, x) in enumerate(items)))
             status = "succeeded" if all(done) else "partial" if any(done) else "failed"
-            self.store.finish_job(job_id, status)
+            await self.astore.finish_job(job_id, status)
         except asyncio.CancelledError:
-            self.store.finish_job(job_id, "failed", error=STOPPED)
+            await self.astore.finish_job(job_id, "failed", error=STOPPED)
             raise
         except Exception:
             log.exception("job %s failed", job_id)
-            self.store.finish_job(job_id, "failed", error=INTERNAL)
+            await self.astore.finish_job(job_id, "failed", error=INTERNAL)
         finally:
             self.metrics.jobs_running.dec()
 
@@ -263,26 +266,26 @@ class Briefer:
         retried after its worker died keeps what that worker finished: every document
         with a result keeps it, its brief id included, and only the others are briefed (a
         brief kept but not yet listed when the worker died is found again by its key)."""
-        row = await asyncio.to_thread(self.store.get_job, job_id)
+        row = await self.astore.get_job(job_id)
         if row is None or row["status"] in ("succeeded", "partial", "failed"):
             return  # finished (a retried job whose first run completed) or gone
         request = BriefRequest.model_validate_json(row["request_json"])
         docs = [Document(text=d.text, title=d.title, url=d.url) for d in request.documents]
-        results = await asyncio.to_thread(self.store.job_results, job_id)
+        results = await self.astore.job_results(job_id)
         finished = {int(r["position"]): r["brief_id"] is not None for r in results}
         self.metrics.jobs_running.inc()  # _run_job counts it down when done
         await self._run_job(
             job_id, docs, list(request.urls), request.kind, row.get("owner"), finished
         )
 
-    def job_view(self, job_id: str, owner: str, *, admin: bool = False) -> JobView | None:
+    async def job_view(self, job_id: str, owner: str, *, admin: bool = False) -> JobView | None:
         """The job as its owner (or an admin) sees it; None when missing or another's."""
-        row = self.store.get_job(job_id)
+        row = await self.astore.get_job(job_id)
         if row is None or (row.get("owner") != owner and not admin):
             return None
         ids: list[str] = []
         failures: list[JobFailure] = []
-        for r in self.store.job_results(job_id):
+        for r in await self.astore.job_results(job_id):
             if r["brief_id"]:
                 ids.append(r["brief_id"])
             else:
@@ -325,9 +328,10 @@ class Briefer:
         await asyncio.gather(*tasks, return_exceptions=True)
         # A job cancelled before it ever ran had no chance to record that itself.
         for job_id in jobs:
-            self.store.finish_job(job_id, "failed", error=STOPPED)
+            await self.astore.finish_job(job_id, "failed", error=STOPPED)
         if self._worker is not None:
-            self.store.retire_worker(self._worker)
+            await self.astore.retire_worker(self._worker)
         if self._loader is not None:
             await self._loader.aclose()
         await self.llm.aclose()
+        await asyncio.to_thread(self.astore.close)  # calls still in flight finish first
