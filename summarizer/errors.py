@@ -6,7 +6,9 @@
     │   ├── Interrupted                  (exit 143) SIGTERM stopped `daily` cleanly (SIGINT: 130)
     │   ├── UserError                               the user can fix it
     │   │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
-    │   │   │   └── KindError            (exit 3)  a kind or template refused at load time
+    │   │   │   ├── KindError            (exit 3)  a kind or template refused at load time
+    │   │   │   ├── SamplingUnavailable  (exit 3)  `mcp --llm client`: the client lends no model
+    │   │   │   └── PicturesUnavailable  (exit 3)  `site`: no matplotlib (built without pictures)
     │   │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
     │   │   ├── ReplayMissError          (exit 5)  --replay found no recording for a request
     │   │   │   └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
@@ -20,6 +22,7 @@
     │       │   ├── UnreadableAnswer     (exit 6)  an answer that is not a chat completion
     │       │   ├── BatchFailed          (exit 6)  a batched request got no answer (batch failed,
     │       │   │                                  expired, cancelled; error line; lost file)
+    │       │   ├── SamplingDeclined     (exit 6)  `mcp --llm client`: the client refused a request
     │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
     │       │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
     │       ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
@@ -82,6 +85,15 @@ class ConfigError(UserError):
 
 class KindError(ConfigError):
     """A kind or prompt template refused when loaded: it names the file and what is wrong."""
+
+
+class SamplingUnavailable(ConfigError):
+    """The MCP client cannot lend its model (no sampling capability, no way to reach it);
+    its message names the option to use instead, and is safe to show any caller."""
+
+
+class PicturesUnavailable(ConfigError):
+    """matplotlib is not installed: the reader's site is built without its pictures."""
 
 
 class InputError(UserError):
@@ -160,6 +172,10 @@ class ProviderUnreachable(ProviderError):
 class UnreadableAnswer(ProviderError):
     """The endpoint answered, but not with a chat completion (HTML from a proxy, plain
     text, JSON without `choices`): the endpoint's or the URL's fault, not the model's."""
+
+
+class SamplingDeclined(ProviderError):
+    """The MCP client answered a sampling request with an error, or with no text."""
 
 
 class RequestRejected(ProviderError):

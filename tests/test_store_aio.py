@@ -54,7 +54,7 @@ def test_the_facade_awaits_every_kind_of_call(store: Store) -> None:
             astore.close()
 
     asyncio.run(main())
-    assert store.spend() == [("api", 1, 10, 5, 0.5)]
+    assert store.spend() == [("api", 1, 10, 5, 0.5, 0)]  # the last: calls without usage
 
 
 def test_calls_run_in_the_store_s_threads_not_the_loop_s(store: Store) -> None:

@@ -152,7 +152,7 @@ class _Lifespan:
 def public_message(exc: SummarizerError) -> str:
     """What an HTTP caller is told: the API's public line (what failed, never what the
     model endpoint answered), except for sampling, where the caller is the model's owner."""
-    from summarizer.llm.sampling import SamplingDeclined, SamplingUnavailable
+    from summarizer.errors import SamplingDeclined, SamplingUnavailable
     from summarizer.mcp.answers import cli_message
     from summarizer.service.answers import public_message as api_message
 

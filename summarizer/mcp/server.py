@@ -364,7 +364,8 @@ def client_sampler(ctx: Context) -> Sampler:
     import mcp_types as types
     from mcp.shared.message import ServerMessageMetadata
 
-    from summarizer.llm.sampling import NO_SAMPLING, SamplingUnavailable
+    from summarizer.errors import SamplingUnavailable
+    from summarizer.llm.sampling import NO_SAMPLING
 
     session = ctx.session
     if not session.check_client_capability(
