@@ -445,7 +445,7 @@ class LLM:
         raw = _raw_output(getattr(exc, "last_completion", None))
         attempts = getattr(exc, "n_attempts", "?")
         text = self._redact(str(exc))
-        from summarizer.grounding import ungrounded
+        from summarizer.errors import ungrounded
 
         # By type, not by wording: the grounding check raises UngroundedQuotes.
         if (found := ungrounded(exc)) is not None:
