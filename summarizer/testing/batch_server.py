@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from summarizer.testing.batch_validation import validate
+from summarizer.testing.wire import Answer, error_answer, invalid_url, json_answer, page
+
 if TYPE_CHECKING:
     from summarizer.testing.openai_server import FakeOpenAI
-
-Answer = tuple[int, dict[str, str], bytes]
 
 CHAT_ENDPOINT = "/v1/chat/completions"
 DAY = 24 * 3600
@@ -74,22 +75,6 @@ _NO_ROUTE: Answer = (404, {"content-type": "text/plain; charset=utf-8"}, b"404 p
 def handles(path: str) -> bool:
     """Whether a request path belongs to the Files or Batch API."""
     return any(path == root or path.startswith(root + "/") for root in _ROOTS)
-
-
-def json_answer(status: int, obj: Any) -> Answer:
-    return status, {"content-type": "application/json"}, json.dumps(obj).encode("utf-8")
-
-
-def error_answer(
-    status: int, message: str, param: str | None = None, code: str | None = None
-) -> Answer:
-    """OpenAI's error body."""
-    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
-    return json_answer(status, {"error": error})
-
-
-def invalid_url(method: str, path: str) -> Answer:
-    return error_answer(404, f"Invalid URL ({method} {path})")
 
 
 def _new_id(prefix: str, size: int = 32) -> str:
@@ -140,7 +125,7 @@ class BatchAPI:
                     return self._create(body)
                 case "GET", ["batches"]:
                     newest = [b.obj for b in reversed(self.batches.values())]
-                    return _page(newest, parse_qs(query))
+                    return page(newest, parse_qs(query))
                 case "GET", ["batches", batch_id]:
                     return self._retrieve(batch_id)
                 case "POST", ["batches", batch_id, "cancel"]:
@@ -198,7 +183,7 @@ class BatchAPI:
         found = [f for f in self.files.values() if purpose in (None, f["purpose"])]
         if params.get("order", ["desc"])[0] == "desc":
             found.reverse()
-        return _page(found, params)
+        return page(found, params)
 
     @staticmethod
     def _no_file(file_id: str) -> Answer:
@@ -286,7 +271,8 @@ class BatchAPI:
             return
         now = int(time.time())
         if obj["in_progress_at"] is None:  # still to validate
-            problems = self._validate(batch)
+            text = self.contents[obj["input_file_id"]].decode("utf-8", errors="replace")
+            batch.lines, obj["model"], problems = validate(text, obj["endpoint"])
             if not problems and q.batch_outcome == "failed":
                 problems = [dict(_QUEUE_FULL)]
             if problems:
@@ -306,70 +292,6 @@ class BatchAPI:
             self._finish(batch, outcome)
         elif batch.retrieves == q.batch_steps >= 2:
             obj.update(status="finalizing", finalizing_at=now)
-
-    def _validate(self, batch: BatchState) -> list[dict[str, Any]]:
-        """The input file's faults, as OpenAI lists them in `errors.data` (lines from 1)."""
-        text = self.contents[batch.obj["input_file_id"]].decode("utf-8", errors="replace")
-        problems: list[dict[str, Any]] = []
-
-        def fault(code: str, message: str, param: str | None, line: int | None) -> None:
-            problems.append({"code": code, "message": message, "param": param, "line": line})
-
-        seen: set[str] = set()
-        model: object = None
-        for n, raw in enumerate(text.split("\n"), start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-            except ValueError:
-                item = None
-            if not isinstance(item, dict):
-                fault("invalid_json_line", "This line is not parseable as valid JSON.", None, n)
-                continue
-            custom_id = item.get("custom_id")
-            if not isinstance(custom_id, str) or not custom_id:
-                fault(
-                    "missing_required_parameter",
-                    "Missing required parameter: 'custom_id'.",
-                    "custom_id",
-                    n,
-                )
-            elif custom_id in seen:
-                message = (
-                    f"The custom_id '{custom_id}' is used by another request; each must be unique."
-                )
-                fault("duplicate_custom_id", message, "custom_id", n)
-            else:
-                seen.add(custom_id)
-            if item.get("method") != "POST":
-                fault(
-                    "invalid_request", "The method of a batch request must be 'POST'.", "method", n
-                )
-            if item.get("url") != batch.obj["endpoint"]:
-                message = "The URL provided for this request does not match the batch endpoint."
-                fault("url_mismatch", message, "url", n)
-            body = item.get("body")
-            if not isinstance(body, dict):
-                fault(
-                    "invalid_request",
-                    "The body of a batch request must be a JSON object.",
-                    "body",
-                    n,
-                )
-                continue
-            if not batch.lines:
-                model = body.get("model")
-            elif body.get("model") != model:
-                message = "The model of this request differs from the model of the batch's other requests."
-                fault("model_mismatch", message, "body.model", n)
-            batch.lines.append(item)
-        if not problems and not batch.lines:
-            fault("empty_file", "The batch input file is empty.", None, None)
-        if problems:
-            batch.lines.clear()
-        batch.obj["model"] = model
-        return problems
 
     def _finish(self, batch: BatchState, status: str) -> None:
         """Answer the lines the batch gets to and write its output and error files."""
@@ -448,27 +370,3 @@ def _usage(completions: list[Any]) -> dict[str, Any]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + output,
     }
-
-
-def _page(items: list[dict[str, Any]], params: dict[str, list[str]]) -> Answer:
-    """One page of an OpenAI list, `items` in the order listed; `after` is an item's id."""
-    try:
-        limit = min(max(int(params.get("limit", ["20"])[0]), 1), 100)
-    except ValueError:
-        return error_answer(
-            400, "Invalid value for 'limit': expected an integer.", "limit", "invalid_value"
-        )
-    ids = [item["id"] for item in items]
-    after = params.get("after", [None])[0]
-    start = ids.index(after) + 1 if after in ids else 0 if after is None else len(ids)
-    page = items[start : start + limit]
-    return json_answer(
-        200,
-        {
-            "object": "list",
-            "data": page,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
-            "has_more": start + limit < len(items),
-        },
-    )
