@@ -4,6 +4,7 @@ and one page of a list. An `Answer` is (status, headers, body)."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -19,6 +20,10 @@ def error_answer(
     """OpenAI's error body."""
     error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
     return json_answer(status, {"error": error})
+
+
+def new_id(prefix: str, size: int = 32) -> str:
+    return prefix + uuid.uuid4().hex[:size]
 
 
 def invalid_url(method: str, path: str) -> Answer:
