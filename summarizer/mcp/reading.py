@@ -11,12 +11,13 @@ from datetime import date as Date
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ResourceError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.mcp import answers
 from summarizer.mcp.access import Access, caller
+from summarizer.service.jobs import KindView, kind_views
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 
@@ -80,26 +81,7 @@ def story(store: Store, rules: Access, story_id: str) -> dict[str, Any]:
         raise missing from None
 
 
-class KindView(BaseModel):
-    name: str = Field(description="What the brief tool's `kind` names.")
-    description: str = Field(description="What it makes.")
-    prompt_name: str = Field(description="Its prompt template.")
-    prompt_version: str = Field(description="The template's version.")
-    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")
-
-
 def kinds(settings: Settings) -> list[KindView]:
     from summarizer.kinds import registry_for
 
-    registry = registry_for(settings)
-    return [
-        KindView(
-            name=k.name,
-            description=k.description,
-            prompt_name=registry.prompt(k).name,
-            prompt_version=registry.prompt(k).version,
-            json_schema=k.json_schema(),
-        )
-        for k in registry
-        if k.takes == "article"
-    ]
+    return kind_views(registry_for(settings))

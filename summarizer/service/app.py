@@ -29,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -41,7 +41,15 @@ from summarizer.render import formats as _formats
 from summarizer.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
 from summarizer.service.answers import log_failure, public_message, status_for
 from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
-from summarizer.service.jobs import Briefer, BriefRequest, ErrorBody, JobAccepted, JobView
+from summarizer.service.jobs import (
+    Briefer,
+    BriefRequest,
+    ErrorBody,
+    JobAccepted,
+    JobView,
+    KindView,
+    kind_views,
+)
 from summarizer.service.limits import (
     ApiError,
     BodySizeLimit,
@@ -384,18 +392,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     )
     async def list_kinds(_key: Caller) -> list[KindView]:
         """Every kind a request's `"kind"` can name, with the JSON Schema of its output."""
-        registry = await live_kinds.current()
-        return [
-            KindView(
-                name=k.name,
-                description=k.description,
-                prompt_name=registry.prompt(k).name,
-                prompt_version=registry.prompt(k).version,
-                json_schema=k.json_schema(),
-            )
-            for k in registry
-            if k.takes == "article"
-        ]
+        return kind_views(await live_kinds.current())
 
     def may_read(key: str, owner: str | None) -> bool:
         admin = keys.is_admin(key)
@@ -420,11 +417,3 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-class KindView(BaseModel):
-    name: str = Field(description="What a request's `kind` names.")
-    description: str = Field(description="What it makes.")
-    prompt_name: str = Field(description="Its prompt template.")
-    prompt_version: str = Field(description="The template's version.")
-    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")

@@ -35,6 +35,7 @@ from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 
 if TYPE_CHECKING:
+    from summarizer.kinds import KindRegistry
     from summarizer.sources import Loader
 
 log = logging.getLogger("summarizer.service")
@@ -335,3 +336,28 @@ class Briefer:
             await self._loader.aclose()
         await self.llm.aclose()
         await asyncio.to_thread(self.astore.close)  # calls still in flight finish first
+
+
+class KindView(BaseModel):
+    """A kind as a caller sees it (GET /v1/kinds, MCP's `kinds` tool)."""
+
+    name: str = Field(description="What a request's `kind` names.")
+    description: str = Field(description="What it makes.")
+    prompt_name: str = Field(description="Its prompt template.")
+    prompt_version: str = Field(description="The template's version.")
+    json_schema: dict[str, Any] = Field(description="JSON Schema of its output.")
+
+
+def kind_views(registry: KindRegistry) -> list[KindView]:
+    """The kinds a caller can ask for: those made from an article (not syntheses)."""
+    return [
+        KindView(
+            name=k.name,
+            description=k.description,
+            prompt_name=registry.prompt(k).name,
+            prompt_version=registry.prompt(k).version,
+            json_schema=k.json_schema(),
+        )
+        for k in registry
+        if k.takes == "article"
+    ]
