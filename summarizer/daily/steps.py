@@ -27,13 +27,14 @@ from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import BudgetReached, ConfigError, Deferred, SummarizerError
+from summarizer.errors import ConfigError, SummarizerError
 from summarizer.ingest import Document
 from summarizer.kinds import registry_for
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
 from summarizer.pipeline import brief_document, make_source, synthesize
 from summarizer.schemas import SCHEMA_VERSION, Brief, SourceFailure
+from summarizer.signals import BudgetReached, Deferred
 from summarizer.store import Store
 
 if TYPE_CHECKING:
@@ -239,6 +240,8 @@ async def _map(
                     failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
                 else:
                     hold(name, held)
+            except BudgetReached:  # daily --batch: this article would have gone live past it
+                failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
                 failures.append(failure(name, str(exc)))
@@ -307,7 +310,7 @@ async def _reduce(
             )
         except Deferred:
             raise  # held for a batch: synthesized in a later round
-        except SummarizerError as exc:
+        except (SummarizerError, BudgetReached) as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
             failures.append(

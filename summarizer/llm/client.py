@@ -44,6 +44,7 @@ from summarizer.errors import (
     UnreadableAnswer,
 )
 from summarizer.llm import calls, checks, failures
+from summarizer.signals import Signal
 
 if TYPE_CHECKING:
     import httpx2
@@ -297,7 +298,7 @@ class LLM:
     async def _translated(self, mode: str) -> AsyncIterator[None]:
         try:
             yield
-        except SummarizerError:
+        except (SummarizerError, Signal):
             raise
         except Exception as exc:
             raise self._translate(exc, mode) from exc
@@ -407,7 +408,7 @@ class LLM:
             )
         return ProviderUnreachable(message, how=how)
 
-    def _translate(self, exc: BaseException, mode: str) -> SummarizerError:
+    def _translate(self, exc: BaseException, mode: str) -> SummarizerError | Signal:
         import instructor.core.exceptions as ie
         import openai
 
@@ -415,7 +416,9 @@ class LLM:
 
         chain = _causes(exc)
         for e in chain:
-            if isinstance(e, SummarizerError):
+            # Ours, carried through the SDK and instructor (transport.HeldByBook): a signal
+            # for the daily run (signals.py) or an error already said in our words.
+            if isinstance(e, SummarizerError | Signal):
                 return e
         model = self.settings.model
         # Before the SDK's connection error that wraps it: the answer came, unreadable.
