@@ -41,6 +41,7 @@ class Child:
     returncode: int
     wall: float  # seconds, whole process
     max_rss_mb: float  # peak resident set of this child alone
+    cpu: float  # seconds of CPU (user + system) of this child alone
     stdout: str
     stderr: str
 
@@ -55,6 +56,8 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
         "XDG_DATA_HOME": str(home / ".data"),
         "LANG": "C.UTF-8",
     }
+    if os.environ.get("PYTHONPATH"):  # a checkout run in place of the installed package
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env.update(extra)
     return env
 
@@ -80,6 +83,7 @@ def run_child(cmd: Sequence[str], env: dict[str, str], *, timeout: float = 600) 
             returncode=proc.returncode,
             wall=wall,
             max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+            cpu=usage.ru_utime + usage.ru_stime,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
         )

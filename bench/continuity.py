@@ -19,12 +19,13 @@ from summarizer.testing.openai_server import articles_in
 
 
 def _requests() -> list[dict[str, Any]]:
+    """The recorded chat requests. The recordings hold other exchanges too (the Batch API's
+    file and batch calls, whose requests have no JSON body, or none at all): skipped."""
     bodies = [
-        json.loads(p.read_text(encoding="utf-8"))["request"]["body"]
+        json.loads(p.read_text(encoding="utf-8"))["request"].get("body")
         for p in sorted(SEED_RECORDINGS.glob("*.json"))
     ]
-    # Recordings of the Batch API (uploads, polls) carry no chat body.
-    return [b for b in bodies if isinstance(b, dict) and "messages" in b]
+    return [b for b in bodies if isinstance(b, dict) and b.get("messages")]
 
 
 def _fixed(request: dict[str, Any]) -> int:

@@ -25,6 +25,7 @@ import cost
 import daily_runs
 import extraction
 import overhead
+import service_briefs
 import service_latency
 import shared
 import startup
@@ -39,7 +40,7 @@ GROUPS: dict[str, Callable[[], list[Figure]]] = {
     "faults": daily_runs.faults,
     "shared": shared.figures,
     "continuity": continuity.figures,
-    "service": service_latency.figures,
+    "service": lambda: service_latency.figures() + service_briefs.figures(),
     "extraction": extraction.figures,
     "cost": cost.figures,
 }

@@ -279,15 +279,14 @@ def figures() -> list[Figure]:
 async def _inline(url: str, base_url: str, n: int) -> list[float]:
     """Seconds per one-document job run in this process by the code a worker runs."""
     from summarizer.config import load_settings
-    from summarizer.queue import QueueBriefer
-    from summarizer.service.jobs import BriefRequest, DocumentIn
+    from summarizer.service.jobs import Briefer, BriefRequest, DocumentIn
     from summarizer.service.metrics import Metrics
     from summarizer.store import Store
 
     times = []
     with Store(url) as store:
         settings = load_settings(base_url=base_url, api_key=KEY, database_url=url)
-        briefer = QueueBriefer(settings, store, Metrics())
+        briefer = Briefer(settings, store, Metrics())
         try:
             for i in range(n + 2):  # two warm-up jobs, not counted
                 t = time.perf_counter()

@@ -10,6 +10,8 @@ status the API (and the MCP server and Slack bot, which use its wording) answers
     │   │   │   │                                    (the server is misconfigured: not the
     │   │   │   │                                    caller's fault)
     │   │   │   ├── KindError              3    500  a kind or template refused at load time
+    │   │   │   ├── SamplingUnavailable    3    500  `mcp --llm client`: the client lends no model
+    │   │   │   ├── PicturesUnavailable    3    500  `site`: no matplotlib (built without pictures)
     │   │   │   └── BatchUnsupported       3    500  `daily --batch`: the endpoint has no Batch API
     │   │   ├── InputError                 4    422  empty, binary, non-UTF-8, oversize, missing
     │   │   ├── ReplayMissError            5    503  --replay found no recording for a request
@@ -24,6 +26,8 @@ status the API (and the MCP server and Slack bot, which use its wording) answers
     │       │   ├── BatchFailed            6    502  a batched request got no answer (batch
     │       │   │                                    failed, expired, cancelled; error line;
     │       │   │                                    lost file)
+    │       │   ├── SamplingDeclined       6    502  `mcp --llm client`: the client refused a
+    │       │   │                                    request
     │       │   └── RequestRejected        6    502  400/422: the request's fault, not the
     │       │       │                                endpoint's
     │       │       └── ModeUnsupported    6    502  the endpoint cannot do this --mode
@@ -94,6 +98,15 @@ class ConfigError(UserError):
 
 class KindError(ConfigError):
     """A kind or prompt template refused when loaded: it names the file and what is wrong."""
+
+
+class SamplingUnavailable(ConfigError):
+    """The MCP client cannot lend its model (no sampling capability, no way to reach it);
+    its message names the option to use instead, and is safe to show any caller."""
+
+
+class PicturesUnavailable(ConfigError):
+    """matplotlib is not installed: the reader's site is built without its pictures."""
 
 
 class InputError(UserError):
@@ -179,6 +192,10 @@ class ProviderUnreachable(ProviderError):
 class UnreadableAnswer(ProviderError):
     """The endpoint answered, but not with a chat completion (HTML from a proxy, plain
     text, JSON without `choices`): the endpoint's or the URL's fault, not the model's."""
+
+
+class SamplingDeclined(ProviderError):
+    """The MCP client answered a sampling request with an error, or with no text."""
 
 
 class RequestRejected(ProviderError):

@@ -9,23 +9,30 @@ failures) stays in the store's `jobs` table, so any API replica answers any job'
 What happens when a worker dies (kill -9, a lost machine): its heartbeat stops; every
 live worker sweeps for jobs whose worker has been silent longer than `stalled_after` and
 puts them back on the queue, where another worker takes them up. Nothing is doubled: the
-worker briefs through `QueueBriefer`, which reuses the stored result of every document the
-dead worker had finished (the same per-article cache `daily` uses), so only the article
-in flight at the kill is asked of the model again. No process ever fails another live
-process's job: an API process no longer marks unfinished jobs failed at start-up here.
+retried job keeps every document the dead worker had finished, with its brief id, and a
+brief that worker kept but had not listed yet is found again by its key's own cache
+(briefing/keep.py), so only the article in flight at the kill is asked of the model again.
+No process ever fails another live process's job: an API process no longer marks
+unfinished jobs failed at start-up here.
+
+A worker runs what the API's `Briefer` (service/jobs.py) gives it, through `JobRunner`,
+and a `daily --on-workers` run's articles (`brief_article`) through `brief_and_keep`: the
+queue depends on the briefing path, never on the API or on daily.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from summarizer.config import Settings
 from summarizer.ingest import Document
-from summarizer.service.jobs import Briefer, BriefRequest
+from summarizer.store import Store
 from summarizer.store.postgres import lock_key
 
 log = logging.getLogger("summarizer.queue")
@@ -33,7 +40,19 @@ log = logging.getLogger("summarizer.queue")
 QUEUE = "briefs"
 TASK = "summarizer.brief_job"
 SLACK_TASK = "summarizer.slack_brief"
+ARTICLE_TASK = "summarizer.brief_article"  # daily --on-workers (daily/on_workers.py)
 STALLED_AFTER_S = 30.0
+
+
+class JobRunner(Protocol):
+    """What a worker needs of the API's job runner (service/jobs.py's `Briefer`)."""
+
+    settings: Settings
+    store: Store
+
+    async def run_stored_job(self, job_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 def make_app(database_url: str) -> Any:
@@ -46,12 +65,10 @@ def make_app(database_url: str) -> Any:
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
     async def brief_job(context: Any, job_id: str) -> None:
-        briefer: QueueBriefer = context.additional_context["briefer"]
+        briefer: JobRunner = context.additional_context["briefer"]
         await briefer.run_stored_job(job_id)
 
-    from summarizer.daily import on_workers
-
-    app.task(name=on_workers.TASK, queue=QUEUE, pass_context=True)(on_workers.brief_article)
+    app.task(name=ARTICLE_TASK, queue=QUEUE, pass_context=True)(brief_article)
 
     @app.task(name=SLACK_TASK, queue=QUEUE, pass_context=True)
     async def slack_brief(
@@ -101,8 +118,9 @@ class JobQueue:
     async def close(self) -> None:
         await self.app.close_async()
 
-    async def submit(self, briefer: Briefer, request: BriefRequest, owner: str) -> str:
-        """Record the job in the store, then put it on the queue for any worker."""
+    async def submit(self, briefer: JobRunner, request: BaseModel, owner: str) -> str:
+        """Record the job (the API's BriefRequest) in the store, then put it on the queue
+        for any worker."""
         job_id = await asyncio.to_thread(briefer.store.create_job, request.model_dump_json(), owner)
         await self.app.configure_task(TASK).defer_async(job_id=job_id)
         return job_id
@@ -123,56 +141,55 @@ class JobQueue:
 
 
 def queue_for(store: Any) -> JobQueue | None:
-    """The queue on a PostgreSQL store; None on SQLite, where jobs stay in-process."""
-    url = getattr(store, "url", None)
-    return JobQueue(url) if store.dialect.name == "postgresql" and url else None
+    """The queue on a store several processes share (PostgreSQL); None on one served by
+    one process (SQLite), where jobs stay in-process. `store`: a Store or an AsyncStore."""
+    url = store.database_url
+    return JobQueue(url) if store.shared and url else None
 
 
-class QueueBriefer(Briefer):
-    """A worker's Briefer: a document already briefed as the same kind under the same
-    settings (by a worker that died, or an earlier job) is taken from the store instead
-    of the model."""
+async def brief_article(
+    context: Any, run_id: str, doc_sha256: str, kind: str, key: str, shaping: dict[str, Any]
+) -> None:
+    """A `daily --on-workers` article (the worker's side): brief one stored article and
+    keep it under the run's cache key, where the run finds it (daily/on_workers.py), or
+    keep why it could not be (`map_failures`). An article an earlier attempt finished is
+    not asked again (the local scope's cache, briefing/keep.py)."""
+    from summarizer.briefing.keep import brief_and_keep
+    from summarizer.errors import SummarizerError
+    from summarizer.llm.client import LLM
 
-    async def brief(
-        self, doc: Document, origin: str, kind: str | None = None, owner: str | None = None
-    ) -> tuple[str, BaseModel]:
-        from summarizer.daily.steps import cache_key
-        from summarizer.kinds import registry_for
-        from summarizer.pipeline import provenance_of
-        from summarizer.render.generic import title_of
-
-        key = cache_key(self.settings, kind)
-        cached = await asyncio.to_thread(self.store.get_extraction, doc.sha256, key)
-        if cached is not None:
-            model = registry_for(self.settings).get(kind or self.settings.kind).output_model
-            output = model.model_validate_json(cached)
-            await asyncio.to_thread(self.store.put_document, doc)
-            brief_id = await asyncio.to_thread(
-                lambda: self.store.put_brief(
-                    provenance_of(output).kind, cached, title=title_of(output), owner=owner,
-                    source_key=f"{doc.sha256}:{key}" if owner is not None else None,
-                )
-            )  # fmt: skip
-            return brief_id, output
-        brief_id, output = await super().brief(doc, origin, kind, owner)
+    runner: JobRunner = context.additional_context["briefer"]
+    store = runner.store
+    row = await asyncio.to_thread(store.get_document, doc_sha256)
+    if row is None:
+        await asyncio.to_thread(store.put_map_failure, run_id, doc_sha256, "not in the store")
+        return
+    doc = Document(text=row["text"], title=row["title"], url=row["url"], path=row["path"])
+    # The run's settings that shape a brief, on this worker's endpoint and key; one client
+    # per such settings, reused by every article this worker briefs with them.
+    settings = runner.settings.model_copy(update=shaping)
+    llms: dict[str, LLM] = context.additional_context.setdefault("llms", {})
+    which = json.dumps(shaping, sort_keys=True)
+    if which not in llms:
+        llms[which] = LLM(settings, lazy=True)
+    try:
+        await brief_and_keep(
+            doc, settings=settings, llm=llms[which], store=store, origin="daily", kind=kind,
+            run_id=run_id, key=key, listed=False,
+        )  # fmt: skip
+    except SummarizerError as exc:
+        await asyncio.to_thread(store.put_map_failure, run_id, doc_sha256, str(exc))
+    except Exception:
+        log.exception("article %s of run %s failed on this worker", doc_sha256[:12], run_id)
         await asyncio.to_thread(
-            self.store.put_extraction, doc.sha256, key, output.model_dump_json()
-        )
-        return brief_id, output
-
-    async def run_stored_job(self, job_id: str) -> None:
-        row = await asyncio.to_thread(self.store.get_job, job_id)
-        if row is None or row["status"] in ("succeeded", "partial", "failed"):
-            return  # finished (a retried job whose first run completed) or gone
-        request = BriefRequest.model_validate_json(row["request_json"])
-        docs = [Document(text=d.text, title=d.title, url=d.url) for d in request.documents]
-        self.metrics.jobs_running.inc()  # _run_job counts it down when done
-        await self._run_job(job_id, docs, list(request.urls), request.kind, row.get("owner"))
+            store.put_map_failure, run_id, doc_sha256,
+            "internal error on a worker; its log has the details",
+        )  # fmt: skip
 
 
 async def run_worker(
     database_url: str,
-    briefer: QueueBriefer,
+    briefer: JobRunner,
     *,
     concurrency: int = 4,
     stalled_after: float = STALLED_AFTER_S,

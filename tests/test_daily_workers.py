@@ -3,28 +3,29 @@ briefed by a worker, one worker killed mid-article, the run reducing what they m
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.helpers import child_env, wait_until, worker
 from tests.test_daily import articles
-from tests.test_queue import worker
 
 __all__ = ["articles"]  # the fixture, shared with test_daily
 
 
 def _daily(tmp_path: Path, pg_url: str, fake: FakeOpenAI, articles: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env.update(OPENAI_API_KEY="sk-test-LLMKEY-0123456789")
+    env = child_env()
     return subprocess.Popen(
         [sys.executable, "-m", "summarizer", "daily", "--on-workers", "--store", pg_url,
          "--out-dir", str(tmp_path / "out"), "--base-url", fake.base_url,
@@ -36,19 +37,20 @@ def _daily(tmp_path: Path, pg_url: str, fake: FakeOpenAI, articles: Path) -> sub
 def test_a_worker_killed_mid_article_loses_only_that_attempt(
     tmp_path: Path, pg_url: str, articles: Path
 ) -> None:
-    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "1")
+    # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
+    # on a loaded machine is never taken for a dead one, as it could be at 1 s.
+    one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "3")
     with FakeOpenAI(latency=0.3) as fake, Store(pg_url) as store:
-        with worker(pg_url, fake, *one_at_a_time) as first:
+        with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             run = _daily(tmp_path, pg_url, fake, articles)
-            deadline = time.monotonic() + 60
-            while (
-                len(fake.requests) < 2 or store.query("SELECT COUNT(*) FROM extractions")[0][0] < 1
-            ):
-                assert time.monotonic() < deadline and first.poll() is None
-                time.sleep(0.01)
+            wait_until(
+                lambda: len(fake.requests) >= 2
+                and store.query("SELECT COUNT(*) FROM extractions")[0][0] >= 1,
+                timeout=60, what="one article stored and the next asked", alive=first,
+            )  # fmt: skip
             first.send_signal(signal.SIGKILL)
             first.wait()
-        with worker(pg_url, fake, *one_at_a_time):
+        with worker(pg_url, fake.base_url, *one_at_a_time):
             _, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     # Three articles (the wire copy collapsed), one of them asked twice (in flight at the
@@ -72,3 +74,47 @@ def test_on_workers_needs_postgres(tmp_path: Path, articles: Path) -> None:
     )  # fmt: skip
     assert r.exit_code == 3, r.output
     assert "--on-workers needs a PostgreSQL store" in r.output
+
+
+def test_a_worker_builds_one_client_per_settings_not_per_article(
+    tmp_path: Path, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's side of --on-workers (queue.brief_article), in process: two articles
+    of one run share one client, and each is kept under the run's key with its calls."""
+    from summarizer.config import load_settings
+    from summarizer.daily.on_workers import shaping
+    from summarizer.ingest import Document
+    from summarizer.llm.client import LLM
+    from summarizer.queue import brief_article
+    from tests.test_service import ARTICLE
+
+    built: list[LLM] = []
+    real_init = LLM.__init__
+
+    def counting_init(self: LLM, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(LLM, "__init__", counting_init)
+    store = Store(tmp_path / "s.db")
+    settings = load_settings(base_url=fake_openai.base_url, api_key="sk-test-LLMKEY-0123456789")
+    docs = [Document(text=f"Dispatch {i}: {ARTICLE}", path=f"a{i}.txt") for i in range(2)]
+    for d in docs:
+        store.put_document(d)
+    run_id = store.start_run("daily", "2026-11-25", {})
+    context = SimpleNamespace(
+        additional_context={"briefer": SimpleNamespace(settings=settings, store=store)}
+    )
+
+    async def brief_both() -> None:
+        for d in docs:
+            await brief_article(context, run_id, d.sha256, "brief", "run-key", shaping(settings))
+        for llm in context.additional_context["llms"].values():
+            await llm.aclose()
+
+    asyncio.run(brief_both())
+    assert len(built) == 1
+    assert set(store.get_extractions("run-key", [d.sha256 for d in docs])) == {
+        d.sha256 for d in docs
+    }
+    assert store.run_spend(run_id)[0] == len(fake_openai.requests) == 2

@@ -305,7 +305,7 @@ def test_gold_directory_problems(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"g\.json: its article .*not UTF-8"):
         load_gold_set(tmp_path, max_bytes=10_000)
     (tmp_path / "g.json").write_bytes(b'\xff{"text": "x"}')
-    with pytest.raises(InputError, match=r"g\.json: is not UTF-8"):
+    with pytest.raises(InputError, match=r"g\.json: not UTF-8 text; save the gold file as UTF-8"):
         load_gold_set(tmp_path, max_bytes=10_000)
 
 

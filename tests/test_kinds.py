@@ -230,8 +230,8 @@ def test_broken_template_is_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_edited_template_misses_the_daily_cache(tmp_path: Path) -> None:
+    from summarizer.briefing import cache_key
     from summarizer.config import load_settings
-    from summarizer.daily.steps import cache_key
 
     folder = tmp_path / "prompts"
     folder.mkdir()

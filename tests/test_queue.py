@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.helpers import answer, child_env, free_port, poll_job, wait_until, worker
 from tests.test_service import ARTICLE, KEY, serving
 
 
@@ -23,32 +21,6 @@ def _docs(n: int) -> list[dict[str, str]]:
 def _asked(fake: FakeOpenAI, i: int) -> int:
     """How many model calls briefed document i."""
     return sum(f"Dispatch {i}:" in str(r) for r in fake.requests)
-
-
-@contextmanager
-def worker(
-    pg_url: str, fake: FakeOpenAI, *args: str, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env.update(OPENAI_API_KEY="sk-test-LLMKEY-0123456789", SUMMARIZER_DATABASE_URL=pg_url)
-    env.update(extra)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "summarizer", "worker", "--base-url", fake.base_url, *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("DEBUG_WORKER") else subprocess.DEVNULL,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_another(
@@ -66,8 +38,8 @@ def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_anoth
         assert [store_b.get_job(j)["status"] for j in jobs] == ["queued"] * 3  # type: ignore[index]
         with (
             serving(tmp_path, fake_openai, store=store_b, **limits) as replica_b,
-            worker(pg_url, fake_openai),
-            worker(pg_url, fake_openai),
+            worker(pg_url, fake_openai.base_url),
+            worker(pg_url, fake_openai.base_url),
         ):
             for job_id in jobs:
                 job = replica_b.wait_job(job_id, timeout=60)
@@ -78,40 +50,43 @@ def test_jobs_submitted_to_one_replica_run_once_on_two_workers_and_show_on_anoth
     assert [_asked(fake_openai, i) for i in range(6)] == [1] * 6
 
 
+def _listed(store: Store, job_id: str) -> dict[int, str]:
+    """position -> brief id, for the job's documents whose brief is listed so far."""
+    return {int(r["position"]): r["brief_id"] for r in store.job_results(job_id) if r["brief_id"]}
+
+
 def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
     with (
         FakeOpenAI(latency=0.2) as fake,
         Store(pg_url) as store,
         serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000) as api,
     ):
-        job_id = api.post({"documents": _docs(4)}).json()["job_id"]
-        one_at_a_time = ("--concurrency", "1", "--stalled-after", "1")
-        with worker(pg_url, fake, *one_at_a_time) as first:
-            deadline = time.monotonic() + 60
-            # Killed once one article is briefed and stored, and the next is in flight.
-            while (
-                len(fake.requests) < 2 or store.query("SELECT COUNT(*) FROM extractions")[0][0] < 1
-            ):
-                assert time.monotonic() < deadline and first.poll() is None
-                time.sleep(0.01)
+        job_id = answer(api.post({"documents": _docs(4)}), 202)["job_id"]
+        # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
+        # on a loaded machine is never taken for a dead one, as it could be at 1 s.
+        one_at_a_time = ("--concurrency", "1", "--stalled-after", "3")
+        with worker(pg_url, fake.base_url, *one_at_a_time) as first:
+            # Killed once one article is briefed and listed, and the next is in flight.
+            wait_until(
+                lambda: len(fake.requests) >= 2 and bool(_listed(store, job_id)),
+                timeout=60, what="one article listed and the next asked", alive=first,
+            )  # fmt: skip
             first.send_signal(signal.SIGKILL)
             first.wait()
-        assert api.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
-        with worker(pg_url, fake, *one_at_a_time):
+        finished = _listed(store, job_id)
+        assert answer(api.get(f"/v1/jobs/{job_id}"))["status"] == "running"
+        with worker(pg_url, fake.base_url, *one_at_a_time):
             job = api.wait_job(job_id, timeout=60)
+        stored = {r[0] for r in store.query("SELECT id FROM briefs")}
     assert job["status"] == "succeeded", job
     assert len(job["brief_ids"]) == 4
+    # The retried job keeps the brief ids the killed worker had listed, and every brief
+    # kept is listed once: none orphaned, none made twice.
+    assert {p: job["brief_ids"][p] for p in finished} == finished
+    assert stored == set(job["brief_ids"])
     asked = [_asked(fake, i) for i in range(4)]
     # Each article was asked of the model once, but the one in flight at the kill (twice).
     assert sorted(asked) == [1, 1, 1, 2], asked
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_with_two_processes_answers_jobs_run_by_a_worker(
@@ -119,13 +94,8 @@ def test_serve_with_two_processes_answers_jobs_run_by_a_worker(
 ) -> None:
     import httpx2
 
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env.update(
-        OPENAI_API_KEY="sk-test-LLMKEY-0123456789",
-        SUMMARIZER_DATABASE_URL=pg_url,
-        SUMMARIZER_API_KEYS=KEY,
-    )
+    port = free_port()
+    env = child_env(SUMMARIZER_DATABASE_URL=pg_url, SUMMARIZER_API_KEYS=KEY)
     serve = subprocess.Popen(
         [sys.executable, "-m", "summarizer", "serve", "--workers", "2", "--port", str(port),
          "--base-url", fake_openai.base_url],
@@ -133,26 +103,21 @@ def test_serve_with_two_processes_answers_jobs_run_by_a_worker(
     )  # fmt: skip
     try:
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            deadline = time.monotonic() + 120
-            while True:
+
+            def healthy() -> bool:
                 try:
-                    if http.get("/healthz").status_code == 200:
-                        break
+                    return http.get("/healthz").status_code == 200
                 except httpx2.TransportError:
-                    pass
-                assert time.monotonic() < deadline and serve.poll() is None
-                time.sleep(0.1)
+                    return False
+
+            wait_until(healthy, timeout=120, what="serve --workers 2 answering", alive=serve)
             headers = {"Authorization": f"Bearer {KEY}"}
-            job_id = http.post("/v1/briefs", json={"documents": _docs(2)}, headers=headers).json()[
-                "job_id"
-            ]
-            with worker(pg_url, fake_openai):
-                while True:
-                    job = http.get(f"/v1/jobs/{job_id}", headers=headers).json()
-                    if job["status"] not in ("queued", "running"):
-                        break
-                    assert time.monotonic() < deadline + 60
-                    time.sleep(0.1)
+            posted = http.post("/v1/briefs", json={"documents": _docs(2)}, headers=headers)
+            job_id = answer(posted, 202)["job_id"]
+            with worker(pg_url, fake_openai.base_url):
+                # Polled as a client should: backing off, and waiting out a 429's
+                # Retry-After (the default limit is 60 requests a minute per key).
+                job = poll_job(lambda path: http.get(path, headers=headers), job_id, timeout=120)
         assert job["status"] == "succeeded", job
     finally:
         serve.send_signal(signal.SIGTERM)
@@ -194,7 +159,7 @@ def test_slack_briefs_wait_for_a_worker_and_are_posted_by_it(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SUMMARIZER_SLACK_API_URL": bot.slack.url,
         }
-        with worker(pg_url, fake_openai, env=slack_env):
+        with worker(pg_url, fake_openai.base_url, env=slack_env):
             posts = bot.slack.wait_for(
                 lambda: len(bot.slack.posts) >= 5 and bot.slack.posts, timeout=60
             )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from summarizer.service.jobs import RESTARTED
 from summarizer.service.settings import ServiceSettings, load_service_settings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
+from tests.helpers import poll_job, wait_until
 from tests.slack_fake import FakeSlack, LiveServer
 from tests.test_render_html_slack import make_brief, make_daily
 
@@ -63,13 +63,7 @@ class Api:
         return self.http.get(path, headers=auth(key) if key else {}, **kw)
 
     def wait_job(self, job_id: str, key: str = KEY, timeout: float = 15) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(f"/v1/jobs/{job_id}", key).json()
-            if job["status"] not in ("queued", "running"):
-                return job
-            assert time.monotonic() < deadline, f"job still {job['status']}"
-            time.sleep(0.02)
+        return poll_job(lambda path: self.get(path, key), job_id, timeout=timeout)
 
 
 @contextmanager
@@ -528,10 +522,7 @@ def _metric(text: str, name: str) -> float:
 
 
 def _wait(predicate: Callable[[], Any], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+    wait_until(predicate, timeout=timeout)
 
 
 def test_one_config_file_holds_model_daily_and_service_settings(

@@ -360,7 +360,8 @@ def test_a_credentialed_base_url_never_reaches_callers_or_logs(
         )
     assert r.status_code == 502
     assert r.json()["error"]["message"] == (
-        "the model endpoint could not be reached or timed out; try again later"
+        # Port 9 refuses the connection: said as such (issue 19.10), with no address.
+        "the model endpoint refused the connection; the operator must check it"
     )
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("summarizer"))
     assert "PASSWORD123456" not in r.text and "PASSWORD123456" not in ours

@@ -14,6 +14,7 @@ from summarizer.llm.calls import CallRecord
 from summarizer.store import MIGRATIONS, Store
 from summarizer.store import migrations as migrations_module
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.helpers import race, wait_until
 
 
 @pytest.fixture
@@ -79,18 +80,7 @@ def test_delivery_is_at_most_once(store: Store) -> None:
 
 def test_two_stores_racing_for_one_delivery_claim_it_once(store_target: str) -> None:
     stores = [Store(store_target) for _ in range(4)]
-    results: list[str | None] = []
-    barrier = threading.Barrier(len(stores))
-
-    def claim(s: Store) -> None:
-        barrier.wait()
-        results.append(s.claim_delivery("2026-11-25", "hook"))
-
-    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(lambda s: s.claim_delivery("2026-11-25", "hook"), stores)
     for s in stores:
         s.close()
     assert sorted(results, key=str) == [None, "pending", "pending", "pending"]
@@ -195,15 +185,12 @@ def test_a_killed_holder_releases_its_lock(store: Store, store_target: str) -> N
         holder.stdout.close()  # type: ignore[union-attr]
     # The OS frees a file lock at exit; PostgreSQL ends the session of the closed
     # connection (and its locks) a moment later.
-    import time
 
-    deadline = time.monotonic() + 10
-    while True:
+    def free() -> bool:
         with store.hold_lock("daily:2026-11-25") as held:
-            if held:
-                break
-        assert time.monotonic() < deadline, "the killed holder's lock was never released"
-        time.sleep(0.05)
+            return held
+
+    wait_until(free, timeout=10, what="the killed holder's lock released")
 
 
 def test_two_daily_runs_of_one_day_on_one_store_run_once(
@@ -231,18 +218,7 @@ def test_two_daily_runs_of_one_day_on_one_store_run_once(
 def test_an_event_claimed_by_two_replicas_at_once_is_handled_once(store_target: str) -> None:
     # Slack retries a request; two replicas (two stores on one database) get a copy each.
     stores = [Store(store_target) for _ in range(2)]
-    results: list[bool] = []
-    barrier = threading.Barrier(len(stores))
-
-    def claim(s: Store) -> None:
-        barrier.wait()
-        results.append(s.claim_event("slack", "Ev-retried"))
-
-    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(lambda s: s.claim_event("slack", "Ev-retried"), stores)
     for s in stores:
         s.close()
     assert sorted(results) == [False, True]

@@ -82,18 +82,18 @@ def test_a_gold_file_nested_deep_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_a_batch_output_line_nested_deep_is_counted_unreadable(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     from summarizer.batch import api
 
     good = json.dumps(
         {"custom_id": "k2", "response": {"status_code": 200, "body": {"choices": []}}}
     )
-    text = "\n".join(['{"custom_id": "k1", "x": ' + DEEP + "}", good])
+    output = tmp_path / "output.jsonl"  # as the provider's output file is kept: on disk
+    output.write_text("\n".join(['{"custom_id": "k1", "x": ' + DEEP + "}", good]))
+    got = api.Download(output, False, False)
     with caplog.at_level(logging.WARNING, logger="summarizer"):
-        found = api.read_lines(
-            text, {"k1", "k2"}, api.Status("batch_1", "completed"), api.Download(text, False, False)
-        )
+        found = api.read_lines(got.lines(), {"k1", "k2"}, api.Status("batch_1", "completed"), got)
     assert list(found) == ["k2"]
     assert "1 line(s) could not be read (the first: JSON nested" in caplog.text
 

@@ -65,7 +65,6 @@ def brief(
         from summarizer.errors import EXIT_PARTIAL, InputError
         from summarizer.ingest import read_path
         from summarizer.kinds import registry_for
-        from summarizer.pipeline import brief_documents
         from summarizer.render import render
         from summarizer.render.formats import get_format
         from summarizer.sources import HTML_SUFFIXES, is_url, load_sources
@@ -105,17 +104,14 @@ def brief(
             )
         if not docs:
             raise InputError("nothing to brief: no source gave an article (see above)")
-        from summarizer.llm import calls
-
-        with calls.collecting() as spent:
-            try:
-                briefs = asyncio.run(brief_documents(docs, settings))
-            except BaseException:
-                _remember([], settings, spent.records)  # the calls were paid for all the same
-                raise
-        _say_empty(briefs, settings, spent.records)
+        store = _open_store(settings)
+        try:
+            briefs = asyncio.run(_brief_all(docs, settings, store))
+        finally:
+            if store is not None:
+                store.close()
+        _say_empty(briefs, settings)
         text = render(briefs, chosen)
-        _remember(briefs, settings, spent.records)
         if output is not None:
             from summarizer.atomic import write_text
 
@@ -133,7 +129,7 @@ def _distinct(docs: list[Any]) -> tuple[list[Any], int]:
     return out, len(docs) - len(out)
 
 
-def _say_empty(briefs: list[Any], settings: Any, records: list[Any]) -> None:
+def _say_empty(briefs: list[Any], settings: Any) -> None:
     """A brief with no stances, key points or open questions says so (the brief itself
     does too); under --strict it is an error (exit 7, like any output that fails its
     checks) and nothing is written."""
@@ -145,27 +141,51 @@ def _say_empty(briefs: list[Any], settings: Any, records: list[Any]) -> None:
     for b in empty:
         edge.logger().warning("%s: %s", b.title, EMPTY)
     if empty and settings.grounding == "fail":
-        _remember([], settings, records)  # the calls were paid for all the same
+        # Kept in the store with its calls (paid for all the same); nothing is written out.
         raise ModelOutputError(
             f"{len(empty)} of {plural(len(briefs), 'brief')} empty (no stances, key points or "
             "open questions) under --strict; try a stronger model, or drop --strict to keep it"
         )
 
 
-def _remember(briefs: list[Any], settings: Any, records: list[Any]) -> None:
-    """Keep each brief in the store for `summarizer history`/`show`, and the LLM calls made
-    with their tokens and cost, as `daily` records its own. A store that cannot be opened
-    costs the user a warning, never the brief they asked for."""
+async def _brief_all(docs: list[Any], settings: Any, store: Any) -> list[Any]:
+    """Brief each document and keep it for `summarizer history`/`show`, with the LLM calls
+    it took and their tokens and cost (briefing/keep.py, the path every front door takes),
+    with one client. The first failure fails the command, so no partial output is written;
+    what was briefed before it stays kept, and every call made is recorded."""
+    from summarizer.briefing.keep import brief_and_keep
+    from summarizer.concurrency import gather_or_cancel
+    from summarizer.llm.client import LLM
+
+    llm = LLM(settings)
+    try:
+        kept = await gather_or_cancel(
+            # reuse=False: `brief` asks the model every time (and --record records it);
+            # must_keep=False: a failing store costs a warning, never the brief.
+            brief_and_keep(
+                d,
+                settings=settings,
+                llm=llm,
+                store=store,
+                origin="brief",
+                reuse=False,
+                must_keep=False,
+            )
+            for d in docs
+        )
+    finally:
+        await llm.aclose()
+    return [k.output for k in kept]
+
+
+def _open_store(settings: Any) -> Any:
+    """The store briefs are kept in; None (and a warning) when it cannot be opened: that
+    costs the user the history, never the brief they asked for."""
     from summarizer.errors import SummarizerError
-    from summarizer.pricing import cost_usd
-    from summarizer.render.generic import title_of
     from summarizer.store import Store
 
     try:
-        db = Store(options.store_path(settings))
-        db.record_calls(None, records, cost_usd, origin="brief")
-        for b in briefs:
-            db.put_brief(b.provenance.kind, b.model_dump_json(), title=title_of(b))
-        db.close()
+        return Store(options.store_path(settings))
     except SummarizerError as exc:
         edge.logger().warning("brief not kept in the store: %s", exc)
+        return None

@@ -41,7 +41,8 @@ def worker(
 
         from summarizer import redact
         from summarizer.errors import ConfigError
-        from summarizer.queue import QueueBriefer, run_worker
+        from summarizer.queue import run_worker
+        from summarizer.service.jobs import Briefer
         from summarizer.service.metrics import Metrics
         from summarizer.service.settings import load_service_settings
         from summarizer.store import Store, is_database_url
@@ -55,7 +56,7 @@ def worker(
             )
         url = str(target)
         db = Store(url)
-        briefer = QueueBriefer(settings, db, Metrics())
+        briefer = Briefer(settings, db, Metrics())
         # Slack briefs too, when this worker has the bot's token (the same environment
         # as the bot: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).
         service = load_service_settings(None, main_config=flags.config)

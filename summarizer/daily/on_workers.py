@@ -3,11 +3,12 @@ machine; the run itself collects, waits, then reduces (story synthesis) as usual
 
 Each article is stored (`documents`) and queued as one job naming it, its kind, its cache
 key and the settings that shape its brief (model, mode, language, grounding, limits: never
-a key or an endpoint, which each worker has of its own). A worker briefs it and stores
-the result under that cache key, where the run finds it, exactly as it finds what an
-earlier run cached; or it stores why it could not (`map_failures`), and the run lists the
-article under "Not included". A worker that dies mid-article loses that attempt only: its
-job is queued again by the stalled sweep (queue.py) and another worker briefs it.
+a key or an endpoint, which each worker has of its own). A worker briefs it through the
+one briefing path (queue.py's `brief_article`, `briefing.brief_and_keep`) and keeps the
+result under that cache key, where the run finds it, exactly as it finds what an earlier
+run kept; or it stores why it could not (`map_failures`), and the run lists the article
+under "Not included". A worker that dies mid-article loses that attempt only: its job is
+queued again by the stalled sweep (queue.py) and another worker briefs it.
 
 The run waits by polling the store for all its pending articles at once (one query a
 second, whatever the number of articles), and says every minute what it is waiting for.
@@ -16,7 +17,6 @@ second, whatever the number of articles), and says every minute what it is waiti
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -30,7 +30,6 @@ from summarizer.store import Store
 
 log = logging.getLogger("summarizer.daily")
 
-TASK = "summarizer.brief_article"
 POLL_S = 1.0
 # The settings that shape an article's brief, sent with each job (see module docstring).
 SHAPING = (
@@ -47,7 +46,7 @@ class RemoteMap:
     """The run's side: queue articles, then wait for each one's result."""
 
     def __init__(self, store: Store, run_id: str, settings: Settings) -> None:
-        from summarizer.queue import queue_for
+        from summarizer.queue import ARTICLE_TASK, queue_for
 
         queue = queue_for(store)
         if queue is None:
@@ -58,6 +57,7 @@ class RemoteMap:
                 "postgresql://...) and `summarizer worker` processes"
             )
         self.queue = queue
+        self.task = ARTICLE_TASK
         self.store = store
         self.run_id = run_id
         self.shaping = shaping(settings)
@@ -80,7 +80,7 @@ class RemoteMap:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiting[(doc.sha256, key)] = future
         await asyncio.to_thread(self.store.put_document, doc)
-        await self.queue.app.configure_task(TASK).defer_async(
+        await self.queue.app.configure_task(self.task).defer_async(
             run_id=self.run_id, doc_sha256=doc.sha256, kind=kind, key=key, shaping=self.shaping
         )
         return model.model_validate_json(await future)
@@ -113,44 +113,3 @@ class RemoteMap:
             if left and time.monotonic() - said > 60:
                 said = time.monotonic()
                 log.info("waiting for %d article(s) from the workers (summarizer worker)", left)
-
-
-async def brief_article(
-    context: Any, run_id: str, doc_sha256: str, kind: str, key: str, shaping: dict[str, Any]
-) -> None:
-    """The worker's side (a procrastinate task): brief one stored article."""
-    from summarizer.errors import SummarizerError
-    from summarizer.llm import calls
-    from summarizer.llm.client import LLM
-    from summarizer.pipeline import brief_document
-    from summarizer.pricing import cost_usd
-
-    briefer = context.additional_context["briefer"]
-    store: Store = briefer.store
-    if await asyncio.to_thread(store.get_extractions, key, [doc_sha256]):
-        return  # done already: an attempt before this one finished it
-    row = await asyncio.to_thread(store.get_document, doc_sha256)
-    if row is None:
-        await asyncio.to_thread(store.put_map_failure, run_id, doc_sha256, "not in the store")
-        return
-    doc = Document(text=row["text"], title=row["title"], url=row["url"], path=row["path"])
-    settings = briefer.settings.model_copy(update=shaping)
-    llms: dict[str, LLM] = context.additional_context.setdefault("llms", {})
-    llm = llms.setdefault(json.dumps(shaping, sort_keys=True), LLM(settings, lazy=True))
-    with calls.collecting() as spent:
-        try:
-            output = await brief_document(doc, settings, llm=llm, kind=kind)
-        except SummarizerError as exc:
-            await asyncio.to_thread(store.put_map_failure, run_id, doc_sha256, str(exc))
-            return
-        except Exception:
-            log.exception("article %s of run %s failed on this worker", doc_sha256[:12], run_id)
-            await asyncio.to_thread(
-                store.put_map_failure, run_id, doc_sha256,
-                "internal error on a worker; its log has the details",
-            )  # fmt: skip
-            return
-        finally:
-            # Paid for whether or not a brief came of it; `history` counts it in the run.
-            await asyncio.to_thread(store.record_calls, run_id, spent.records, cost_usd)
-    await asyncio.to_thread(store.put_extraction, doc_sha256, key, output.model_dump_json())

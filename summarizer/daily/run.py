@@ -240,8 +240,12 @@ async def _run(
             )
         finally:
             # Paid for whether or not a brief comes of it (batches: when collected).
+            # (An article's calls are kept with it already: briefing/keep.py.)
+            kept = {id(r) for r in steps.recorded}
             store.record_calls(
-                run_id, [r for r in run_log.records if not r.prepaid], pricing.cost_usd
+                run_id,
+                [r for r in run_log.records if not r.prepaid and id(r) not in kept],
+                pricing.cost_usd,
             )
         assert done is not None, "a live run holds nothing for a batch"
         made, hits, story_briefs, outputs, failures = done

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from summarizer import continuity, pricing, stories
+from summarizer.briefing.keep import as_requested, brief_and_keep, cache_key, find_kept
 from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily import follow
@@ -31,9 +31,10 @@ from summarizer.errors import ConfigError, SummarizerError
 from summarizer.ingest import Document
 from summarizer.kinds import registry_for
 from summarizer.llm import calls
+from summarizer.llm.calls import CallRecord
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document, make_source, synthesize
-from summarizer.schemas import SCHEMA_VERSION, Brief, SourceFailure
+from summarizer.pipeline import make_source, synthesize
+from summarizer.schemas import Brief, SourceFailure
 from summarizer.signals import BudgetReached, Deferred
 from summarizer.store import Store
 
@@ -47,26 +48,6 @@ log = logging.getLogger("summarizer.daily")
 def failure(source: str, error: str) -> SourceFailure:
     # Loaders' messages already start with the source they name; say it once.
     return SourceFailure(source=source, error=error.removeprefix(f"{source}: "))
-
-
-def cache_key(settings: Settings, kind: str | None = None) -> str:
-    """Everything that shapes an article's or story's brief; nothing that does not. The
-    kind's fingerprint hashes its templates' text, so an edited template is a cache miss
-    even when its declared version stayed the same."""
-    registry = registry_for(settings)
-    parts = {
-        "schema": SCHEMA_VERSION,
-        "kind": kind or settings.kind,
-        "templates": registry.fingerprint(registry.get(kind or settings.kind)),
-        "model": settings.model,
-        "mode": settings.mode,
-        "language": settings.language,
-        "grounding": settings.grounding,
-        "chunk": settings.max_article_tokens,
-    }
-    if settings.system_prompt != "system":  # only when set, so existing caches stay valid
-        parts["system_prompt"] = settings.system_prompt
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _as_brief(output: BaseModel) -> Brief:
@@ -130,6 +111,8 @@ class Steps:
         self.canon, self.kind_of, self.kinds, self.copies = canon, kind_of, kinds, copies
         self.settings, self.store, self.budget = settings, store, budget
         self.on_article, self.day, self.cfg = on_article, day, cfg
+        # Calls already kept in the store with their article (briefing/keep.py).
+        self.recorded: list[CallRecord] = []
 
     async def run(
         self, source_failures: list[SourceFailure], run_id: str, batch: BatchRun | None = None
@@ -147,12 +130,12 @@ class Steps:
                 async with RemoteMap(self.store, run_id, settings) as remote:
                     made, hits = await _map(
                         self.canon, self.kind_of, settings, self.store, llm, self.budget,
-                        failures, self.on_article, remote,
+                        failures, self.on_article, run_id, self.recorded, remote,
                     )  # fmt: skip
             else:
                 made, hits = await _map(
                     self.canon, self.kind_of, settings, self.store, llm, self.budget, failures,
-                    self.on_article, hold=batch.hold if batch else None,
+                    self.on_article, run_id, self.recorded, hold=batch.hold if batch else None,
                 )  # fmt: skip
             if batch is not None:
                 if batch.held:
@@ -191,19 +174,22 @@ Done = tuple[
 async def _map(
     docs: Sequence[Document], kind_of: dict[str, str], settings: Settings, store: Store,
     llm: LLM, budget: Budget, failures: list[SourceFailure],
-    on_article: Callable[[int, int], None] | None, remote: RemoteMap | None = None,
-    hold: Callable[[str, Deferred], None] | None = None,
+    on_article: Callable[[int, int], None] | None, run_id: str, recorded: list[CallRecord],
+    remote: RemoteMap | None = None, hold: Callable[[str, Deferred], None] | None = None,
 ) -> tuple[list[tuple[Document, BaseModel]], int]:  # fmt: skip
-    """Brief each article, from the cache where it can. Returns the briefs (in input order)
-    and how many came from the cache. Workers take articles one at a time, so the budget
-    is checked right before each new article is sent (a run overshoots by at most the
-    articles already in flight)."""
+    """Brief each article, from the cache where it can (briefing/keep.py, the local scope).
+    Returns the briefs (in input order) and how many came from the cache. Workers take
+    articles one at a time, so the budget is checked right before each new article is sent
+    (a run overshoots by at most the articles already in flight). The calls an article
+    made are kept with it, and added to `recorded` (the run keeps the rest at its end)."""
 
     results: list[tuple[Document, BaseModel] | None] = [None] * len(docs)
     registry = registry_for(settings)
     keys = {k: cache_key(settings, k) for k in set(kind_of.values())}
     queue = list(enumerate(docs))
     done = hits = 0
+    # A batch run checks its budget once its requests are known (Deferred, below).
+    may_spend = None if hold is not None else (lambda: not budget.exhausted())
 
     async def worker() -> None:
         nonlocal done, hits
@@ -213,24 +199,31 @@ async def _map(
             try:
                 kind = kind_of[doc.sha256]
                 key = keys[kind]
-                cached = await asyncio.to_thread(store.get_extraction, doc.sha256, key)
-                if cached is not None:
-                    output = registry.get(kind).output_model.model_validate_json(cached)
+                if remote is not None:  # a worker briefs and keeps it (queue.py)
+                    output = await find_kept(store, doc, settings=settings, kind=kind, key=key)
+                    if output is not None:
+                        hits += 1
+                    elif budget.exhausted():
+                        raise BudgetReached()
+                    else:
+                        made = await remote.brief(doc, kind, key, registry.get(kind).output_model)
+                        output = as_requested(made, doc)
                     results[i] = (doc, output)
-                    hits += 1
-                elif hold is None and budget.exhausted():
-                    failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
-                elif remote is not None:  # a worker briefs and stores it
-                    output_model = registry.get(kind).output_model
-                    results[i] = (doc, await remote.brief(doc, kind, key, output_model))
                 else:
-                    brief = await brief_document(doc, settings, llm=llm, kind=kind)
-                    # Stored at once: a run killed after this line never pays for it again.
-                    await asyncio.to_thread(store.put_document, doc)
-                    await asyncio.to_thread(
-                        store.put_extraction, doc.sha256, key, brief.model_dump_json()
-                    )
-                    results[i] = (doc, brief)
+                    with calls.collecting() as article:
+                        try:
+                            # Kept at once: a run killed after this never pays for it again.
+                            kept = await brief_and_keep(
+                                doc, settings=settings, llm=llm, store=store, origin="daily",
+                                kind=kind, run_id=run_id, key=key, listed=False,
+                                may_spend=may_spend,
+                            )  # fmt: skip
+                        finally:
+                            recorded.extend(article.records)  # in the store with the article
+                    hits += kept.reused
+                    results[i] = (doc, kept.output)
+            except BudgetReached:
+                failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
             except Deferred as held:  # daily --batch: its requests wait for a batch
                 if hold is None:
                     raise
@@ -240,8 +233,6 @@ async def _map(
                     failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
                 else:
                     hold(name, held)
-            except BudgetReached:  # daily --batch: this article would have gone live past it
-                failures.append(SourceFailure(source=name, error=_OVER_BUDGET))
             except SummarizerError as exc:
                 log.debug("article failed: %s: %s", name, exc)
                 failures.append(failure(name, str(exc)))

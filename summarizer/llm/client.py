@@ -115,7 +115,11 @@ class LLM:
         """The SDK client over the harness transport, built once."""
         if self._openai is not None:
             return self._openai
-        # Heavy imports live here, not at module import, so `summarizer --help` stays fast.
+        # Heavy imports live here, not at module import, so `summarizer --help` stays fast,
+        # and of the SDKs only what a call uses (llm/lean.py).
+        from summarizer.llm.lean import defer_unused_sdk_modules
+
+        defer_unused_sdk_modules()
         import httpx2
         import openai
 

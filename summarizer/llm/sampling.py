@@ -33,7 +33,7 @@ import httpx2
 import mcp_types as types
 import openai
 
-from summarizer.errors import ConfigError, ProviderError, SummarizerError
+from summarizer.errors import SamplingDeclined, SamplingUnavailable, SummarizerError
 
 #: What the SDK is pointed at in client mode; nothing is ever sent there.
 SAMPLING_BASE_URL = "http://mcp-client.invalid/v1"
@@ -68,15 +68,6 @@ def sampling_with(sampler: Sampler) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
-
-
-class SamplingUnavailable(ConfigError):
-    """The client cannot lend its model (no sampling capability, no way to reach it); its
-    message names the option to use instead, and is safe to show any caller."""
-
-
-class SamplingDeclined(ProviderError):
-    """The client answered a sampling request with an error, or with no text."""
 
 
 class SamplingFailed(openai.OpenAIError):

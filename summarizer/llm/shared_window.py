@@ -11,8 +11,9 @@ The commit does not wait for the disk: a send is stamped before it leaves, so a 
 commit would put sends closer together at the provider than in the log (and a log entry
 lost in a database crash only lets one window be a little fuller).
 
-Each decision is a few milliseconds of database work, run in a thread (`to_thread`) so
-the event loop keeps serving while it waits on the network.
+Each decision is a few milliseconds of database work (its SQL is the store's:
+store/limits.py), awaited through the store's async facade so the event loop keeps serving
+while it waits on the network.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 
 from summarizer.llm.limiter import RateLimiter, wait_time
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 # A send is stamped when it is decided and counted by the provider when it arrives. Across
 # processes that delay varies more than within one: up to 45 ms between two processes on
@@ -43,80 +45,59 @@ def scope_for(base_url: str | None, api_key: str | None) -> str:
 
 
 class StoreWindow:
-    """A `WindowLog` in a store. Given a URL, it opens the store on first use, in the
-    worker thread, so building an LLM client never waits on the database."""
+    """A `WindowLog` in a store. Given a URL, it opens the store on first use, off the
+    event loop, so building an LLM client never waits on the database."""
 
     def __init__(self, store: Store | str, scope: str) -> None:
         self._target = store if isinstance(store, str) else ""
         self._store = store if isinstance(store, Store) else None
         self._owns_store = self._store is None
+        self._astore: AsyncStore | None = None
         self._opening = threading.Lock()
         self.scope = scope
 
-    @property
-    def store(self) -> Store:
+    def _open(self) -> AsyncStore:
         with self._opening:
-            if self._store is None:
-                self._store = Store(self._target)
-            return self._store
+            if self._astore is None:
+                if self._store is None:
+                    self._store = Store(self._target)
+                self._astore = AsyncStore(self._store)
+            return self._astore
 
-    def _try_send(self, limiter: RateLimiter, tokens: int) -> float:
-        store = self.store
-        with store.exclusive_tx(f"rate:{self.scope}", durable=False) as db:
-            now = float(db.execute(store.dialect.now_sql).fetchone()[0])
-            margin = max(limiter.margin, SHARED_MARGIN)
-            horizon = now - limiter.window - margin
-            db.execute("DELETE FROM rate_events WHERE scope = ? AND at <= ?", (self.scope, horizon))
-            rows = db.execute(
-                "SELECT at, requests, tokens FROM rate_events WHERE scope = ? ORDER BY at",
-                (self.scope,),
-            ).fetchall()
-            sent = [float(r[0]) for r in rows if r[1]]
-            charges = [(float(r[0]), int(r[2])) for r in rows if r[2]]
-            wait = wait_time(limiter, now, sent, charges, tokens, margin)
-            if wait <= 0:
-                row = db.execute(
-                    "INSERT INTO rate_events (scope, at, requests, tokens) "
-                    "VALUES (?, ?, 1, ?) RETURNING id",
-                    (self.scope, now, tokens),
-                ).fetchone()
-                _last_send.set(int(row[0]))
-            return wait
-
-    def _charge(self, tokens: int, send_id: int | None, since_sent: float | None) -> None:
-        store = self.store
-        with store.exclusive_tx(f"rate:{self.scope}", durable=False) as db:
-            now = float(db.execute(store.dialect.now_sql).fetchone()[0])
-            if send_id is not None:
-                # The send was stamped when it was decided; the request left later (this
-                # process's event loop, a thread hop, a connection). Re-stamped with when
-                # it left (server time now, less the time since), never earlier: the
-                # window then holds what the provider counted, not what was decided.
-                at = now - since_sent if since_sent is not None else now
-                db.execute(
-                    "UPDATE rate_events SET at = ? WHERE id = ? AND at < ?", (at, send_id, at)
-                )
-            if tokens > 0:
-                db.execute(
-                    "INSERT INTO rate_events (scope, at, requests, tokens) VALUES (?, ?, 0, ?)",
-                    (self.scope, now, tokens),
-                )
+    async def _facade(self) -> AsyncStore:
+        if self._astore is not None:
+            return self._astore
+        return await asyncio.to_thread(self._open)  # opening connects: off the loop too
 
     async def try_send(self, limiter: RateLimiter, tokens: int) -> float:
-        # copy_context: the thread's ContextVar write must reach this task's context.
-        ctx = contextvars.copy_context()
-        wait = await asyncio.to_thread(ctx.run, self._try_send, limiter, tokens)
-        if wait <= 0:
-            _last_send.set(ctx[_last_send])
+        astore = await self._facade()
+        margin = max(limiter.margin, SHARED_MARGIN)
+
+        def decide(now: float, sent: list[float], charges: list[tuple[float, int]]) -> float:
+            return wait_time(limiter, now, sent, charges, tokens, margin)
+
+        wait, send_id = await astore.window_send(
+            self.scope, limiter.window + margin, tokens, decide
+        )
+        if send_id is not None:
+            _last_send.set(send_id)
         return wait
 
     async def charge(self, tokens: int, sent: float | None = None) -> None:
         send_id = _last_send.get()
         _last_send.set(None)
+        # The send was stamped when it was decided; the request left later (this process's
+        # event loop, a thread hop, a connection). It is stamped again with when it left
+        # (server time now, less the time since), never earlier: the window then holds
+        # what the provider counted, not what was decided.
         since_sent = time.perf_counter() - sent if sent is not None else None
-        await asyncio.to_thread(self._charge, tokens, send_id, since_sent)
+        astore = await self._facade()
+        await astore.window_charge(self.scope, tokens, send_id, since_sent)
 
     def close(self) -> None:
+        if self._astore is not None:
+            self._astore.close()
+            self._astore = None
         if self._owns_store and self._store is not None:
             self._store.close()
             self._store = None

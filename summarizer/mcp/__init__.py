@@ -2,9 +2,8 @@
 question ledger to chat assistants (Claude Desktop, Cursor, VS Code, ...) through the
 Model Context Protocol, over stdio or Streamable HTTP (docs/mcp.md).
 
-    server.py   the tools and resources, over the library
+    server.py   the tools and resources, over the library (a brief: briefing.keep)
     reading.py  daily briefs, stories, the ledger and the kinds, as the CLI reads them
-    briefs.py   brief a document and keep it: the one call into the library for a brief
     rounds.py   sampling on sessions with no way back to the client (input required)
     access.py   who is calling (a key id over HTTP) and what they may read
     answers.py  structured results and tool errors

@@ -72,7 +72,7 @@ def http_app(
     )
     app = BodySizeLimit(app, max_bytes=service.max_body_bytes, paths=(PATH,))
     requests, failures = limiters_for(
-        store, service.rate_limit_per_minute, service.auth_failures_per_minute
+        served.astore, service.rate_limit_per_minute, service.auth_failures_per_minute
     )
     app = AuthMiddleware(
         app, keys=keys, limiter=requests, failures=failures, on_error=_ignore, prefix=PATH
@@ -152,7 +152,7 @@ class _Lifespan:
 def public_message(exc: SummarizerError) -> str:
     """What an HTTP caller is told: the API's public line (what failed, never what the
     model endpoint answered), except for sampling, where the caller is the model's owner."""
-    from summarizer.llm.sampling import SamplingDeclined, SamplingUnavailable
+    from summarizer.errors import SamplingDeclined, SamplingUnavailable
     from summarizer.mcp.answers import cli_message
     from summarizer.service.answers import public_message as api_message
 

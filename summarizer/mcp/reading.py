@@ -7,7 +7,6 @@ ids are not probed)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date as Date
 from typing import Any
 
@@ -19,6 +18,7 @@ from summarizer.errors import InputError, SummarizerError
 from summarizer.mcp import answers
 from summarizer.mcp.access import Access, caller
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 
 def check_day(value: str, name: str) -> str:
@@ -51,12 +51,16 @@ def daily(store: Store, settings: Settings, rules: Access, day: str | None) -> B
 
 
 async def daily_markdown(
-    store: Store, settings: Settings, rules: Access, day: str | None, describe: answers.Describe
+    astore: AsyncStore,
+    settings: Settings,
+    rules: Access,
+    day: str | None,
+    describe: answers.Describe,
 ) -> str:
     from summarizer.render import render_daily
 
     try:
-        found = await asyncio.to_thread(daily, store, settings, rules, day)
+        found = await astore.call(daily, astore.store, settings, rules, day)
     except SummarizerError as exc:
         raise ResourceError(describe(exc)) from None
     return render_daily(found, "md")  # type: ignore[arg-type]

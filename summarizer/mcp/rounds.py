@@ -26,8 +26,7 @@ from typing import Any
 import mcp_types as types
 from mcp_types import CallToolResult, InputRequiredResult
 
-from summarizer.errors import InputError
-from summarizer.llm.sampling import SamplingDeclined
+from summarizer.errors import InputError, SamplingDeclined
 
 #: How long a brief waits for the client's next answer before it gives up.
 IDLE_SECONDS = 600.0

@@ -5,9 +5,9 @@
                summarizer://stories/{story_id}   (Markdown)
 
 A thin adapter, as the CLI and the API are: it parses arguments, calls the library (a
-brief goes through `briefs.brief_and_keep`; stories and the ledger through
+brief goes through `briefing.keep.brief_and_keep` (the path every front door takes); stories and the ledger through
 `summarizer.ledger`, as `summarizer story` and `questions` do) and turns every error
-into a tool error. Blocking store reads run in a worker thread, off the event loop.
+into a tool error. Store calls run in the store's own pool (store/aio.py), off the loop.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
 from summarizer import __version__
+from summarizer.briefing.keep import Kept, brief_and_keep
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.ingest import Document, document_from_bytes
 from summarizer.llm.client import LLM
 from summarizer.mcp import answers, reading
 from summarizer.mcp.access import Access, caller
-from summarizer.mcp.briefs import Kept, brief_and_keep
 from summarizer.mcp.rounds import Job, Rounds
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 if TYPE_CHECKING:
     from summarizer.llm.sampling import Sampler
@@ -62,6 +63,7 @@ def create_server(
     With `sampling` (--llm client) each brief's model calls go to the client that asked
     for the brief (`llm` is then built over llm.sampling.SamplingTransport)."""
     rules = access or Access()
+    astore = AsyncStore(store)  # every store call off the event loop, in its own pool
     server: MCPServer[Any] = MCPServer(
         "summarizer",
         title="summarizer: grounded news briefs",
@@ -127,10 +129,10 @@ def create_server(
             run = settings if not language else settings.model_copy(update={"language": language})
             if sampler is ROUNDS:
                 job = rounds.start(
-                    caller(), lambda j: answered(_brief(doc, run, store, llm, chosen, j.sample))
+                    caller(), lambda j: answered(_brief(doc, run, astore, llm, chosen, j.sample))
                 )
                 return await _step(job, ctx)
-            result = await answered(_brief(doc, run, store, llm, chosen, sampler))
+            result = await answered(_brief(doc, run, astore, llm, chosen, sampler))
         except SummarizerError as exc:
             return answers.failed("brief", exc, describe)
         except Exception:
@@ -176,7 +178,7 @@ def create_server(
         synthesized across its sources with a cross-source stance table, what outlets
         disagree on, and the open questions. Use it for "what happened today/on <day>"."""
         try:
-            found = await asyncio.to_thread(reading.daily, store, settings, rules, date)
+            found = await astore.call(reading.daily, store, settings, rules, date)
         except SummarizerError as exc:
             return answers.failed("daily", exc, describe)
         except Exception:
@@ -197,7 +199,7 @@ def create_server(
         from summarizer import ledger
 
         try:
-            data = await asyncio.to_thread(reading.story, store, rules, story_id)
+            data = await astore.call(reading.story, store, rules, story_id)
         except SummarizerError as exc:
             return answers.failed("story", exc, describe)
         except Exception:
@@ -230,7 +232,7 @@ def create_server(
                 )
             if since is not None:
                 reading.check_day(since, "since")
-            found = await asyncio.to_thread(
+            found = await astore.call(
                 lambda: ledger.questions(store, status=status, story=story_id, since=since)
             )
         except SummarizerError as exc:
@@ -264,7 +266,7 @@ def create_server(
         mime_type="text/markdown",
     )
     async def daily_latest() -> str:
-        return await reading.daily_markdown(store, settings, rules, None, describe)
+        return await reading.daily_markdown(astore, settings, rules, None, describe)
 
     @server.resource(
         "summarizer://daily/{date}",
@@ -274,7 +276,7 @@ def create_server(
     )
     async def daily_of(date: str) -> str:
         day = None if date == "latest" else date
-        return await reading.daily_markdown(store, settings, rules, day, describe)
+        return await reading.daily_markdown(astore, settings, rules, day, describe)
 
     @server.resource(
         "summarizer://stories/{story_id}",
@@ -286,7 +288,7 @@ def create_server(
         from summarizer import ledger
 
         try:
-            data = await asyncio.to_thread(reading.story, store, rules, story_id)
+            data = await astore.call(reading.story, store, rules, story_id)
         except SummarizerError as exc:
             raise ResourceError(describe(exc)) from None
         return ledger.story_markdown(data)
@@ -297,7 +299,7 @@ def create_server(
         return state["schemas"]  # type: ignore[no-any-return]
 
     server.middleware.append(answers.argument_check(schemas))
-    return Served(server, llm, state, rounds)
+    return Served(server, llm, state, rounds, astore)
 
 
 class Served:
@@ -305,9 +307,15 @@ class Served:
     once, when serving ends, in the event loop that used them."""
 
     def __init__(
-        self, server: MCPServer[Any], llm: LLM, state: dict[str, Any], rounds: Rounds
+        self,
+        server: MCPServer[Any],
+        llm: LLM,
+        state: dict[str, Any],
+        rounds: Rounds,
+        astore: AsyncStore,
     ) -> None:
         self.mcp = server
+        self.astore = astore
         self._llm = llm
         self._state = state
         self._rounds = rounds
@@ -318,25 +326,31 @@ class Served:
         if loader is not None:
             await loader.aclose()
         await self._llm.aclose()
+        await asyncio.to_thread(self.astore.close)  # calls still in flight finish first
 
 
 # the work behind the tools ---------------------------------------------------------
 
+#: The front door's name in the store's call log (`summarizer history` shows spend by it).
+ORIGIN = "mcp"
+
 
 async def _brief(
-    doc: Document, settings: Settings, store: Store, llm: LLM, kind: str, sampler: Any
+    doc: Document, settings: Settings, store: AsyncStore, llm: LLM, kind: str, sampler: Any
 ) -> Kept:
     owner = caller()
+    # Over HTTP a key's own brief of the same document is returned (reuse); on stdio the
+    # local user asks the model every time, as `summarizer brief` does.
+    keep = brief_and_keep(
+        doc, settings=settings, llm=llm, store=store, origin=ORIGIN, kind=kind, owner=owner,
+        reuse=owner is not None,
+    )  # fmt: skip
     if sampler is None:
-        return await brief_and_keep(
-            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
-        )
+        return await keep
     from summarizer.llm.sampling import sampling_with
 
     with sampling_with(sampler):
-        return await brief_and_keep(
-            doc, settings=settings, llm=llm, store=store, kind=kind, owner=owner
-        )
+        return await keep
 
 
 #: The session cannot carry requests back: the brief samples in rounds (rounds.py).
@@ -350,7 +364,8 @@ def client_sampler(ctx: Context) -> Sampler:
     import mcp_types as types
     from mcp.shared.message import ServerMessageMetadata
 
-    from summarizer.llm.sampling import NO_SAMPLING, SamplingUnavailable
+    from summarizer.errors import SamplingUnavailable
+    from summarizer.llm.sampling import NO_SAMPLING
 
     session = ctx.session
     if not session.check_client_capability(

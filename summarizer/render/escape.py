@@ -15,12 +15,18 @@ text that came from an article, a feed or a model through one of these, and noth
 - `json_text(text)`: a JSON document keeps the data as it was, but with the control and
   bidi characters JSON itself leaves raw (DEL, C1, overrides) written as `\\uXXXX`, so the
   file is safe to print and decodes to the same data.
-- HTML needs nothing here beyond `plain`: Jinja2 autoescapes every value (render/html.py).
+- HTML: `html_templates(package)` is the Jinja2 environment of every HTML page (the daily
+  page, the reader's site): autoescape on, each value passed through `plain`.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Whole ESC sequences first, so no `[2J` or window title is left behind as text: CSI
 # (ESC [, parameters, a final byte), OSC, DCS and the like (ESC ] ... up to BEL or ESC \\;
@@ -77,3 +83,31 @@ def json_text(text: str) -> str:
 
 def slack(text: str) -> str:
     return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _finalize(value: object) -> object:
+    from markupsafe import Markup
+
+    # Markup is the template's own (a macro's output), already built from finalized values.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return plain(value)
+    return value
+
+
+@cache
+def html_templates(package: str) -> jinja2.Environment:
+    """The Jinja2 environment for a package's `templates/` folder of HTML pages (the daily
+    page, the reader's site): every printed value escaped and stripped of control
+    characters, which no page needs and which would reach a terminal that shows the file."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        # On for every template whatever its file name: select_autoescape() would not
+        # recognise the .j2 suffix and leave it off.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

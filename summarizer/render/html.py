@@ -9,7 +9,6 @@ no page needs and which would reach a terminal that shows the file.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,31 +17,10 @@ if TYPE_CHECKING:
     from summarizer.schemas import Brief, DailyBrief
 
 
-def _finalize(value: object) -> object:
-    from markupsafe import Markup
-
-    from summarizer.render.escape import plain
-
-    # Markup is the template's own (a macro's output), already built from finalized values.
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return plain(value)
-    return value
-
-
-@lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    import jinja2
+    from summarizer.render.escape import html_templates
 
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("summarizer.render", "templates"),
-        # On for every template whatever its file name: select_autoescape() would not
-        # recognise the .j2 suffix and leave it off.
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return html_templates("summarizer.render")
 
 
 # A daily brief with this many stories or more opens with an index of them.

@@ -17,7 +17,6 @@ InputError 422, ConfigError 500, ProviderError and ModelOutputError 502, ReplayM
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -121,6 +120,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     briefer = Briefer(
         settings, store, metrics, allow_private_urls=service_settings.allow_private_urls
     )
+    astore = briefer.astore  # every store call below goes through it, off the loop
     limits = service_settings
     # Loaded here (a broken kind refuses to start); reloaded off the event loop as
     # templates change, the last good registry serving while a template is broken.
@@ -160,7 +160,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
     # Shared through the database on PostgreSQL, where several processes serve the keys.
     requests_limiter, failures_limiter = limiters_for(
-        store, limits.rate_limit_per_minute, limits.auth_failures_per_minute
+        astore, limits.rate_limit_per_minute, limits.auth_failures_per_minute
     )
     app.add_middleware(
         AuthMiddleware,
@@ -273,7 +273,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if queue is not None:
             job_id = await queue.submit(briefer, body, owner=key)
         else:
-            job_id = briefer.submit_job(body, docs, owner=key)
+            job_id = await briefer.submit_job(body, docs, owner=key)
         accepted = JobAccepted(job_id=job_id, status="queued", status_url=f"/v1/jobs/{job_id}")
         return JSONResponse(
             accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url}
@@ -287,7 +287,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         responses=_ERRORS,
     )
     async def get_job(key: Caller, job_id: Annotated[str, _ID]) -> JobView:
-        view = briefer.job_view(job_id, owner=key, admin=keys.is_admin(key))
+        view = await briefer.job_view(job_id, owner=key, admin=keys.is_admin(key))
         if view is None:
             raise ApiError(404, "NotFound", f"job {job_id}: not found; check the id")
         return view
@@ -302,7 +302,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     async def get_brief(
         key: Caller, brief_id: Annotated[str, _ID], fmt: FormatQuery = "json"
     ) -> Any:
-        found = store.get_brief_owned(brief_id)
+        found = await astore.get_brief_owned(brief_id)
         # Someone else's brief is answered exactly as a missing one: ids are not probed.
         if found is None or not may_read(key, found[2]):
             raise ApiError(404, "NotFound", f"brief {brief_id}: not found; check the id")
@@ -329,7 +329,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         if not may_read(key, None):  # answered as a missing story: ids are not probed
             raise ApiError(404, "NotFound", f"story {story_id}: not found; check the id")
         try:
-            return await asyncio.to_thread(ledger.story, store, story_id)
+            return await astore.call(ledger.story, store, story_id)
         except InputError:
             raise ApiError(404, "NotFound", f"story {story_id}: not found; check the id") from None
 
@@ -363,7 +363,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
                 "the question ledger comes from daily runs, which this key may not read; "
                 "see local_briefs",
             )
-        return await asyncio.to_thread(
+        return await astore.call(
             lambda: ledger.questions(
                 store, status=status, story=story, since=since.isoformat() if since else None
             )

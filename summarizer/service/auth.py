@@ -7,7 +7,6 @@ refused at start-up; failed attempts are throttled per client address.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
@@ -138,9 +137,7 @@ class AuthMiddleware:
 
 async def _decide(limiter: RateLimiter, method: Callable[[str], _T], key: str) -> _T:
     """One of `limiter`'s decisions; one kept in the database runs off the event loop."""
-    if limiter.shared:
-        return await asyncio.to_thread(method, key)
-    return method(key)
+    return await limiter.off_loop(method, key)
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -1,14 +1,15 @@
 """The work behind the front doors: brief a document, fetch a URL, run a job.
 
-The HTTP API and the Slack bot both go through `Briefer`, which calls the same library
-function as the CLI (`pipeline.brief_document`) with one LLM built once and reused, keeps
-every brief in the store the CLI uses, and records every LLM call there with its tokens
-and cost, as `daily` does. Background jobs run in-process as asyncio tasks. Their state
-lives in the store behind its job methods (the seam another store reimplements): the
-process holds a lease it renews (`register_worker`, `heartbeat`); each document's result
-is stored the moment it is known; and a job is failed by another process only once the
-process that ran it is gone (`reap_jobs`). A resubmitted document, same key and same
-settings, gets its stored brief back instead of paying again.
+The HTTP API, the Slack bot and the queue's workers all go through `Briefer`, which
+briefs through the path every front door takes (`briefing.brief_and_keep`) with one LLM
+built once and reused: every brief is kept in the store the CLI uses, with every LLM call
+and its tokens and cost, as `daily` keeps its own. Background jobs run in-process as
+asyncio tasks. Their state lives in the store behind its job methods (the seam another
+store reimplements): the process holds a lease it renews (`register_worker`,
+`heartbeat`); each document's result is stored the moment it is known; and a job is
+failed by another process only once the process that ran it is gone (`reap_jobs`). A
+resubmitted document, same key and same settings, gets its stored brief back instead of
+paying again.
 """
 
 from __future__ import annotations
@@ -23,17 +24,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer import liveness
+from summarizer.briefing.keep import brief_and_keep
 from summarizer.config import Settings
 from summarizer.errors import SummarizerError
 from summarizer.ingest import Document
-from summarizer.llm import calls
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document, provenance_of
-from summarizer.pricing import cost_usd
-from summarizer.render.generic import title_of
 from summarizer.service.answers import log_failure, public_message
 from summarizer.service.metrics import Metrics
 from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 if TYPE_CHECKING:
     from summarizer.sources import Loader
@@ -115,6 +114,8 @@ class Briefer:
     ) -> None:
         self.settings = settings
         self.store = store
+        # Every store call of the API and the bot goes through this one facade, off the loop.
+        self.astore = AsyncStore(store)
         self.metrics = metrics
         self.allow_private_urls = allow_private_urls
         self.llm = LLM(settings)  # raises ConfigError at once when no endpoint is set
@@ -135,37 +136,19 @@ class Briefer:
 
         With an `owner` (an API key id) the brief is that key's, and a brief the same key
         made of the same document as the same kind with the same settings is returned
-        instead of a new one. Every LLM call is recorded in the store under `origin`, the
-        brief made or not."""
-        from summarizer.daily.steps import cache_key
-        from summarizer.kinds import load_output, registry_for
-
-        source_key = f"{doc.sha256}:{cache_key(self.settings, kind)}"
-        if owner is not None:
-            found = await asyncio.to_thread(self.store.find_brief, owner, source_key)
-            if found is not None:
-                return found[0], load_output(found[1], found[2], registry_for(self.settings))
+        instead of a new one; never another key's (briefing/keep.py). Without one (the
+        Slack bot) the model is asked every time. Every LLM call is recorded in the store
+        under `origin`, the brief made or not."""
         if self._sem is None:  # made here so it belongs to the serving event loop
             self._sem = asyncio.Semaphore(self.settings.concurrency)
-        async with self._sem:
-            with calls.collecting() as spent:
-                try:
-                    brief = await brief_document(doc, self.settings, llm=self.llm, kind=kind)
-                finally:
-                    # Paid for whether or not a brief came of it, as daily's calls are.
-                    self.store.record_calls(None, spent.records, cost_usd, origin=origin)
-        self.metrics.observe_brief(brief, origin)
-        self.store.put_document(doc)
-        # Stored under its kind, as `summarizer brief` stores it: history and show see both.
-        p = provenance_of(brief)
-        brief_id = self.store.put_brief(
-            p.kind,
-            brief.model_dump_json(),
-            title=title_of(brief),
-            owner=owner,
-            source_key=source_key if owner is not None else None,
-        )
-        return brief_id, brief
+        kept = await brief_and_keep(
+            doc, settings=self.settings, llm=self.llm, store=self.astore, origin=origin,
+            kind=kind, owner=owner, reuse=owner is not None, limit=self._sem,
+        )  # fmt: skip
+        if not kept.reused:
+            self.metrics.observe_brief(kept.output, origin)
+        assert kept.brief_id is not None, "a front door's briefs are listed"
+        return kept.brief_id, kept.output
 
     async def load_url(self, url: str) -> Document:
         """Fetch and extract one article: the single place the service and the bot fetch."""
@@ -192,8 +175,8 @@ class Briefer:
         on each renewal fail the jobs of workers that are gone (this one's included
         never: it is alive). Jobs left by gone workers are failed at once."""
         host = liveness.host_identity()
-        self._worker = await asyncio.to_thread(self.store.register_worker, host, os.getpid())
-        failed = await asyncio.to_thread(self.store.reap_jobs, lease_seconds, host, RESTARTED)
+        self._worker = await self.astore.register_worker(host, os.getpid())
+        failed = await self.astore.reap_jobs(lease_seconds, host, RESTARTED)
         if failed:
             log.warning("%d job(s) of a stopped server process marked failed", failed)
 
@@ -201,10 +184,8 @@ class Briefer:
             while True:
                 await asyncio.sleep(lease_seconds / 4)
                 try:
-                    await asyncio.to_thread(self.store.heartbeat, worker)
-                    n = await asyncio.to_thread(
-                        self.store.reap_jobs, lease_seconds, host, RESTARTED
-                    )
+                    await self.astore.heartbeat(worker)
+                    n = await self.astore.reap_jobs(lease_seconds, host, RESTARTED)
                     if n:
                         log.warning("%d job(s) of a stopped server process marked failed", n)
                 except Exception:  # a busy or failing store must not end the lease loop
@@ -212,8 +193,10 @@ class Briefer:
 
         self._lease = asyncio.get_running_loop().create_task(renew(self._worker))
 
-    def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
-        job_id = self.store.create_job(request.model_dump_json(), owner=owner, worker=self._worker)
+    async def submit_job(self, request: BriefRequest, docs: Sequence[Document], owner: str) -> str:
+        job_id = await self.astore.create_job(
+            request.model_dump_json(), owner=owner, worker=self._worker
+        )
         self.metrics.jobs_running.inc()
         task = self.spawn(
             self._run_job(job_id, list(docs), list(request.urls), request.kind, owner)
@@ -229,7 +212,11 @@ class Briefer:
         urls: list[str],
         kind: str = "brief",
         owner: str | None = None,
+        finished: dict[int, bool] | None = None,
     ) -> None:
+        """Brief each item, storing each result the moment it is known. `finished`:
+        positions already done by an earlier attempt (True: briefed), left as they are."""
+        done_before = finished or {}
         items: list[tuple[str, Document | str]] = [
             *((f"documents[{i}]", d) for i, d in enumerate(docs)),
             *((u, u) for u in urls),
@@ -237,13 +224,15 @@ class Briefer:
 
         async def one(position: int, label: str, item: Document | str) -> bool:
             """Brief one item and store its result at once, whatever happens to the rest."""
+            if position in done_before:
+                return done_before[position]
             try:
                 doc = item if isinstance(item, Document) else await self.load_url(item)
                 brief_id, _ = await self.brief(doc, "api", kind, owner)
             except SummarizerError as exc:
                 log_failure(exc, f"job {job_id}: {label}")
                 self.metrics.observe_error(type(exc).__name__)
-                self.store.set_job_result(
+                await self.astore.set_job_result(
                     job_id, position, label, error_type=type(exc).__name__,
                     error=public_message(exc),
                 )  # fmt: skip
@@ -251,35 +240,52 @@ class Briefer:
             except Exception:
                 log.exception("job %s: %s failed", job_id, label)
                 self.metrics.observe_error("InternalError")
-                self.store.set_job_result(
+                await self.astore.set_job_result(
                     job_id, position, label, error_type="InternalError", error=INTERNAL
                 )
                 return False
-            self.store.set_job_result(job_id, position, label, brief_id=brief_id)
+            await self.astore.set_job_result(job_id, position, label, brief_id=brief_id)
             return True
 
         try:
-            self.store.update_job(job_id, "running")
+            await self.astore.update_job(job_id, "running")
             done = await asyncio.gather(*(one(n, lb, x) for n, (lb, x) in enumerate(items)))
             status = "succeeded" if all(done) else "partial" if any(done) else "failed"
-            self.store.finish_job(job_id, status)
+            await self.astore.finish_job(job_id, status)
         except asyncio.CancelledError:
-            self.store.finish_job(job_id, "failed", error=STOPPED)
+            await self.astore.finish_job(job_id, "failed", error=STOPPED)
             raise
         except Exception:
             log.exception("job %s failed", job_id)
-            self.store.finish_job(job_id, "failed", error=INTERNAL)
+            await self.astore.finish_job(job_id, "failed", error=INTERNAL)
         finally:
             self.metrics.jobs_running.dec()
 
-    def job_view(self, job_id: str, owner: str, *, admin: bool = False) -> JobView | None:
+    async def run_stored_job(self, job_id: str) -> None:
+        """Run a job another process recorded in the store (a queue worker's side). A job
+        retried after its worker died keeps what that worker finished: every document
+        with a result keeps it, its brief id included, and only the others are briefed (a
+        brief kept but not yet listed when the worker died is found again by its key)."""
+        row = await self.astore.get_job(job_id)
+        if row is None or row["status"] in ("succeeded", "partial", "failed"):
+            return  # finished (a retried job whose first run completed) or gone
+        request = BriefRequest.model_validate_json(row["request_json"])
+        docs = [Document(text=d.text, title=d.title, url=d.url) for d in request.documents]
+        results = await self.astore.job_results(job_id)
+        finished = {int(r["position"]): r["brief_id"] is not None for r in results}
+        self.metrics.jobs_running.inc()  # _run_job counts it down when done
+        await self._run_job(
+            job_id, docs, list(request.urls), request.kind, row.get("owner"), finished
+        )
+
+    async def job_view(self, job_id: str, owner: str, *, admin: bool = False) -> JobView | None:
         """The job as its owner (or an admin) sees it; None when missing or another's."""
-        row = self.store.get_job(job_id)
+        row = await self.astore.get_job(job_id)
         if row is None or (row.get("owner") != owner and not admin):
             return None
         ids: list[str] = []
         failures: list[JobFailure] = []
-        for r in self.store.job_results(job_id):
+        for r in await self.astore.job_results(job_id):
             if r["brief_id"]:
                 ids.append(r["brief_id"])
             else:
@@ -322,9 +328,10 @@ class Briefer:
         await asyncio.gather(*tasks, return_exceptions=True)
         # A job cancelled before it ever ran had no chance to record that itself.
         for job_id in jobs:
-            self.store.finish_job(job_id, "failed", error=STOPPED)
+            await self.astore.finish_job(job_id, "failed", error=STOPPED)
         if self._worker is not None:
-            self.store.retire_worker(self._worker)
+            await self.astore.retire_worker(self._worker)
         if self._loader is not None:
             await self._loader.aclose()
         await self.llm.aclose()
+        await asyncio.to_thread(self.astore.close)  # calls still in flight finish first

@@ -8,9 +8,9 @@ import json
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from pydantic import ValidationError
@@ -24,6 +24,8 @@ from summarizer.ingest import Document, document_from_bytes
 
 if TYPE_CHECKING:
     from summarizer.service.jobs import BriefRequest
+
+_T = TypeVar("_T")
 
 
 def error_body(type_: str, message: str) -> dict[str, Any]:
@@ -138,7 +140,7 @@ class RateLimiter:
     per API key, and for failed authentications per client address.
     """
 
-    # Whether a call goes to the database (the caller then runs it off the event loop).
+    # Whether a decision goes to the database (`off_loop` then runs it in the store's pool).
     shared = False
 
     # Buckets kept at most; past it the full ones (idle callers) are forgotten, so a
@@ -156,6 +158,11 @@ class RateLimiter:
 
     def _wait(self, tokens: float) -> int:
         return max(1, int((1.0 - tokens) / (self.per_minute / 60.0) + 0.999))
+
+    async def off_loop(self, method: Callable[[str], _T], key: str) -> _T:
+        """One of this limiter's decisions (`check`, `blocked`, `spend`), awaited: in
+        memory it is made at once, on the loop."""
+        return method(key)
 
     def check(self, key_id: str) -> None:
         """Take one token for `key_id`, or raise ApiError 429 with Retry-After."""

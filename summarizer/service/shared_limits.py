@@ -16,55 +16,38 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TypeVar
 
 from summarizer.service.limits import RateLimiter
-from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 # A bucket refills fully in this many seconds (its rate is per minute).
 _FULL_AFTER = 60.0
+_T = TypeVar("_T")
 
 
 class SharedRateLimiter(RateLimiter):
-    """`RateLimiter`'s buckets in the store. Its calls block on the database: the auth
-    middleware runs them in a worker thread (`shared = True`)."""
+    """`RateLimiter`'s buckets in the store (its SQL: store/limits.py). Its calls block on
+    the database: the auth middleware awaits them through `off_loop`, in the store's pool."""
 
     shared = True
 
-    def __init__(self, per_minute: int, store: Store, kind: str) -> None:
+    def __init__(self, per_minute: int, astore: AsyncStore, kind: str) -> None:
         super().__init__(per_minute)
-        self.store = store
+        self.astore = astore
         self.kind = kind
+
+    async def off_loop(self, method: Callable[[str], _T], key: str) -> _T:
+        return await self.astore.call(method, key)
 
     def _name(self, key: str) -> str:
         return f"{self.kind}:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
     def _update(self, key: str, take: Callable[[float], float | None]) -> float:
         """The bucket's tokens now; `take(tokens)` gives what to leave in it (None: as is)."""
-        store = self.store
-        name = self._name(key)
-        with store.exclusive_tx(f"bucket:{self.kind}", durable=False) as db:
-            now = float(db.execute(store.dialect.now_sql).fetchone()[0])
-            db.execute(
-                "DELETE FROM rate_buckets WHERE name LIKE ? AND at < ?",
-                (f"{self.kind}:%", now - _FULL_AFTER),
-            )
-            row = db.execute(
-                "SELECT tokens, at FROM rate_buckets WHERE name = ?", (name,)
-            ).fetchone()
-            full = float(self.per_minute)
-            tokens = (
-                full
-                if row is None
-                else min(full, float(row[0]) + (now - float(row[1])) * full / _FULL_AFTER)
-            )
-            left = take(tokens)
-            if left is not None:
-                db.execute(
-                    "INSERT INTO rate_buckets (name, tokens, at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
-                    (name, left, now),
-                )
-        return tokens
+        return self.astore.store.take_from_bucket(
+            self.kind, self._name(key), float(self.per_minute), _FULL_AFTER, take
+        )
 
     def check(self, key_id: str) -> None:
         if self.per_minute <= 0:
@@ -76,7 +59,10 @@ class SharedRateLimiter(RateLimiter):
     def blocked(self, key: str) -> int:
         if self.per_minute <= 0:
             return 0
-        tokens = self._update(key, lambda t: None)
+        # A look, not a decision: no lock, one query (asked on every request).
+        tokens = self.astore.store.bucket_tokens(
+            self._name(key), float(self.per_minute), _FULL_AFTER
+        )
         return 0 if tokens >= 1.0 else self._wait(tokens)
 
     def spend(self, key: str) -> None:
@@ -85,13 +71,15 @@ class SharedRateLimiter(RateLimiter):
         self._update(key, lambda t: max(0.0, t - 1.0))
 
 
-def limiters_for(store: Store, requests: int, failures: int) -> tuple[RateLimiter, RateLimiter]:
-    """(requests per API key, failed authentications per client address): in the database
-    on a PostgreSQL store, which several processes share; in memory on SQLite, where the
+def limiters_for(
+    astore: AsyncStore, requests: int, failures: int
+) -> tuple[RateLimiter, RateLimiter]:
+    """(requests per API key, failed authentications per client address): in the store
+    when several processes share it (PostgreSQL); in memory otherwise (SQLite), where the
     service runs in one process."""
-    if store.dialect.name == "postgresql":
+    if astore.shared:
         return (
-            SharedRateLimiter(requests, store, "api-key"),
-            SharedRateLimiter(failures, store, "auth-failures"),
+            SharedRateLimiter(requests, astore, "api-key"),
+            SharedRateLimiter(failures, astore, "auth-failures"),
         )
     return RateLimiter(requests), RateLimiter(failures)

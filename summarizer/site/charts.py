@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer.errors import ConfigError
+from summarizer.errors import PicturesUnavailable
 
 EXTRA_HINT = "pictures need the site extra: pip install 'summarizer[site]' (matplotlib)"
 
@@ -32,10 +32,6 @@ STANCE_STYLE: dict[str, tuple[str, str]] = {
     "unclear": ("\\\\", "#f2f2f2"),
 }
 ORIGIN_HATCHES = ("", "//", "xx", "..", "\\\\", "++", "oo")
-
-
-class PicturesUnavailable(ConfigError):
-    """matplotlib is not installed: the site is built without its pictures."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,28 +17,10 @@ if TYPE_CHECKING:
     from summarizer.schemas import DailyBrief, LedgerQuestion
 
 
-def _finalize(value: object) -> object:
-    from markupsafe import Markup
-
-    from summarizer.render.escape import plain
-
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return plain(value)
-    return value
-
-
-@lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    import jinja2
+    from summarizer.render.escape import html_templates
 
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("summarizer.site", "templates"),
-        autoescape=True,  # on for every template, whatever its suffix
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return html_templates("summarizer.site")
 
 
 def stylesheet() -> str:

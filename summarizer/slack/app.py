@@ -125,7 +125,7 @@ class SlackBot:
         self.app.client.base_url = s.slack_api_url or AsyncWebClient.BASE_URL
         # Slack answers 429 with Retry-After when a channel gets messages too fast.
         self.app.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-        self.app.middleware(dedupe_middleware(store))
+        self.app.middleware(dedupe_middleware(self.briefer.astore))
         self.app.command(s.slack_command)(self._on_command)
         self.app.event("app_mention")(self._on_mention)
 

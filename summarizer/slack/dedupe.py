@@ -9,7 +9,6 @@ the store (`claim_event`, shared across restarts); every later copy is acked and
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from summarizer.store import Store
+from summarizer.store.aio import AsyncStore
 
 log = logging.getLogger("summarizer.slack")
 
@@ -41,7 +40,7 @@ def request_key(body: dict[str, Any]) -> str | None:
 
 
 def dedupe_middleware(
-    store: Store,
+    astore: AsyncStore,
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
     """A bolt global middleware. It runs after signature verification, so an unsigned
     request never claims an id."""
@@ -50,7 +49,7 @@ def dedupe_middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         key = request_key(req.body)
-        if key is not None and not await asyncio.to_thread(store.claim_event, SOURCE, key):
+        if key is not None and not await astore.claim_event(SOURCE, key):
             retry = req.headers.get("x-slack-retry-num", ["0"])[0]
             log.info("ignored a repeated Slack request %s (retry %s)", key, retry)
             # Acked, so Slack stops retrying; the header tells a reader of logs or tests.

@@ -1,55 +1,49 @@
-"""The store interface: documents, per-article results, briefs, runs, LLM calls, deliveries,
-API jobs and seen chat events, shared by the CLI, cron, the HTTP API and the bot.
+"""The store interface: what the CLI, cron, the HTTP API, workers and the bot keep, behind
+one class, `Store`, whatever the backend.
 
-`Store` is what callers depend on. `Store(target)` opens the backend the target names: a
-path is an embedded SQLite file (the default, one machine), a `postgresql://` URL a
-PostgreSQL database that several processes and machines share. Both backends run the SQL
-below, written once in the subset the two engines share (`?` placeholders, `ON CONFLICT`,
-explicit column lists); a backend supplies connections, transactions, migrations and the
-translation of its engine's failures into `StorageError` (disk full, I/O error, read-only,
-locked, unreachable), so a caller never sees a driver's exception for a storage fault.
+`Store(target)` opens the backend the target names: a path is an embedded SQLite file (the
+default, one machine), a `postgresql://` URL a PostgreSQL database that several processes
+and machines share. This module does not import its backends: each registers itself with
+`Store` when its module is imported, and store/open.py (imported by the package) imports
+them all. Both backends run the same SQL, written once in the subset the two engines share
+(`?` placeholders, `ON CONFLICT`, explicit column lists); a backend supplies connections,
+transactions, migrations and the translation of its engine's failures into `StorageError`
+(disk full, I/O error, read-only, locked, unreachable), so a caller never sees a driver's
+exception for a storage fault. What differs between backends is said by the store's
+capabilities (`shared`, `database_url`, `threads`), never by callers naming an engine.
 
-The methods are grouped by the tables they use: this module holds documents, results,
-runs, briefs, calls, deliveries and chat events; API jobs live in store/jobs.py,
-continuing stories in store/stories.py, Batch API batches in store/batches.py and
-the archive the reader's site reads in store/archive.py, mixed
-into `Store`; store/sql.py holds what they all share.
+The methods are grouped by the tables they use, each group a module mixed into `Store`:
+documents and results (store/documents.py), runs, briefs and LLM calls (store/runs.py),
+deliveries, chat events and endpoint modes (store/deliveries.py), API jobs (store/jobs.py),
+continuing stories (store/stories.py), Batch API batches (store/batches.py), shared
+rate limits (store/limits.py), a brief kept with its document and calls in one
+transaction (store/keep.py) and the archive the reader's site reads (store/archive.py);
+store/sql.py holds what they all share.
 
 Every write is its own short transaction, so a re-run resumes from whatever a killed run
-finished. The calls are synchronous, and async callers run them with `asyncio.to_thread`,
-so a slow disk or a distant database never stalls an event loop. Why not async methods:
-the CLI's callers are synchronous, sqlite3 has no async driver (aiosqlite is a thread
-too), and one interface serves both. Measured on the 2-core test machine: a brief read
-takes 7 us on SQLite and 160 us on a loopback PostgreSQL (a write 12 us and 0.9 ms), and
-the hop to a thread adds about 55 us, small beside a PostgreSQL round trip and beside a
-network one that may take milliseconds.
+finished. The calls are synchronous; async callers go through `AsyncStore`
+(store/aio.py), which runs them off the event loop.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from summarizer import liveness
-from summarizer.errors import StorageError
+from summarizer.errors import ConfigError, StorageError
 from summarizer.store.archive import ArchiveTables
 from summarizer.store.batches import BatchTables
+from summarizer.store.deliveries import DeliveryTables
+from summarizer.store.documents import DocumentTables
 from summarizer.store.jobs import JobTables
+from summarizer.store.keep import KeepTables
+from summarizer.store.limits import LimitTables
 from summarizer.store.migrations import MIGRATIONS, Dialect
-from summarizer.store.sql import (
-    INSERT_CALLS,
-    Connection,
-    Cursor,
-    _now,
-    call_rows,
-    is_database_url,
-    new_id,
-)
+from summarizer.store.runs import Row, RunTables
+from summarizer.store.sql import Connection, Cursor, _now, is_database_url, new_id
 from summarizer.store.stories import StoryTables
 
 __all__ = [
@@ -68,20 +62,10 @@ def default_store_path() -> Path:
     return Path(base) / "summarizer" / "summarizer.db"
 
 
-@dataclass(frozen=True)
-class Row:
-    """A stored run, brief or job, as plain data for listings."""
-
-    id: str
-    kind: str
-    created_at: str
-    status: str
-    title: str | None = None
-    day: str | None = None
-    detail: str | None = None
-
-
-class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
+class Store(
+    DocumentTables, RunTables, DeliveryTables, JobTables, StoryTables, BatchTables, LimitTables,
+    KeepTables, ArchiveTables,
+):  # fmt: skip
     """The store every caller uses. `Store(path)` or `Store("postgresql://...")` opens the
     matching backend (as `pathlib.Path` picks its flavour), so callers never name one.
     A backend implements the methods that raise NotImplementedError here; the rest is
@@ -90,18 +74,38 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
 
     label: str  # how messages name this store: a path, or a URL without its password
     dialect: Dialect
+    # Capabilities: what a caller may rely on, whatever the backend.
+    #: Several processes and machines share this store: the API's jobs go to its queue and
+    #: its rate limits live in it. False: one process serves it (SQLite).
+    shared: ClassVar[bool] = False
+    #: The database URL a job queue or another process connects to; None for a file.
+    database_url: str | None = None
+    #: How many calls can run at once (its connections); `AsyncStore` uses that many threads.
+    threads: int = 1
+
+    # The backends, each registered by its module (see __init_subclass__).
+    _backends: ClassVar[list[type[Store]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "opens" in cls.__dict__:  # a backend: `Store(target)` may pick it
+            Store._backends.append(cls)
+
+    @classmethod
+    def opens(cls, target: object) -> bool:
+        """Whether this backend opens `target` (each backend says so for its own)."""
+        return False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Store:
         if cls is Store:
             target = args[0] if args else kwargs.get("target")
-            if is_database_url(target):
-                from summarizer.store.postgres import PostgresStore
-
-                cls = PostgresStore
-            else:
-                from summarizer.store.sqlite import SQLiteStore
-
-                cls = SQLiteStore
+            found = [b for b in Store._backends if b.opens(target)]
+            if not found:
+                raise ConfigError(
+                    f"{target!r}: no store backend opens it; give a file path or a "
+                    "postgresql:// URL"
+                )
+            cls = found[0]
         return super().__new__(cls)
 
     def __init__(self, target: Path | str, **options: Any) -> None:
@@ -187,308 +191,3 @@ class Store(JobTables, StoryTables, BatchTables, ArchiveTables):
         """Rows of a read-only query, for tools (`store migrate`'s counts) and tests."""
         with self._read() as db:
             return list(db.execute(sql, params).fetchall())
-
-    # documents and per-article results ------------------------------------------------
-
-    def put_document(self, doc: Any) -> None:
-        published = doc.published.isoformat() if doc.published else None
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO documents (sha256, url, path, title, published, text, first_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (doc.sha256, doc.url, doc.path, doc.title, published, doc.text, _now()),
-            )
-
-    def get_extraction(self, doc_sha256: str, cache_key: str) -> str | None:
-        with self._read() as db:
-            row = db.execute(
-                "SELECT brief_json FROM extractions WHERE doc_sha256 = ? AND cache_key = ?",
-                (doc_sha256, cache_key),
-            ).fetchone()
-        return None if row is None else str(row[0])
-
-    def put_extraction(self, doc_sha256: str, cache_key: str, brief_json: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO extractions (doc_sha256, cache_key, brief_json, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (doc_sha256, cache_key) DO UPDATE SET "
-                "brief_json = excluded.brief_json, created_at = excluded.created_at",
-                (doc_sha256, cache_key, brief_json, _now()),
-            )
-
-    def get_document(self, doc_sha256: str) -> dict[str, Any] | None:
-        """A stored document's fields (text, title, url, path, published), or None."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT text, title, url, path, published FROM documents WHERE sha256 = ?",
-                (doc_sha256,),
-            ).fetchone()
-        return None if row is None else dict(row)
-
-    def get_extractions(self, cache_key: str, doc_sha256s: Sequence[str]) -> dict[str, str]:
-        """sha256 -> result, for those of the documents that have one under `cache_key`."""
-        if not doc_sha256s:
-            return {}
-        marks = ", ".join("?" * len(doc_sha256s))
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT doc_sha256, brief_json FROM extractions "
-                f"WHERE cache_key = ? AND doc_sha256 IN ({marks})",
-                (cache_key, *doc_sha256s),
-            ).fetchall()
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    # articles briefed elsewhere (daily --on-workers) ------------------------------------
-
-    def put_map_failure(self, run_id: str, doc_sha256: str, error: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO map_failures (run_id, doc_sha256, error) VALUES (?, ?, ?) "
-                "ON CONFLICT (run_id, doc_sha256) DO UPDATE SET error = excluded.error",
-                (run_id, doc_sha256, error),
-            )
-
-    def map_failures(self, run_id: str) -> dict[str, str]:
-        """sha256 -> why a worker could not brief it, for one run."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT doc_sha256, error FROM map_failures WHERE run_id = ?", (run_id,)
-            ).fetchall()
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    def run_spend(self, run_id: str) -> tuple[int, int | None, int | None]:
-        """(calls, tokens in, tokens out) recorded so far for a run; tokens None (unknown)
-        when a call was stored without usage."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT COUNT(*), SUM(tokens_in), SUM(tokens_out), COUNT(tokens_in) "
-                "FROM llm_calls WHERE run_id = ?",
-                (run_id,),
-            ).fetchone()
-        if int(row[3]) < int(row[0]):
-            return int(row[0]), None, None
-        return int(row[0]), int(row[1] or 0), int(row[2] or 0)
-
-    # runs, briefs and LLM calls -------------------------------------------------------
-
-    def start_run(self, kind: str, day: str | None, detail: dict[str, Any]) -> str:
-        run_id = new_id()
-        owner = liveness.me()
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO runs (id, kind, day, started_at, status, detail_json, pid, host, "
-                "proc_start) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-                (run_id, kind, day, _now(), json.dumps(detail, default=str), owner.pid,
-                 owner.host, owner.start),
-            )  # fmt: skip
-        return run_id
-
-    def finish_run(
-        self, run_id: str, status: str, *, error: str | None = None, brief_id: str | None = None
-    ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, error = ?, brief_id = ? WHERE id = ?",
-                (status, _now(), error, brief_id, run_id),
-            )
-
-    def put_brief(
-        self, kind: str, body_json: str, *, title: str | None, day: str | None = None,
-        run_id: str | None = None, owner: str | None = None, source_key: str | None = None,
-    ) -> str:  # fmt: skip
-        """Store a brief. `owner` is the API key id that made it (None: made outside the
-        API); `source_key` names the document, kind and settings, for `find_brief`."""
-        brief_id = new_id()
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO briefs (id, kind, created_at, title, day, run_id, body_json, owner, "
-                "source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (brief_id, kind, _now(), title, day, run_id, body_json, owner, source_key),
-            )
-        return brief_id
-
-    def get_brief_owned(self, brief_id: str) -> tuple[str, str, str | None] | None:
-        """(kind, body_json, owner), or None. owner None: made outside the API."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT kind, body_json, owner FROM briefs WHERE id = ?", (brief_id,)
-            ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]), row[2])
-
-    def find_brief(self, owner: str, source_key: str) -> tuple[str, str, str] | None:
-        """(id, kind, body_json) of the newest brief `owner` made from the same document as
-        the same kind with the same settings, or None."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT id, kind, body_json FROM briefs WHERE owner = ? AND source_key = ? "
-                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                (owner, source_key),
-            ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
-
-    def get_brief(self, brief_id: str) -> tuple[str, str] | None:
-        """(kind, body_json), or None."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT kind, body_json FROM briefs WHERE id = ?", (brief_id,)
-            ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    def list_briefs(self, limit: int = 20, kind: str | None = None) -> list[Row]:
-        """Newest first; `kind` keeps one kind ("brief" includes the older "article" rows)."""
-        kinds = ["brief", "article"] if kind == "brief" else [kind]
-        where = f"WHERE kind IN ({', '.join('?' * len(kinds))}) " if kind else ""
-        with self._read() as db:
-            rows = db.execute(
-                f"SELECT id, kind, created_at, title, day FROM briefs {where}"
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (*(kinds if kind else ()), limit),
-            ).fetchall()
-        return [
-            Row(r["id"], r["kind"], r["created_at"], "stored", r["title"], r["day"]) for r in rows
-        ]
-
-    def list_runs(self, limit: int = 20) -> list[Row]:
-        """Newest first. A run still marked running whose process is gone (killed with -9,
-        or the machine went down) is listed as 'interrupted'."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT id, kind, started_at, status, day, error, brief_id, pid, host, proc_start "
-                "FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-        out = []
-        for r in rows:
-            status, error = r["status"], r["error"]
-            if status == "running":
-                alive = liveness.state(r["pid"], r["host"], r["proc_start"])
-                if alive == "gone":
-                    status = "interrupted"
-                    error = f"process {r['pid']} ended without finishing the run"
-                elif alive == "alive":
-                    error = f"process {r['pid']}"
-                elif r["host"]:
-                    error = f"process {r['pid']} on host {r['host']}"
-            out.append(
-                Row(r["id"], r["kind"], r["started_at"], status, r["brief_id"], r["day"], error)
-            )
-        return out
-
-    def record_calls(
-        self, run_id: str | None, records: Any, price: Any, origin: str = "daily"
-    ) -> None:
-        """Store CallRecords; `price(model, tokens_in, tokens_out, cached, batched=)` gives
-        each call's cost. `origin` is the front door that paid: daily, brief (the CLI), api
-        or slack. A completion without usage is stored with NULL tokens and cost: unknown,
-        not 0."""
-        rows = call_rows(run_id, records, price, origin)
-        if rows:
-            with self._tx() as db:
-                db.executemany(INSERT_CALLS, rows)
-
-    # endpoint modes (--mode auto) ----------------------------------------------------
-
-    def get_endpoint_mode(self, endpoint: str, model: str) -> tuple[str, str] | None:
-        """(mode, system_prompt) found by an earlier probe, or None."""
-        with self._read() as db:
-            row = db.execute(
-                "SELECT mode, system_prompt FROM endpoint_modes WHERE endpoint = ? AND model = ?",
-                (endpoint, model),
-            ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    def put_endpoint_mode(self, endpoint: str, model: str, mode: str, system_prompt: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO endpoint_modes (endpoint, model, mode, system_prompt, probed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
-                "mode = excluded.mode, system_prompt = excluded.system_prompt, "
-                "probed_at = excluded.probed_at",
-                (endpoint, model, mode, system_prompt, _now()),
-            )
-
-    def forget_endpoint_mode(self, endpoint: str, model: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "DELETE FROM endpoint_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
-            )
-
-    # deliveries: at most once ---------------------------------------------------------
-    def spend(self) -> list[tuple[str, int, int, int, float | None, int]]:
-        """LLM spend by front door: (origin, calls, tokens in, tokens out, cost in USD,
-        calls without usage). Tokens and cost sum the calls that reported them; cost is
-        None when no call had a known price; the last count says how many calls are not
-        in those sums (their usage is unknown, not 0)."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT COALESCE(origin, 'daily'), COUNT(*), SUM(tokens_in), SUM(tokens_out), "
-                "SUM(cost_usd), COUNT(*) - COUNT(tokens_in) FROM llm_calls GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        return [
-            (str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5])) for r in rows
-        ]
-
-    # deliveries: at most once per day and destination ---------------------------------
-
-    def claim_delivery(self, day: str, target: str, *, force: bool = False) -> str | None:
-        """Claim the right to deliver `day` to `target` (a destination key, never a secret:
-        daily/deliver.py names a webhook by a hash of its URL). Returns None when claimed,
-        else the existing status ('sent', or 'pending' when an earlier run died mid-send:
-        whether that message went out is unknown, so it is not sent again without force)."""
-        now = _now()
-        with self._tx() as db:
-            if force:
-                db.execute(
-                    "INSERT INTO deliveries (day, target, status, brief_id, updated_at) "
-                    "VALUES (?, ?, 'pending', NULL, ?) ON CONFLICT (day, target) DO UPDATE SET "
-                    "status = 'pending', brief_id = NULL, updated_at = excluded.updated_at",
-                    (day, target, now),
-                )
-                return None
-            # One atomic claim: of two processes racing, exactly one inserts the row.
-            claimed = db.execute(
-                "INSERT INTO deliveries (day, target, status, brief_id, updated_at) "
-                "VALUES (?, ?, 'pending', NULL, ?) ON CONFLICT DO NOTHING",
-                (day, target, now),
-            ).rowcount
-            if claimed == 1:
-                return None
-            row = db.execute(
-                "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
-            ).fetchone()
-        return "pending" if row is None else str(row[0])
-
-    def delivery_status(self, day: str, target: str) -> str | None:
-        with self._read() as db:
-            row = db.execute(
-                "SELECT status FROM deliveries WHERE day = ? AND target = ?", (day, target)
-            ).fetchone()
-        return None if row is None else str(row[0])
-
-    def mark_delivered(self, day: str, target: str, brief_id: str | None) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE deliveries SET status = 'sent', brief_id = ?, updated_at = ? "
-                "WHERE day = ? AND target = ?",
-                (brief_id, _now(), day, target),
-            )
-
-    def release_delivery(self, day: str, target: str) -> None:
-        """The send failed before anything went out: a later run may try again."""
-        with self._tx() as db:
-            db.execute(
-                "DELETE FROM deliveries WHERE day = ? AND target = ? AND status = 'pending'",
-                (day, target),
-            )
-
-    # chat events: each handled once ---------------------------------------------------
-
-    def claim_event(self, source: str, event_id: str) -> bool:
-        """True the first time (source, event_id) is seen; False for a retry or replay."""
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO seen_events (source, event_id, seen_at) VALUES (?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (source, event_id, _now()),
-            )
-        return cur.rowcount == 1

@@ -28,7 +28,7 @@ class JobTables(Tables):
         return worker_id
 
     def heartbeat(self, worker_id: str) -> None:
-        with self._tx() as db:
+        with self._one() as db:
             db.execute("UPDATE workers SET heartbeat = ? WHERE id = ?", (time.time(), worker_id))
 
     def retire_worker(self, worker_id: str) -> None:

@@ -7,7 +7,10 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from summarizer.store.migrations import Dialect
 
 
 class Cursor(Protocol):
@@ -59,10 +62,23 @@ def call_rows(run_id: str | None, records: Any, price: Any, origin: str) -> list
 
 class Tables:
     """What a group of tables' methods (store/jobs.py, store/stories.py, store/batches.py)
-    needs of the store they are mixed into: its short write and read transactions."""
+    needs of the store they are mixed into: its short write and read transactions, its
+    exclusive ones, and the few words its engine spells its own way."""
+
+    dialect: Dialect
 
     def _tx(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
 
     def _read(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def _one(self) -> AbstractContextManager[Connection]:
+        """A connection for one write statement, which is its own transaction (on
+        PostgreSQL: no BEGIN and COMMIT round trips around it)."""
+        return self._tx()
+
+    def exclusive_tx(
+        self, name: str, *, durable: bool = True
+    ) -> AbstractContextManager[Connection]:
         raise NotImplementedError

@@ -10,6 +10,7 @@ write lock taken at BEGIN keeps a second process from running the same step besi
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 import time
@@ -18,8 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from summarizer.errors import ConfigError, StorageError
-from summarizer.store.base import Connection, Store
+from summarizer.store.base import Store
 from summarizer.store.migrations import SQLITE
+from summarizer.store.sql import Connection, is_database_url
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -53,6 +55,10 @@ def describe(exc: BaseException, label: str) -> StorageError | None:
 
 class SQLiteStore(Store):
     dialect = SQLITE
+
+    @classmethod
+    def opens(cls, target: object) -> bool:
+        return isinstance(target, str | os.PathLike) and not is_database_url(target)
 
     def __init__(self, target: Path | str, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         path = Path(target)
