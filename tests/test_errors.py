@@ -115,3 +115,19 @@ def test_no_error_class_is_defined_outside_errors_py() -> None:
             ):
                 outside.append(f"{info.name}.{obj.__name__}")
     assert outside == []
+
+
+def test_signals_live_outside_the_error_tree() -> None:
+    """A request held for a batch and an article past the budget are control flow inside a
+    run (signals.py), not errors: an adapter or a step catching SummarizerError to report a
+    failure never catches one (issue 18.6). Each is documented and drawn in signals.py."""
+    from summarizer import signals
+
+    tree = signals.__doc__ or ""
+    for cls in (signals.Signal, signals.Deferred, signals.BudgetReached):
+        assert not issubclass(cls, errors.SummarizerError), cls.__name__
+        assert cls.__doc__ and f" {cls.__name__} " in tree, cls.__name__
+        assert not hasattr(errors, cls.__name__), f"errors.{cls.__name__} still exists"
+    held = signals.Deferred.merged([signals.Deferred({"a": None}), signals.Deferred({"a": {}})])
+    assert held.requests == {"a": {}} and str(held) == "1 request(s) held for a batch"
+    assert str(signals.BudgetReached()) == "skipped: the run's cost or token budget was reached"
