@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from common import ROOT, SEED_ARTICLE, SUMMARIZER, Figure, median
@@ -75,12 +74,15 @@ def _text(i: int) -> str:
 
 async def _submit(queue: object, store: object, n: int) -> list[str]:
     from summarizer.service.jobs import BriefRequest, DocumentIn
+    from summarizer.store.aio import AsyncStore
 
-    briefer = SimpleNamespace(store=store)
+    astore = AsyncStore(store)  # type: ignore[arg-type]
     ids = []
     for i in range(n):
         request = BriefRequest(documents=[DocumentIn(text=_text(i))])
-        ids.append(await queue.submit(briefer, request, "bench"))  # type: ignore[attr-defined]
+        body = request.model_dump_json()
+        ids.append(await queue.submit(astore, body, "bench"))  # type: ignore[attr-defined]
+    astore.close()
     return ids
 
 
@@ -92,8 +94,8 @@ def _done(store: object, ids: list[str]) -> bool:
 
 
 async def _throughput(url: str, base_url: str, n_workers: int, n: int) -> float:
-    from summarizer.queue import JobQueue
     from summarizer.store import Store
+    from summarizer.store.tasks import JobQueue
 
     with Store(url) as store, workers(url, base_url, n_workers):
         queue = JobQueue(url)
@@ -114,8 +116,8 @@ async def _throughput(url: str, base_url: str, n_workers: int, n: int) -> float:
 async def _latencies(url: str, base_url: str, n: int) -> tuple[float, float]:
     """Median seconds per one-document job: through the queue (submit to done, one at a
     time), and run in this process by the same code a worker runs."""
-    from summarizer.queue import JobQueue
     from summarizer.store import Store
+    from summarizer.store.tasks import JobQueue
 
     queued: list[float] = []
     with Store(url) as store, workers(url, base_url, 1, jobs=1):

@@ -308,3 +308,23 @@ class UngroundedQuotes(ValueError):
     def __init__(self, message: str, *, problems: list[str]) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+def ungrounded(exc: BaseException) -> UngroundedQuotes | None:
+    """The grounding failure behind an exception (instructor's retry error wraps Pydantic's
+    ValidationError, which keeps the validator's own exception), or None."""
+    from pydantic import ValidationError
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, UngroundedQuotes):
+            return cur
+        if isinstance(cur, ValidationError):
+            for err in cur.errors():
+                found = (err.get("ctx") or {}).get("error")
+                if isinstance(found, UngroundedQuotes):
+                    return found
+        cur = cur.__cause__ or cur.__context__
+    return None

@@ -40,7 +40,7 @@ from functools import cache
 from typing import Any, Literal, TypeVar
 
 import annotated_types
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, model_validator
 
 from summarizer import quotations
 from summarizer.errors import UngroundedQuotes
@@ -306,21 +306,3 @@ def checked(model: type[M]) -> type[M]:
         "_summarizer_grounded": model_validator(mode="after")(_grounded),
     }
     return type(model.__name__, (model,), namespace)
-
-
-def ungrounded(exc: BaseException) -> UngroundedQuotes | None:
-    """The grounding failure behind an exception (instructor's retry error wraps Pydantic's
-    ValidationError, which keeps the validator's own exception), or None."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, UngroundedQuotes):
-            return cur
-        if isinstance(cur, ValidationError):
-            for err in cur.errors():
-                found = (err.get("ctx") or {}).get("error")
-                if isinstance(found, UngroundedQuotes):
-                    return found
-        cur = cur.__cause__ or cur.__context__
-    return None

@@ -3,15 +3,40 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
-from summarizer.daily.follow import ledger_question
 from summarizer.errors import ConfigError, InputError
 from summarizer.schemas import Brief, LedgerQuestion, StanceShift
 from summarizer.store import Store
 
 Status = Literal["open", "answered", "dropped"]
 STATUSES: tuple[str, ...] = ("open", "answered", "dropped")
+
+
+def days_between(a: str, b: str) -> int:
+    """Days from day `a` to day `b` (YYYY-MM-DD)."""
+    return (date.fromisoformat(b) - date.fromisoformat(a)).days
+
+
+def ledger_question(q: dict[str, Any], day: str | None = None) -> LedgerQuestion:
+    """A ledger row as of `day` (default: as stored, i.e. its latest status)."""
+    answered = q["answered_day"] and (day is None or q["answered_day"] <= day)
+    dropped = q["dropped_day"] and (day is None or q["dropped_day"] <= day)
+    status: Literal["open", "answered", "dropped"] = (
+        "answered" if answered else "dropped" if dropped else "open"
+    )
+    until = q["answered_day"] if answered else q["dropped_day"] if dropped else day
+    return LedgerQuestion(
+        id=q["id"], story_id=q["story_id"], question=q["question"], status=status,
+        first_asked=q["first_day"],
+        age_days=max(days_between(q["first_day"], until or date.today().isoformat()), 0),
+        answer=q["answer"] if answered else None,
+        answered_on=q["answered_day"] if answered else None,
+        quote=q["quote"] if answered else None,
+        source=q["source"] if answered else None,
+        reason=q["reason"] if dropped else None,
+    )  # fmt: skip
 
 
 def questions(
@@ -22,8 +47,6 @@ def questions(
     if status is not None and status not in STATUSES:
         raise ConfigError(f"--status {status}: unknown; use one of {', '.join(STATUSES)}")
     if since is not None:
-        from datetime import date
-
         try:
             date.fromisoformat(since)
         except ValueError:

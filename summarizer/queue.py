@@ -1,10 +1,5 @@
-"""API jobs on a real task queue when the store is PostgreSQL: procrastinate, on the same
-database (its own `procrastinate_*` tables beside the store's).
-
-Why procrastinate: it is async and native to PostgreSQL (LISTEN/NOTIFY to wake workers,
-`SELECT ... FOR UPDATE SKIP LOCKED` to hand each job to one worker), with retries, locks
-and worker heartbeats, and needs no second server. The job's own state (status, briefs,
-failures) stays in the store's `jobs` table, so any API replica answers any job's status.
+"""Queue workers: the processes that run the jobs the API, the Slack bot and `daily
+--on-workers` put on procrastinate's queue (store/tasks.py, which defers them by name).
 
 What happens when a worker dies (kill -9, a lost machine): its heartbeat stops; every
 live worker sweeps for jobs whose worker has been silent longer than `stalled_after` and
@@ -28,19 +23,13 @@ import json
 import logging
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from summarizer.config import Settings
 from summarizer.ingest import Document
 from summarizer.store import Store
-from summarizer.store.postgres import lock_key
+from summarizer.store.tasks import ARTICLE_TASK, QUEUE, SLACK_TASK, TASK, connect, ensure_schema
 
 log = logging.getLogger("summarizer.queue")
 
-QUEUE = "briefs"
-TASK = "summarizer.brief_job"
-SLACK_TASK = "summarizer.slack_brief"
-ARTICLE_TASK = "summarizer.brief_article"  # daily --on-workers (daily/on_workers.py)
 STALLED_AFTER_S = 30.0
 
 
@@ -56,12 +45,8 @@ class JobRunner(Protocol):
 
 
 def make_app(database_url: str) -> Any:
-    """The procrastinate App on the store's database, with the job task registered."""
-    import procrastinate
-
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=database_url, min_size=1, max_size=4)
-    )
+    """The procrastinate App on the store's database, with the workers' tasks registered."""
+    app = connect(database_url)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
     async def brief_job(context: Any, job_id: str) -> None:
@@ -88,63 +73,6 @@ def make_app(database_url: str) -> Any:
         await bot.run_queued(text, channel, thread_ts, response_url, kind)
 
     return app
-
-
-async def ensure_schema(database_url: str) -> None:
-    """Create procrastinate's tables once, whoever starts first (under an advisory lock)."""
-    import psycopg
-    from procrastinate.schema import SchemaManager
-
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
-    async with conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("procrastinate"),))
-        cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-        row = await cur.fetchone()
-        if not (row and row[0]):
-            await conn.execute(SchemaManager.get_schema())
-
-
-class JobQueue:
-    """The API's side: defer jobs. Opened in the API's lifespan."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self.app = make_app(database_url)
-
-    async def open(self) -> None:
-        await ensure_schema(self.database_url)
-        await self.app.open_async()
-
-    async def close(self) -> None:
-        await self.app.close_async()
-
-    async def submit(self, briefer: JobRunner, request: BaseModel, owner: str) -> str:
-        """Record the job (the API's BriefRequest) in the store, then put it on the queue
-        for any worker."""
-        job_id = await asyncio.to_thread(briefer.store.create_job, request.model_dump_json(), owner)
-        await self.app.configure_task(TASK).defer_async(job_id=job_id)
-        return job_id
-
-    async def defer_slack(
-        self,
-        *,
-        text: str,
-        channel: str,
-        thread_ts: str | None = None,
-        response_url: str | None = None,
-        kind: str | None = None,
-    ) -> None:
-        """A Slack brief for any worker (the request was acked and de-duplicated first)."""
-        await self.app.configure_task(SLACK_TASK).defer_async(
-            text=text, channel=channel, thread_ts=thread_ts, response_url=response_url, kind=kind
-        )
-
-
-def queue_for(store: Any) -> JobQueue | None:
-    """The queue on a store several processes share (PostgreSQL); None on one served by
-    one process (SQLite), where jobs stay in-process. `store`: a Store or an AsyncStore."""
-    url = store.database_url
-    return JobQueue(url) if store.shared and url else None
 
 
 async def brief_article(

@@ -17,6 +17,7 @@ import pytest
 
 from summarizer.testing.openai_server import FakeOpenAI
 from tests.pg import pg_url
+from tests.web_server import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -84,6 +85,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
 @pytest.fixture
 def fake_openai() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def web() -> Iterator[WebServer]:
+    """A loopback web server for the fetching and feed tests (tests/web_server.py)."""
+    with WebServer() as server:
         yield server
 
 

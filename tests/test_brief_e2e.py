@@ -18,46 +18,14 @@ from summarizer.errors import (
 from summarizer.ingest import Document
 from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
+from tests.briefing import ARTICLE, QUOTE, brief_payload, brief_text
 
-ARTICLE = (
-    "The city council voted 7-2 on Tuesday to close the Elm Street bridge for repairs.\n\n"
-    "Mayor Ana Ruiz said the closure was “the only responsible choice” after inspectors found "
-    "corroded supports. Councillor Tom Baker opposed the plan, saying businesses on Elm Street "
-    "would lose customers for months."
-)
-QUOTE = "the only responsible choice"
 FAST = {"retry-after-ms": "10"}  # server-directed delay, so retry tests stay quick
 
 
-def brief_payload(quote: str = QUOTE, sid: str = "S1") -> dict:
-    return {
-        "title": "Elm Street bridge to close",
-        "summary": "The council voted to close the bridge.",
-        "key_points": ["The vote was 7-2."],
-        "stances": [
-            {
-                "actor": "Mayor Ana Ruiz",
-                "issue": "Bridge closure",
-                "position": "Backs the closure.",
-                "stance": "supports",
-                "evidence": [{"quote": quote, "source_id": sid}],
-            }
-        ],
-        "open_questions": [
-            {
-                "question": "How long will repairs take?",
-                "why_it_matters": "Businesses depend on the bridge.",
-                "what_would_resolve_it": "A published repair schedule.",
-            }
-        ],
-    }
-
-
 def run(server: FakeOpenAI, text: str = ARTICLE, **settings: object):
-    s = load_settings(
-        base_url=server.base_url, api_key="sk-test-0123456789abcdefSECRET", **settings
-    )
-    return asyncio.run(brief_documents([Document(text=text, path="article.txt")], s))[0]
+    key = "sk-test-0123456789abcdefSECRET"
+    return brief_text(text, path="article.txt", base_url=server.base_url, api_key=key, **settings)
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "md_json"])

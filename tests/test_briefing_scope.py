@@ -37,7 +37,7 @@ def _api(tmp_path: Path, target: str, fake: FakeOpenAI) -> Iterator[Api]:
             serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000)
         )
         if target.startswith("postgresql://"):
-            stack.enter_context(worker(target, fake))
+            stack.enter_context(worker(target, fake.base_url))
         yield api
 
 

@@ -25,15 +25,14 @@ from summarizer.ingest import Document
 from summarizer.llm.checks import FEEDBACK_EXCERPT, REASK_EXCERPT
 from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply
-from tests.test_brief_e2e import ARTICLE, QUOTE, brief_payload
+from tests.briefing import ARTICLE, QUOTE, brief_payload, brief_text
 
 KEY = "sk-test-0123456789abcdefSECRET"
 MODES = ["tools", "json_schema", "md_json"]
 
 
 def run(server: FakeOpenAI, text: str = ARTICLE, **settings: object):
-    s = load_settings(base_url=server.base_url, api_key=KEY, **settings)
-    return asyncio.run(brief_documents([Document(text=text, path="article.txt")], s))[0]
+    return brief_text(text, path="article.txt", base_url=server.base_url, api_key=KEY, **settings)
 
 
 @pytest.mark.parametrize("finish", ["tool_calls", "stop"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,12 +14,6 @@ from summarizer.ingest import Document
 from tests.web_server import FIXTURES, Route, WebServer, page
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
-
-
-@pytest.fixture
-def web() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
 
 
 def fetched(url: str) -> Fetched:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +15,6 @@ from tests.web_server import FIXTURES, Route, WebServer
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
 MARCH = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def web() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
 
 
 def serve_feed(web: WebServer, name: str, path: str, content_type: str) -> str:

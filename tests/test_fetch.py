@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,12 +24,6 @@ from summarizer.fetch import (
 from tests.web_server import FIXTURES, Route, WebServer, closed_port_url, page, redirect
 
 FAST = FetchLimits(connect_timeout=0.5, read_timeout=0.2, total_timeout=5.0)
-
-
-@pytest.fixture
-def web() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
 
 
 def get(url: str, **kwargs: Any) -> Fetched:

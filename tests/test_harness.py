@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from summarizer.config import load_settings
 from summarizer.errors import ReplayMissError
-from summarizer.ingest import Document
 from summarizer.llm.recordings import redact_query, request_key
-from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI
+from tests.briefing import brief_text
 
 SECRET = "sk-live-abcdefghijklmnopqrstuvwxyz0123"
 ARTICLE = "The harbour authority said on Monday that the new ferry line would open in May."
 
 
 def brief(settings_kw: dict, text: str = ARTICLE):
-    s = load_settings(**settings_kw)
-    return asyncio.run(brief_documents([Document(text=text)], s))[0]
+    return brief_text(text, **settings_kw)
 
 
 def test_key_is_the_canonical_body_hash() -> None:

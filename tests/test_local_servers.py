@@ -4,7 +4,6 @@ endpoint's configuration; eval takes --system-prompt and --only."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -12,23 +11,19 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
-from summarizer.config import load_settings
 from summarizer.errors import ModelOutputError, ModeUnsupported, ProviderError
-from summarizer.ingest import Document
 from summarizer.llm import probe
-from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Quirks
-from tests.test_brief_e2e import ARTICLE
+from tests.briefing import brief_text
 
 runner = CliRunner()
 GOLD = Path(__file__).resolve().parent.parent / "seeds" / "gold"
 
 
 def run(server: FakeOpenAI, tmp_path: Path, **settings: object):
-    s = load_settings(
+    return brief_text(
         base_url=server.base_url, store_path=tmp_path / "s.db", mode="auto", **settings
     )
-    return asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
 
 
 def probes(server: FakeOpenAI) -> list[dict]:

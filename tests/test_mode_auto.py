@@ -14,12 +14,11 @@ from summarizer.llm import probe
 from summarizer.pipeline import brief_documents
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Quirks
-from tests.test_brief_e2e import ARTICLE
+from tests.briefing import ARTICLE, brief_text
 
 
 def run(server: FakeOpenAI, tmp_path: Path, **settings: object):
-    s = load_settings(base_url=server.base_url, store_path=tmp_path / "s.db", **settings)
-    return asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
+    return brief_text(base_url=server.base_url, store_path=tmp_path / "s.db", **settings)
 
 
 def briefs(server: FakeOpenAI) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from summarizer import grounding, quotations
+from summarizer import errors, grounding, quotations
 from summarizer.schemas import BriefContent, TimelineContent
 
 ARTICLE = (
@@ -111,7 +111,7 @@ def test_an_invented_quotation_in_free_text_is_sent_back(
     with grounding.checking(_run(last=False)), pytest.raises(ValidationError) as err:
         grounding.checked(BriefContent).model_validate(_brief(**fields))
     assert path in str(err.value) and "we will close every border" in str(err.value)
-    assert grounding.ungrounded(err.value) is not None
+    assert errors.ungrounded(err.value) is not None
 
 
 def test_an_invented_quotation_in_a_position_is_sent_back() -> None:

@@ -4,20 +4,16 @@ the real SDK and instructor."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from summarizer import pricing
-from summarizer.config import load_settings
 from summarizer.errors import ModelRefusal, RequestRejected, TruncatedOutput, WrongToolCall
-from summarizer.ingest import Document
 from summarizer.llm.transport import read_usage
-from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Reply
-from tests.test_brief_e2e import ARTICLE, QUOTE, brief_payload
+from tests.briefing import QUOTE, brief_payload, brief_text
 
 REAL = Path(__file__).parent / "fixtures" / "openai"
 
@@ -27,8 +23,7 @@ def body(name: str) -> str:
 
 
 def run(server: FakeOpenAI, **settings: object):
-    s = load_settings(base_url=server.base_url, **settings)
-    return asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
+    return brief_text(base_url=server.base_url, **settings)
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "md_json"])

@@ -10,21 +10,17 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from summarizer.config import load_settings
 from summarizer.errors import ProviderError, RecordingUnreadable, ReplayMissError, RequestRejected
-from summarizer.ingest import Document
 from summarizer.llm.transport import HarnessTransport
-from summarizer.pipeline import brief_documents
 from summarizer.testing.openai_server import FakeOpenAI, Reply
-from tests.test_brief_e2e import ARTICLE
+from tests.briefing import brief_text
 
 # Not what json.dumps would write back: odd spacing, escaped non-ASCII, key order.
 ODD_BODY = b'{"error":   {"type":"invalid_request_error","message":"Caf\\u00e9 \\u2014 too long",\n "code": "context_length_exceeded"}}'
 
 
 def brief(**settings: object):
-    s = load_settings(**settings)
-    return asyncio.run(brief_documents([Document(text=ARTICLE)], s))[0]
+    return brief_text(**settings)
 
 
 async def _post(transport: HarnessTransport, body: dict) -> httpx2.Response:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -24,12 +24,6 @@ from tests.web_server import FIXTURES, Route, WebServer, closed_port_url, page
 T = TypeVar("T")
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
 MARCH = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def web() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
 
 
 def run(call: Callable[[httpx2.AsyncClient], Awaitable[T]]) -> T:

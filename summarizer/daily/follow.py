@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -32,10 +32,10 @@ from summarizer import continuity, grounding, prompting
 from summarizer.daily.config import ContinuityConfig
 from summarizer.errors import SummarizerError
 from summarizer.kinds import registry_for
+from summarizer.ledger import days_between, ledger_question
 from summarizer.schemas import (
     Brief,
     ContinuationContent,
-    LedgerQuestion,
     LinkContent,
     MatchEvidence,
     NewDevelopment,
@@ -83,10 +83,6 @@ class Plan:
         return str(self.context["previous"].text)
 
 
-def _days(a: str, b: str) -> int:
-    return (date.fromisoformat(b) - date.fromisoformat(a)).days
-
-
 def open_before(q: dict[str, Any], day: str) -> bool:
     """Asked before `day` and neither answered nor dropped before it."""
     return (
@@ -94,26 +90,6 @@ def open_before(q: dict[str, Any], day: str) -> bool:
         and not (q["answered_day"] and q["answered_day"] < day)
         and not (q["dropped_day"] and q["dropped_day"] < day)
     )
-
-
-def ledger_question(q: dict[str, Any], day: str | None = None) -> LedgerQuestion:
-    """A ledger row as of `day` (default: as stored, i.e. its latest status)."""
-    answered = q["answered_day"] and (day is None or q["answered_day"] <= day)
-    dropped = q["dropped_day"] and (day is None or q["dropped_day"] <= day)
-    status: Literal["open", "answered", "dropped"] = (
-        "answered" if answered else "dropped" if dropped else "open"
-    )
-    until = q["answered_day"] if answered else q["dropped_day"] if dropped else day
-    return LedgerQuestion(
-        id=q["id"], story_id=q["story_id"], question=q["question"], status=status,
-        first_asked=q["first_day"],
-        age_days=max(_days(q["first_day"], until or date.today().isoformat()), 0),
-        answer=q["answer"] if answered else None,
-        answered_on=q["answered_day"] if answered else None,
-        quote=q["quote"] if answered else None,
-        source=q["source"] if answered else None,
-        reason=q["reason"] if dropped else None,
-    )  # fmt: skip
 
 
 def compact(earlier: Earlier, open_questions: Sequence[dict[str, Any]]) -> str:
@@ -479,7 +455,7 @@ def record(store: Store, day: str, made: Sequence[tuple[Brief, Plan]]) -> list[B
             story_id=sid,
             first_day=first,
             continues_from=e.day if e else None,
-            days_running=_days(first, day),
+            days_running=days_between(first, day),
             match=p.why,
             match_evidence=p.evidence,
             note=p.note,

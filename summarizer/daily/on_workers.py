@@ -46,7 +46,7 @@ class RemoteMap:
     """The run's side: queue articles, then wait for each one's result."""
 
     def __init__(self, store: Store, run_id: str, settings: Settings) -> None:
-        from summarizer.queue import ARTICLE_TASK, queue_for
+        from summarizer.store.tasks import ARTICLE_TASK, queue_for
 
         queue = queue_for(store)
         if queue is None:
@@ -80,9 +80,10 @@ class RemoteMap:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiting[(doc.sha256, key)] = future
         await asyncio.to_thread(self.store.put_document, doc)
-        await self.queue.app.configure_task(self.task).defer_async(
-            run_id=self.run_id, doc_sha256=doc.sha256, kind=kind, key=key, shaping=self.shaping
-        )
+        await self.queue.defer(
+            self.task, run_id=self.run_id, doc_sha256=doc.sha256, kind=kind, key=key,
+            shaping=self.shaping,
+        )  # fmt: skip
         return model.model_validate_json(await future)
 
     async def _poll(self) -> None:

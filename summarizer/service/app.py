@@ -127,7 +127,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     live_kinds = LiveKinds(settings)
     sync_queue = SyncQueue(settings.concurrency, limits.max_sync_waiting)
 
-    from summarizer.queue import queue_for
+    from summarizer.store.tasks import queue_for
 
     queue = queue_for(store)  # PostgreSQL: jobs go to `summarizer worker` processes
 
@@ -271,7 +271,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
             response.headers["X-Brief-Id"] = brief_id
             return response
         if queue is not None:
-            job_id = await queue.submit(briefer, body, owner=key)
+            job_id = await queue.submit(briefer.astore, body.model_dump_json(), owner=key)
         else:
             job_id = await briefer.submit_job(body, docs, owner=key)
         accepted = JobAccepted(job_id=job_id, status="queued", status_url=f"/v1/jobs/{job_id}")

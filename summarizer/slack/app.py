@@ -106,7 +106,7 @@ class SlackBot:
         self.briefer = briefer or Briefer(
             settings, store, Metrics(), allow_private_urls=s.allow_private_urls
         )
-        from summarizer.queue import queue_for
+        from summarizer.store.tasks import queue_for
 
         # PostgreSQL: briefs are run by `summarizer worker`s, so a bot replica that stops
         # loses none, and any number of replicas share the work.

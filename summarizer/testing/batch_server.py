@@ -13,29 +13,31 @@ output lines `{"id": "batch_req_...", "custom_id", "response": {"status_code",
 cancelled) has `"response": null` and `"error": {"code", "message"}`. An expired or
 cancelled batch has answered the first half of its lines (rounded down), the rest are in
 the error file.
+
+Files are kept by `files_api.Files`, an input file is checked by `batch_validation`, and
+the answers' shapes are `wire`'s; `error_answer`, `json_answer` and `invalid_url` are
+importable from here too, as they always were.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from summarizer.testing.batch_validation import validate
+from summarizer.testing.files_api import Files
+from summarizer.testing.wire import Answer, error_answer, invalid_url, json_answer, new_id, page
+
 if TYPE_CHECKING:
     from summarizer.testing.openai_server import FakeOpenAI
-
-Answer = tuple[int, dict[str, str], bytes]
 
 CHAT_ENDPOINT = "/v1/chat/completions"
 DAY = 24 * 3600
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
 _ROOTS = ("/v1/files", "/v1/batches")
 
 # What OpenAI writes for a line the batch never ran.
@@ -76,26 +78,6 @@ def handles(path: str) -> bool:
     return any(path == root or path.startswith(root + "/") for root in _ROOTS)
 
 
-def json_answer(status: int, obj: Any) -> Answer:
-    return status, {"content-type": "application/json"}, json.dumps(obj).encode("utf-8")
-
-
-def error_answer(
-    status: int, message: str, param: str | None = None, code: str | None = None
-) -> Answer:
-    """OpenAI's error body."""
-    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
-    return json_answer(status, {"error": error})
-
-
-def invalid_url(method: str, path: str) -> Answer:
-    return error_answer(404, f"Invalid URL ({method} {path})")
-
-
-def _new_id(prefix: str, size: int = 32) -> str:
-    return prefix + uuid.uuid4().hex[:size]
-
-
 @dataclass
 class BatchState:
     """A batch as the server keeps it."""
@@ -112,8 +94,10 @@ class BatchAPI:
 
     def __init__(self, server: FakeOpenAI) -> None:
         self._server = server
-        self.files: dict[str, dict[str, Any]] = {}  # id -> FileObject
-        self.contents: dict[str, bytes] = {}
+        self.file_store = Files()
+        # The same dicts as the file store's: what tests read.
+        self.files = self.file_store.files
+        self.contents = self.file_store.contents
         self.batches: dict[str, BatchState] = {}
         self._lock = threading.Lock()
 
@@ -125,84 +109,23 @@ class BatchAPI:
         with self._lock:
             match method, path.strip("/").split("/")[1:]:
                 case "POST", ["files"]:
-                    return self._upload(headers.get("content-type", ""), body)
+                    return self.file_store.upload(headers.get("content-type", ""), body)
                 case "GET", ["files"]:
-                    return self._list_files(parse_qs(query))
+                    return self.file_store.listed(parse_qs(query))
                 case "GET", ["files", file_id]:
-                    found = self.files.get(file_id)
-                    return json_answer(200, found) if found else self._no_file(file_id)
+                    return self.file_store.retrieve(file_id)
                 case "GET", ["files", file_id, "content"]:
-                    data = self.contents.get(file_id)
-                    if data is None:
-                        return self._no_file(file_id)
-                    return 200, {"content-type": "application/octet-stream"}, data
+                    return self.file_store.content(file_id)
                 case "POST", ["batches"]:
                     return self._create(body)
                 case "GET", ["batches"]:
                     newest = [b.obj for b in reversed(self.batches.values())]
-                    return _page(newest, parse_qs(query))
+                    return page(newest, parse_qs(query))
                 case "GET", ["batches", batch_id]:
                     return self._retrieve(batch_id)
                 case "POST", ["batches", batch_id, "cancel"]:
                     return self._cancel(batch_id)
             return invalid_url(method, path)
-
-    # Files
-
-    def store(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
-        """Keep a file, as an upload would, and answer its FileObject."""
-        obj: dict[str, Any] = {
-            "id": _new_id("file-", 24),
-            "object": "file",
-            "bytes": len(data),
-            "created_at": int(time.time()),
-            "filename": filename,
-            "purpose": purpose,
-            "status": "processed",
-            "expires_at": None,
-            "status_details": None,
-        }
-        self.files[obj["id"]] = obj
-        self.contents[obj["id"]] = data
-        return obj
-
-    def _upload(self, content_type: str, body: bytes) -> Answer:
-        if not content_type.startswith("multipart/form-data"):
-            return error_answer(400, "Expected a multipart/form-data body.")
-        head = f"content-type: {content_type}\r\n\r\n".encode()
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-        fields: dict[str, str] = {}
-        data, filename = None, "upload"
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if not isinstance(payload, bytes):
-                continue
-            if name == "file":
-                data, filename = payload, part.get_filename() or filename
-            elif isinstance(name, str):
-                fields[name] = payload.decode("utf-8")
-        if data is None:
-            return error_answer(
-                400, "Missing required parameter: 'file'.", "file", "missing_required_parameter"
-            )
-        purpose = fields.get("purpose")
-        if purpose not in PURPOSES:
-            return error_answer(
-                400, f"Invalid value for 'purpose': {purpose!r}.", "purpose", "invalid_value"
-            )
-        return json_answer(200, self.store(data, filename, purpose))
-
-    def _list_files(self, params: dict[str, list[str]]) -> Answer:
-        purpose = params.get("purpose", [None])[0]
-        found = [f for f in self.files.values() if purpose in (None, f["purpose"])]
-        if params.get("order", ["desc"])[0] == "desc":
-            found.reverse()
-        return _page(found, params)
-
-    @staticmethod
-    def _no_file(file_id: str) -> Answer:
-        return error_answer(404, f"No such File object: {file_id}")
 
     # Batches
 
@@ -234,7 +157,7 @@ class BatchAPI:
             return error_answer(400, message, "input_file_id", "invalid_value")
         now = int(time.time())
         obj: dict[str, Any] = {
-            "id": _new_id("batch_"),
+            "id": new_id("batch_"),
             "object": "batch",
             "endpoint": CHAT_ENDPOINT,
             "errors": None,
@@ -286,7 +209,8 @@ class BatchAPI:
             return
         now = int(time.time())
         if obj["in_progress_at"] is None:  # still to validate
-            problems = self._validate(batch)
+            text = self.contents[obj["input_file_id"]].decode("utf-8", errors="replace")
+            batch.lines, obj["model"], problems = validate(text, obj["endpoint"])
             if not problems and q.batch_outcome == "failed":
                 problems = [dict(_QUEUE_FULL)]
             if problems:
@@ -307,70 +231,6 @@ class BatchAPI:
         elif batch.retrieves == q.batch_steps >= 2:
             obj.update(status="finalizing", finalizing_at=now)
 
-    def _validate(self, batch: BatchState) -> list[dict[str, Any]]:
-        """The input file's faults, as OpenAI lists them in `errors.data` (lines from 1)."""
-        text = self.contents[batch.obj["input_file_id"]].decode("utf-8", errors="replace")
-        problems: list[dict[str, Any]] = []
-
-        def fault(code: str, message: str, param: str | None, line: int | None) -> None:
-            problems.append({"code": code, "message": message, "param": param, "line": line})
-
-        seen: set[str] = set()
-        model: object = None
-        for n, raw in enumerate(text.split("\n"), start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-            except ValueError:
-                item = None
-            if not isinstance(item, dict):
-                fault("invalid_json_line", "This line is not parseable as valid JSON.", None, n)
-                continue
-            custom_id = item.get("custom_id")
-            if not isinstance(custom_id, str) or not custom_id:
-                fault(
-                    "missing_required_parameter",
-                    "Missing required parameter: 'custom_id'.",
-                    "custom_id",
-                    n,
-                )
-            elif custom_id in seen:
-                message = (
-                    f"The custom_id '{custom_id}' is used by another request; each must be unique."
-                )
-                fault("duplicate_custom_id", message, "custom_id", n)
-            else:
-                seen.add(custom_id)
-            if item.get("method") != "POST":
-                fault(
-                    "invalid_request", "The method of a batch request must be 'POST'.", "method", n
-                )
-            if item.get("url") != batch.obj["endpoint"]:
-                message = "The URL provided for this request does not match the batch endpoint."
-                fault("url_mismatch", message, "url", n)
-            body = item.get("body")
-            if not isinstance(body, dict):
-                fault(
-                    "invalid_request",
-                    "The body of a batch request must be a JSON object.",
-                    "body",
-                    n,
-                )
-                continue
-            if not batch.lines:
-                model = body.get("model")
-            elif body.get("model") != model:
-                message = "The model of this request differs from the model of the batch's other requests."
-                fault("model_mismatch", message, "body.model", n)
-            batch.lines.append(item)
-        if not problems and not batch.lines:
-            fault("empty_file", "The batch input file is empty.", None, None)
-        if problems:
-            batch.lines.clear()
-        batch.obj["model"] = model
-        return problems
-
     def _finish(self, batch: BatchState, status: str) -> None:
         """Answer the lines the batch gets to and write its output and error files."""
         obj, q, server = batch.obj, self._server.quirks, self._server
@@ -387,7 +247,7 @@ class BatchAPI:
                     body = json.loads(data)
                 except ValueError:
                     body = data.decode("utf-8", errors="replace")
-            response = {"status_code": code, "request_id": _new_id("req_"), "body": body}
+            response = {"status_code": code, "request_id": new_id("req_"), "body": body}
             (done if code == 200 else failed).append(_result(line, response, None))
         if status in UNEXECUTED:
             reason, message = UNEXECUTED[status]
@@ -409,12 +269,14 @@ class BatchAPI:
         if done:
             # Padding makes an output file as large as a test needs, answers unchanged.
             padded = _jsonl(done) + b"\n" * q.batch_output_padding
-            output = self.store(padded, f"{obj['id']}_output.jsonl", "batch_output")
+            output = self.file_store.store(padded, f"{obj['id']}_output.jsonl", "batch_output")
             obj["output_file_id"] = output["id"]
             if q.batch_lose_output:
                 del self.files[output["id"]], self.contents[output["id"]]
         if failed:
-            errors = self.store(_jsonl(failed), f"{obj['id']}_error.jsonl", "batch_output")
+            errors = self.file_store.store(
+                _jsonl(failed), f"{obj['id']}_error.jsonl", "batch_output"
+            )
             obj["error_file_id"] = errors["id"]
 
 
@@ -422,7 +284,7 @@ def _result(
     line: dict[str, Any], response: dict[str, Any] | None, error: dict[str, str] | None
 ) -> dict[str, Any]:
     return {
-        "id": _new_id("batch_req_"),
+        "id": new_id("batch_req_"),
         "custom_id": line["custom_id"],
         "response": response,
         "error": error,
@@ -448,27 +310,3 @@ def _usage(completions: list[Any]) -> dict[str, Any]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + output,
     }
-
-
-def _page(items: list[dict[str, Any]], params: dict[str, list[str]]) -> Answer:
-    """One page of an OpenAI list, `items` in the order listed; `after` is an item's id."""
-    try:
-        limit = min(max(int(params.get("limit", ["20"])[0]), 1), 100)
-    except ValueError:
-        return error_answer(
-            400, "Invalid value for 'limit': expected an integer.", "limit", "invalid_value"
-        )
-    ids = [item["id"] for item in items]
-    after = params.get("after", [None])[0]
-    start = ids.index(after) + 1 if after in ids else 0 if after is None else len(ids)
-    page = items[start : start + limit]
-    return json_answer(
-        200,
-        {
-            "object": "list",
-            "data": page,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
-            "has_more": start + limit < len(items),
-        },
-    )
