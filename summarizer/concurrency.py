@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
-from summarizer.errors import Deferred
+from summarizer.signals import Deferred
 
 T = TypeVar("T")
 

@@ -1,6 +1,13 @@
-"""Settings: one typed model, with a stated precedence.
+"""Settings: typed models, one loader, one stated precedence.
 
     command-line flag  >  environment  >  config file (TOML)  >  default
+
+Every settings model is built by `load` here: the model settings (`Settings`, the config
+file's top-level keys, `load_settings`), the network front doors' (`ServiceSettings`: the
+HTTP API, the Slack bot, the MCP server and the queue workers; service/settings.py) and a
+daily run's (`DailyConfig`, the `[daily]` table; daily/config.py). A flag that is None (or
+an empty list) was not given. A value that does not validate is a ConfigError of one line
+naming the setting and where it came from, never the value: it may be a key or a token.
 
 Environment variables are `SUMMARIZER_<FIELD>` (e.g. SUMMARIZER_MODEL), plus the OpenAI
 SDK's own OPENAI_API_KEY and OPENAI_BASE_URL so Ollama, vLLM, llama.cpp and gateways work
@@ -12,16 +19,17 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from summarizer.errors import ConfigError
@@ -34,17 +42,34 @@ Mode = Literal["tools", "json_schema", "md_json", "auto"]
 # for chat formats that have no system turn (Gemma's, and llama.cpp's `gemma` format).
 SystemPrompt = Literal["system", "merge"]
 
-_config_file: ContextVar[Path | None] = ContextVar("summarizer_config_file", default=None)
+# The config file's values for the model being built (set by `load` only): a source below
+# the environment, so a settings model constructed directly reads flags and environment.
+_file_values: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "summarizer_file_values", default=None
+)
 
 # Tables of the same config file that belong to other parts ([daily] for cron runs,
 # [service] for the HTTP API and bot); the model settings are the top-level keys.
 SECTIONS = ("daily", "service")
 
+M = TypeVar("M", bound=BaseModel)
 
-class _TomlSettings(TomlConfigSettingsSource):
-    def _read_file(self, file_path: Any) -> dict[str, Any]:
-        data = super()._read_file(file_path)
-        return {k: v for k, v in data.items() if k not in SECTIONS}
+
+class LayeredSettings(BaseSettings):
+    """A settings model read from the environment (pydantic-settings' own source, with its
+    aliases) between the flags and the config file's values: flag > env > file > default."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from_file = InitSettingsSource(settings_cls, init_kwargs=dict(_file_values.get() or {}))
+        return init_settings, env_settings, from_file
 
 
 def config_section(name: str, config_file: Path | None = None) -> dict[str, Any]:
@@ -52,13 +77,17 @@ def config_section(name: str, config_file: Path | None = None) -> dict[str, Any]
     path = _resolve_config_path(config_file)
     if path is None:
         return {}
+    return _section(path, name)
+
+
+def _section(path: Path, name: str) -> dict[str, Any]:
     section = _read_toml(path).get(name, {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [{name}] must be a table; fix the file")
     return section
 
 
-class Settings(BaseSettings):
+class Settings(LayeredSettings):
     model_config = SettingsConfigDict(
         env_prefix="SUMMARIZER_", extra="forbid", populate_by_name=True, frozen=True
     )
@@ -135,21 +164,6 @@ class Settings(BaseSettings):
     record_dir: Path | None = Field(None, description="Record every LLM exchange into this dir.")
     replay_dir: Path | None = Field(None, description="Answer LLM calls from recordings here.")
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _config_file.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path is not None:
-            sources.append(_TomlSettings(settings_cls, toml_file=path))
-        return tuple(sources)
-
     @property
     def has_endpoint(self) -> bool:
         return self.api_key is not None or self.base_url is not None
@@ -175,6 +189,11 @@ def _resolve_config_path(explicit: Path | None) -> Path | None:
     return p if p.is_file() else None
 
 
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A TOML settings file, read whole; a syntax error is a one-line ConfigError."""
+    return _read_toml(path)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -182,18 +201,69 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
 
 
+def given(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags a user gave: None (and an empty list, a repeatable flag never used) was
+    not given, and must not hide the environment's or the file's value."""
+    return {k: v for k, v in flags.items() if v is not None and v != []}
+
+
+def invalid(exc: ValidationError, what: str, origin: str = "") -> ConfigError:
+    """A validation error as one line: the setting, pydantic's reason, where the value came
+    from. The value itself is left out, and cut out of a validator's own message that
+    repeats it: it may be a key or a token."""
+    err = exc.errors()[0]
+    where = ".".join(str(x) for x in err["loc"]) or "settings"
+    msg = str(err["msg"])
+    for value in sorted(_strings(err.get("input")), key=len, reverse=True):
+        if len(value) >= 8:  # shorter ones are not secrets and would cut a word ("1", "md")
+            msg = msg.replace(value, "(the value)")
+    return ConfigError(f"{what} {where}: {msg}{origin}; fix the value")
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a refused input (a list of formats, a table of kinds, a secret)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def load(
+    model: type[M],
+    *,
+    flags: Mapping[str, Any],
+    file_values: Mapping[str, Any],
+    env_values: Mapping[str, Any] | None = None,
+    what: str = "setting",
+    origin: str = "",
+) -> M:
+    """The one loader: `model` built from flags > environment > file values > defaults.
+
+    A LayeredSettings model reads its environment itself (its prefix and aliases); a plain
+    model takes the environment's values it has in `env_values`. `what` and `origin` name
+    the setting's kind and its file in the error ("daily setting", " (config file P)")."""
+    chosen = given(flags)
+    try:
+        if issubclass(model, LayeredSettings):
+            token = _file_values.set(file_values)
+            try:
+                return model(**chosen)
+            finally:
+                _file_values.reset(token)
+        return model(**{**file_values, **(env_values or {}), **chosen})
+    except ValidationError as exc:
+        raise invalid(exc, what, origin) from None
+
+
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Build Settings from flags (None means 'not given'), environment and config file."""
     path = _resolve_config_path(config_file)
-    if path is not None:
-        _read_toml(path)  # a syntax error is reported as such, before any field errors
-    token = _config_file.set(path)
-    try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "settings"
-        origin = f" (config file {path})" if path else ""
-        raise ConfigError(f"setting {where}: {err['msg']}{origin}; fix the value") from None
-    finally:
-        _config_file.reset(token)
+    data = _read_toml(path) if path is not None else {}
+    top = {k: v for k, v in data.items() if k not in SECTIONS}
+    origin = f" (config file {path})" if path else ""
+    return load(Settings, flags=flags, file_values=top, origin=origin)

@@ -1,55 +1,63 @@
-"""Every error summarizer raises on purpose, and the exit code the CLI gives it.
+"""Every error summarizer raises on purpose, the exit code the CLI gives it and the HTTP
+status the API (and the MCP server and Slack bot, which use its wording) answers it with.
 
-    Exception
-    ├── SummarizerError                  (exit 1)  base; `str(err)` is one line meant for a person
-    │   ├── GateFailed                   (exit 14) `eval`: a metric fell below its --min floor
-    │   ├── Interrupted                  (exit 143) SIGTERM stopped `daily` cleanly (SIGINT: 130)
-    │   ├── UserError                               the user can fix it
-    │   │   ├── ConfigError              (exit 3)  no endpoint, bad config file, bad setting
-    │   │   │   ├── KindError            (exit 3)  a kind or template refused at load time
-    │   │   │   ├── SamplingUnavailable  (exit 3)  `mcp --llm client`: the client lends no model
-    │   │   │   └── PicturesUnavailable  (exit 3)  `site`: no matplotlib (built without pictures)
-    │   │   ├── InputError               (exit 4)  empty, binary, non-UTF-8, oversize, missing input
-    │   │   ├── ReplayMissError          (exit 5)  --replay found no recording for a request
-    │   │   │   └── RecordingUnreadable  (exit 5)  a recording file is corrupt or cannot be read
-    │   │   ├── LockedError              (exit 10) another `daily` run holds the lock
-    │   │   ├── BatchUnsupported         (exit 3)  `daily --batch`: the endpoint has no Batch API
-    │   │   └── ApiError                 (HTTP)    an HTTP API answer: status, type, one line
-    │   └── RunError                                the run failed; carries what the provider said
-    │       ├── ProviderError            (exit 6)  HTTP status/body from the endpoint, after retries
-    │       │   ├── ProviderUnreachable  (exit 6)  refused, unresolved, timed out, dropped
-    │       │   │                                  mid-answer (`how` says which)
-    │       │   ├── UnreadableAnswer     (exit 6)  an answer that is not a chat completion
-    │       │   ├── BatchFailed          (exit 6)  a batched request got no answer (batch failed,
-    │       │   │                                  expired, cancelled; error line; lost file)
-    │       │   ├── SamplingDeclined     (exit 6)  `mcp --llm client`: the client refused a request
-    │       │   └── RequestRejected      (exit 6)  400/422: the request's fault, not the endpoint's
-    │       │       └── ModeUnsupported  (exit 6)  the endpoint cannot do this --mode
-    │       ├── ModelOutputError         (exit 7)  invalid or truncated output after all reasks
-    │       │   ├── TruncatedOutput      (exit 7)  cut off at max_tokens (never reasked)
-    │       │   ├── ModelRefusal         (exit 7)  the model refused (never reasked)
-    │       │   ├── WrongToolCall        (exit 7)  the model called only other tools
-    │       │   └── GroundingError       (exit 8)  quotes still not in the source (--strict)
-    │       ├── WorkerFailed                        `daily --on-workers`: one article a worker
-    │       │                                       could not brief (listed, not an exit)
-    │       ├── NothingBriefedError      (exit 11) `daily`: no article could be briefed
-    │       ├── BudgetReached                       `daily --batch`: an article not sent live past
-    │       │                                       the budget (listed, not an exit)
-    │       ├── BatchPending             (exit 13) `daily --batch`: a batch is still running;
-    │       │   │                                  the next run (or --wait) collects it
-    │       │   └── Deferred                        one request held for the next batch
-    │       │                                       (inside a run, never an exit)
-    │       └── StorageError             (exit 12) disk full, I/O error, read-only, locked,
-    │                                              unreachable database, failed migration
+    Exception                             exit  HTTP
+    ├── SummarizerError                    1    500  base; `str(err)` is one line for a person
+    │   ├── GateFailed                    14    500  `eval`: a metric fell below its --min floor
+    │   ├── Interrupted                  143    500  SIGTERM stopped `daily` cleanly (SIGINT: 130)
+    │   ├── UserError                      1    500  the user can fix it
+    │   │   ├── ConfigError                3    500  no endpoint, bad config file, bad setting
+    │   │   │   │                                    (the server is misconfigured: not the
+    │   │   │   │                                    caller's fault)
+    │   │   │   ├── KindError              3    500  a kind or template refused at load time
+    │   │   │   ├── SamplingUnavailable    3    500  `mcp --llm client`: the client lends no model
+    │   │   │   ├── PicturesUnavailable    3    500  `site`: no matplotlib (built without pictures)
+    │   │   │   └── BatchUnsupported       3    500  `daily --batch`: the endpoint has no Batch API
+    │   │   ├── InputError                 4    422  empty, binary, non-UTF-8, oversize, missing
+    │   │   ├── ReplayMissError            5    503  --replay found no recording for a request
+    │   │   │   └── RecordingUnreadable    5    503  a recording file is corrupt or unreadable
+    │   │   ├── LockedError               10    500  another `daily` run holds the lock
+    │   │   └── ApiError                   1    its  an HTTP API answer: status, type, one line
+    │   └── RunError                       1    500  the run failed; carries what the provider said
+    │       ├── ProviderError              6    502  HTTP status/body from the endpoint, retried
+    │       │   ├── ProviderUnreachable    6    502  refused, unresolved, timed out, dropped
+    │       │   │                                    mid-answer (`how` says which)
+    │       │   ├── UnreadableAnswer       6    502  an answer that is not a chat completion
+    │       │   ├── BatchFailed            6    502  a batched request got no answer (batch
+    │       │   │                                    failed, expired, cancelled; error line;
+    │       │   │                                    lost file)
+    │       │   ├── SamplingDeclined       6    502  `mcp --llm client`: the client refused a
+    │       │   │                                    request
+    │       │   └── RequestRejected        6    502  400/422: the request's fault, not the
+    │       │       │                                endpoint's
+    │       │       └── ModeUnsupported    6    502  the endpoint cannot do this --mode
+    │       ├── ModelOutputError           7    502  invalid or truncated output after reasks
+    │       │   ├── TruncatedOutput        7    502  cut off at max_tokens (never reasked)
+    │       │   ├── ModelRefusal           7    502  the model refused (never reasked)
+    │       │   ├── WrongToolCall          7    502  the model called only other tools
+    │       │   └── GroundingError         8    502  quotes still not in the source (--strict)
+    │       ├── WorkerFailed               1    500  `daily --on-workers`: one article a worker
+    │       │                                        could not brief (listed, not an exit)
+    │       ├── NothingBriefedError       11    500  `daily`: no article could be briefed
+    │       ├── BatchPending              13    500  `daily --batch`: a batch is still running;
+    │       │                                        the next run (or --wait) collects it
+    │       └── StorageError              12    500  disk full, I/O error, read-only, locked,
+    │                                                unreachable database, failed migration
     └── ValueError
-        └── UngroundedQuotes                        raised inside validation: a reask, not an exit
+        └── UngroundedQuotes                         raised inside validation: a reask, not an exit
+
+Each class carries both as class attributes, `exit_code` and `http_status`; an `ApiError`
+instance carries its own status. The signals a run passes to itself (a request held for a
+batch, an article past the budget) are not errors a user sees: they live in
+summarizer/signals.py, outside this tree.
 
 Exit codes that are not errors: 0 success, 2 bad command line (typer), 9 partial (some
 sources or articles failed and are listed; EXIT_PARTIAL), 130 interrupted (SIGINT), 143
 stopped by SIGTERM (128 + the signal, as a shell reports it).
 
-Adapters (CLI, cron, HTTP API, Slack bot) catch SummarizerError at their edge and show
-`str(err)`; anything else is a bug and keeps its traceback.
+Adapters (CLI, cron, HTTP API, Slack bot, MCP server) catch SummarizerError at their edge
+and show `str(err)` (or, to a remote caller, `service/answers.public_message`); anything
+else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ class SummarizerError(Exception):
     """Base class. The message is a single line that names the thing and what to do."""
 
     exit_code = 1
+    # What the HTTP API answers: a failure of the server's own unless a subclass says whose.
+    http_status = 500
 
     def __init__(self, message: str) -> None:
         # One line, always: adapters print it as-is.
@@ -81,6 +91,9 @@ class ConfigError(UserError):
     """A setting, config file, flag combination or endpoint that cannot work as given."""
 
     exit_code = 3
+    # On the server this is the operator's configuration, not the caller's request: 500
+    # (the message says how to fix it, and holds no secret).
+    http_status = 500
 
 
 class KindError(ConfigError):
@@ -100,12 +113,15 @@ class InputError(UserError):
     """An input refused before any model call: empty, binary, non-UTF-8, oversize, missing."""
 
     exit_code = 4
+    http_status = 422
 
 
 class ReplayMissError(UserError):
     """--replay found no recording for a request; `key` is the request's hash."""
 
     exit_code = 5
+    # The server replays recordings and has none for this request: unavailable, not broken.
+    http_status = 503
 
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message)
@@ -139,6 +155,7 @@ class ApiError(UserError):
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.http_status = status
         self.type = type_
         self.headers = headers or {}
 
@@ -151,6 +168,9 @@ class ProviderError(RunError):
     """The model endpoint failed after retries; carries its HTTP status and (redacted) body."""
 
     exit_code = 6
+    # A bad gateway: the model endpoint behind the server failed. (`status` is the
+    # endpoint's own answer, which a caller is told but never given as ours.)
+    http_status = 502
 
     def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
         super().__init__(message)
@@ -198,6 +218,7 @@ class ModelOutputError(RunError):
     """The model gave no valid output after the reasks; `raw_output` is its last answer."""
 
     exit_code = 7
+    http_status = 502  # the model behind the server gave nothing usable
 
     def __init__(self, message: str, *, raw_output: str | None = None) -> None:
         super().__init__(message)
@@ -235,15 +256,6 @@ class NothingBriefedError(RunError):
     exit_code = 11
 
 
-class BudgetReached(RunError):
-    """`daily --batch`: an article's request would have gone live past the run's cost or
-    token budget. One article's outcome: listed under "Not included", like an article the
-    budget stopped in a live run."""
-
-    def __init__(self) -> None:
-        super().__init__("skipped: the run's cost or token budget was reached")
-
-
 class Interrupted(SummarizerError):
     """A signal (SIGTERM from a scheduler, SIGINT from a terminal) stopped a run cleanly:
     the calls in flight abandoned, the run marked interrupted, the locks released, what
@@ -262,26 +274,6 @@ class BatchPending(RunError):
     batch and goes on. Its own exit code, so a scheduler can tell "not yet" from a failure."""
 
     exit_code = 13
-
-
-class Deferred(BatchPending):
-    """Raised by the harness transport for a request that goes into the next batch instead
-    of being sent (or that waits in a batch already submitted): it stops the brief that
-    asked, and the daily run gathers every request so held (`requests`: key -> request
-    body, None when the request is already in a running batch). Never shown to a user."""
-
-    def __init__(self, requests: dict[str, dict[str, object] | None]) -> None:
-        super().__init__(f"{len(requests)} request(s) held for a batch")
-        self.requests = requests
-
-    @classmethod
-    def merged(cls, found: list[Deferred]) -> Deferred:
-        requests: dict[str, dict[str, object] | None] = {}
-        for d in found:
-            for key, body in d.requests.items():
-                if requests.get(key) is None:
-                    requests[key] = body
-        return cls(requests)
 
 
 class BatchFailed(ProviderError):

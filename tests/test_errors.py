@@ -23,9 +23,13 @@ def test_every_error_has_a_docstring_and_a_place_in_the_tree() -> None:
         if cls is errors.SummarizerError:
             line = next(ln for ln in tree.splitlines() if f" {cls.__name__} " in ln)
         assert line is not None, f"{cls.__name__} is not drawn in errors.py's tree"
-        code = getattr(cls, "exit_code", None)
-        if code is not None and "(exit" in line:
-            assert f"(exit {code})" in line, f"{cls.__name__}: tree says {line.strip()!r}"
+        if issubclass(cls, errors.SummarizerError):
+            # The columns after the name: its exit code and its HTTP status.
+            words = line.split(cls.__name__, 1)[1].split()
+            said = f"{cls.__name__}: tree says {line.strip()!r}"
+            assert words[0] == str(cls.exit_code), said
+            http = "its" if cls is errors.ApiError else str(cls.http_status)
+            assert words[1] == http, said
 
 
 def test_tree_indentation_matches_the_class_hierarchy() -> None:
@@ -57,6 +61,36 @@ def test_exit_codes_are_distinct_where_the_readme_says_so() -> None:
     assert errors.EXIT_PARTIAL == 9 and errors.EXIT_INTERRUPTED == 130
 
 
+def test_http_status_is_stated_by_each_error_class() -> None:
+    """The API's status for a failure comes from the error's class (issue 18.6), the same
+    statuses the service's former isinstance chain gave."""
+    from summarizer.service.answers import status_for
+
+    expected = {
+        errors.InputError("x"): 422,
+        errors.ReplayMissError("x", key="k"): 503,
+        errors.RecordingUnreadable("x", key="k"): 503,
+        errors.ConfigError("x"): 500,
+        errors.KindError("x"): 500,
+        errors.BatchUnsupported("x"): 500,
+        errors.ProviderError("x", status=429): 502,
+        errors.ProviderUnreachable("x"): 502,
+        errors.ModeUnsupported("x", mode="tools"): 502,
+        errors.ModelOutputError("x"): 502,
+        errors.GroundingError("x"): 502,
+        errors.StorageError("x"): 500,
+        errors.LockedError("x"): 500,
+        errors.NothingBriefedError("x"): 500,
+        errors.SummarizerError("x"): 500,
+        errors.ApiError(429, "RateLimited", "x"): 429,
+        errors.ApiError(404, "NotFound", "x"): 404,
+    }
+    for exc, status in expected.items():
+        assert status_for(exc) == status, type(exc).__name__
+    # An upstream status is the provider's, never our answer's.
+    assert errors.ProviderError("x", status=404).http_status == 502
+
+
 def test_no_error_class_is_defined_outside_errors_py() -> None:
     """Every SummarizerError subclass the package defines lives in errors.py (and so in its
     tree): an adapter catching errors finds them all in one place."""
@@ -81,3 +115,19 @@ def test_no_error_class_is_defined_outside_errors_py() -> None:
             ):
                 outside.append(f"{info.name}.{obj.__name__}")
     assert outside == []
+
+
+def test_signals_live_outside_the_error_tree() -> None:
+    """A request held for a batch and an article past the budget are control flow inside a
+    run (signals.py), not errors: an adapter or a step catching SummarizerError to report a
+    failure never catches one (issue 18.6). Each is documented and drawn in signals.py."""
+    from summarizer import signals
+
+    tree = signals.__doc__ or ""
+    for cls in (signals.Signal, signals.Deferred, signals.BudgetReached):
+        assert not issubclass(cls, errors.SummarizerError), cls.__name__
+        assert cls.__doc__ and f" {cls.__name__} " in tree, cls.__name__
+        assert not hasattr(errors, cls.__name__), f"errors.{cls.__name__} still exists"
+    held = signals.Deferred.merged([signals.Deferred({"a": None}), signals.Deferred({"a": {}})])
+    assert held.requests == {"a": {}} and str(held) == "1 request(s) held for a batch"
+    assert str(signals.BudgetReached()) == "skipped: the run's cost or token budget was reached"

@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from summarizer.errors import BatchFailed, BudgetReached, Deferred
+from summarizer.errors import BatchFailed
+from summarizer.signals import BudgetReached, Deferred
 from summarizer.store.batches import AnswerRow
 
 Policy = Literal["batch", "live"]

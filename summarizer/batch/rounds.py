@@ -44,12 +44,12 @@ from summarizer.errors import (
     BatchPending,
     BatchUnsupported,
     ConfigError,
-    Deferred,
     ProviderError,
     RequestRejected,
 )
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
+from summarizer.signals import Deferred
 from summarizer.store import Store
 from summarizer.store.batches import AnswerRow
 

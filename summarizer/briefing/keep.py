@@ -52,7 +52,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.config import Settings
-from summarizer.errors import BudgetReached, StorageError
+from summarizer.errors import StorageError
 from summarizer.ingest import Document
 from summarizer.kinds import load_output, registry_for
 from summarizer.llm import calls
@@ -62,6 +62,7 @@ from summarizer.pipeline import brief_document, make_source, provenance_of
 from summarizer.pricing import cost_usd
 from summarizer.render.generic import title_of
 from summarizer.schemas import SCHEMA_VERSION
+from summarizer.signals import BudgetReached
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore, off_loop
 

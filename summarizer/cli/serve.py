@@ -115,13 +115,14 @@ def app_from_environment() -> Any:
     import json
     import os
 
-    from summarizer.config import Settings
+    from summarizer.config import Settings, load
     from summarizer.service.app import create_app
     from summarizer.service.settings import load_service_settings
     from summarizer.store import Store
 
     spec = json.loads(os.environ[_SETTINGS_ENV])
-    settings = Settings(**{k: v for k, v in spec["settings"].items() if v is not None})
+    # The parent's resolved settings, as flags of the one loader (config.load).
+    settings = load(Settings, flags=spec["settings"], file_values={})
     main = Path(spec["config"]) if spec["config"] else None
     service = Path(spec["service_config"]) if spec["service_config"] else None
     service_settings = load_service_settings(service, main_config=main)

@@ -19,12 +19,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from summarizer.config import config_section
+from summarizer.config import config_section, load
 from summarizer.errors import ConfigError
 
 # Any format of the one table (render/formats.py); by default the three that read as files.
@@ -217,14 +216,10 @@ class DailyConfig(BaseModel):
 
 
 def load_daily_config(config_file: Path | None = None, **flags: Any) -> DailyConfig:
-    """The [daily] table, then SUMMARIZER_SLACK_WEBHOOK, then flags (None = not given)."""
-    data: dict[str, Any] = dict(config_section("daily", config_file))
+    """The [daily] table, then SUMMARIZER_SLACK_WEBHOOK, then flags (None = not given),
+    through the one loader (config.load)."""
+    env = {}
     if os.environ.get("SUMMARIZER_SLACK_WEBHOOK"):
-        data["slack_webhook"] = os.environ["SUMMARIZER_SLACK_WEBHOOK"]
-    data.update({k: v for k, v in flags.items() if v is not None and v != []})
-    try:
-        return DailyConfig(**data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "daily"
-        raise ConfigError(f"daily setting {where}: {err['msg']}; fix the value") from None
+        env["slack_webhook"] = os.environ["SUMMARIZER_SLACK_WEBHOOK"]
+    table = config_section("daily", config_file)
+    return load(DailyConfig, flags=flags, file_values=table, env_values=env, what="daily setting")

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from summarizer import continuity, grounding, prompting
 from summarizer.daily.config import ContinuityConfig
-from summarizer.errors import Deferred, SummarizerError
+from summarizer.errors import SummarizerError
 from summarizer.kinds import registry_for
 from summarizer.ledger import days_between, ledger_question
 from summarizer.schemas import (
@@ -42,6 +42,7 @@ from summarizer.schemas import (
     SourceFailure,
     StoryLink,
 )
+from summarizer.signals import BudgetReached, Deferred
 from summarizer.store import Store
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ async def confirm(
                 ex = await _extract(llm, settings, kind.model, messages, texts)
             except Deferred:
                 raise  # held for a batch (daily --batch): asked in a later round
-            except SummarizerError as exc:
+            except (SummarizerError, BudgetReached) as exc:
                 p.close = None
                 p.note = (
                     f"not joined to story {e.story_id} ({m.shared()}): the match was close "
@@ -348,7 +349,7 @@ async def synthesize_continuing(
             )
         except Deferred:
             raise  # held for a batch (daily --batch): made in a later round
-        except SummarizerError as exc:
+        except (SummarizerError, BudgetReached) as exc:
             # The story's line says it plainly; why is under "Not included" (one sentence
             # for the reader) and in the failure's detail (the operator's, via run.py).
             p.changes_failed = True

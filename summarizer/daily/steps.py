@@ -27,7 +27,7 @@ from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
-from summarizer.errors import BudgetReached, ConfigError, Deferred, SummarizerError
+from summarizer.errors import ConfigError, SummarizerError
 from summarizer.ingest import Document
 from summarizer.kinds import registry_for
 from summarizer.llm import calls
@@ -35,6 +35,7 @@ from summarizer.llm.calls import CallRecord
 from summarizer.llm.client import LLM
 from summarizer.pipeline import make_source, synthesize
 from summarizer.schemas import Brief, SourceFailure
+from summarizer.signals import BudgetReached, Deferred
 from summarizer.store import Store
 
 if TYPE_CHECKING:
@@ -300,7 +301,7 @@ async def _reduce(
             )
         except Deferred:
             raise  # held for a batch: synthesized in a later round
-        except SummarizerError as exc:
+        except (SummarizerError, BudgetReached) as exc:
             # The articles are still worth showing: each as its own story, with the reason.
             names = ", ".join(d.url or d.path or d.sha256[:12] for d, _ in items)
             failures.append(

@@ -32,6 +32,7 @@ from summarizer.errors import ModeUnsupported, SummarizerError
 from summarizer.llm import calls, checks, connect
 from summarizer.llm.connect import OPENAI_BASE_URL, is_local
 from summarizer.llm.translate import Translator
+from summarizer.signals import Signal
 
 __all__ = ["LLM", "is_local"]
 
@@ -215,12 +216,12 @@ class LLM:
     async def _translated(self, mode: str) -> AsyncIterator[None]:
         try:
             yield
-        except SummarizerError:
+        except (SummarizerError, Signal):
             raise
         except Exception as exc:
             raise self._translate(exc, mode) from exc
 
-    def _translate(self, exc: BaseException, mode: str) -> SummarizerError:
+    def _translate(self, exc: BaseException, mode: str) -> SummarizerError | Signal:
         return Translator(self.settings, self.endpoint, self._secret).translate(exc, mode)
 
 

@@ -27,6 +27,7 @@ from summarizer.errors import (
 )
 from summarizer.llm import calls, checks, failures
 from summarizer.llm.connect import is_local
+from summarizer.signals import Signal
 
 log = logging.getLogger("summarizer.llm")
 
@@ -43,7 +44,7 @@ class Translator:
     def _redact(self, text: str) -> str:
         return redact.text(text, [self._secret])
 
-    def translate(self, exc: BaseException, mode: str) -> SummarizerError:
+    def translate(self, exc: BaseException, mode: str) -> SummarizerError | Signal:
         """`exc`, from a call in `mode`, as the project's own error."""
         import instructor.core.exceptions as ie
         import openai
@@ -52,7 +53,9 @@ class Translator:
 
         chain = _causes(exc)
         for e in chain:
-            if isinstance(e, SummarizerError):
+            # Ours, carried through the SDK and instructor (transport.HeldByBook): a signal
+            # for the daily run (signals.py) or an error already said in our words.
+            if isinstance(e, SummarizerError | Signal):
                 return e
         model = self.settings.model
         # Before the SDK's connection error that wraps it: the answer came, unreadable.

@@ -39,6 +39,7 @@ from summarizer import redact, tokens, untrusted_json
 from summarizer.errors import ModelOutputError, ReplayMissError, SummarizerError
 from summarizer.llm import calls, failures, recordings
 from summarizer.llm.limiter import RateLimiter
+from summarizer.signals import Signal
 
 if TYPE_CHECKING:
     from summarizer.batch.book import Book
@@ -52,9 +53,10 @@ log = logging.getLogger("summarizer.llm")
 
 
 class HeldByBook(openai.OpenAIError):
-    """Carries the Book's decision (Deferred, BatchFailed: its __cause__) up through the
-    SDK, which re-raises an OpenAIError as it is: anything else raised in a transport it
-    retries, with back-off sleeps, as a connection error. client.py finds the cause."""
+    """Carries the Book's decision (a signal, Deferred or BudgetReached, or BatchFailed: its
+    __cause__) up through the SDK, which re-raises an OpenAIError as it is: anything else
+    raised in a transport it retries, with back-off sleeps, as a connection error.
+    instructor wraps it in InstructorRetryException; client.py finds the cause."""
 
 
 class TimedOutNoRetry(openai.OpenAIError):
@@ -220,7 +222,7 @@ class HarnessTransport(httpx2.AsyncBaseTransport):
         if book is not None:
             try:
                 answer = book.route(key, body)  # raises to hold the request for a batch
-            except SummarizerError as exc:
+            except (Signal, SummarizerError) as exc:  # held, over budget, or BatchFailed
                 raise HeldByBook(str(exc)) from exc
             if answer is not None:
                 usage = read_usage(answer.status, answer_json(answer.body, "a batch's answer"))

@@ -15,12 +15,10 @@ from summarizer.errors import (
     ApiError,
     ConfigError,
     GroundingError,
-    InputError,
     ModelOutputError,
     ModeUnsupported,
     ProviderError,
     ProviderUnreachable,
-    ReplayMissError,
     RequestRejected,
     SummarizerError,
     UnreadableAnswer,
@@ -37,17 +35,9 @@ _PROVIDER_HINTS = {
 
 
 def status_for(exc: SummarizerError) -> int:
-    if isinstance(exc, ApiError):
-        return exc.status
-    if isinstance(exc, ReplayMissError):
-        return 503
-    if isinstance(exc, InputError):
-        return 422
-    if isinstance(exc, ConfigError):
-        return 500  # the server is misconfigured; the message says how, and holds no secret
-    if isinstance(exc, ProviderError | ModelOutputError):
-        return 502
-    return 500
+    """The HTTP status an error is answered with: each error class states its own
+    (errors.py draws the table), an ApiError instance carries the one it was given."""
+    return exc.http_status
 
 
 def public_message(exc: SummarizerError) -> str:

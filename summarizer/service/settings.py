@@ -1,6 +1,6 @@
 """Settings of the two network front doors: the HTTP API and the Slack bot.
 
-One typed model, with the same precedence as the core settings (config.py):
+One typed model, built by the one loader of config.py with its precedence:
 
     command-line flag  >  environment  >  service config file (TOML)  >  default
 
@@ -14,20 +14,13 @@ Every secret is a SecretStr: it never shows in a repr, a log line or an error.
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from summarizer.config import LayeredSettings, config_section, load, read_config_file
 from summarizer.errors import ConfigError
 
 # Slack's own requests are small: a message's text is cut at 40,000 characters, which is
@@ -38,13 +31,8 @@ SLACK_MAX_BODY_BYTES = 1_048_576
 # A key shorter than this can be guessed; the API refuses to start with one.
 MIN_KEY_CHARS = 16
 
-_service_file: ContextVar[Path | None] = ContextVar("summarizer_service_file", default=None)
-_service_table: ContextVar[dict[str, Any] | None] = ContextVar(
-    "summarizer_service_table", default=None
-)
 
-
-class ServiceSettings(BaseSettings):
+class ServiceSettings(LayeredSettings):
     model_config = SettingsConfigDict(
         env_prefix="SUMMARIZER_", extra="forbid", populate_by_name=True, frozen=True
     )
@@ -155,23 +143,6 @@ class ServiceSettings(BaseSettings):
             return value + "/"
         return value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _service_file.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-        elif table := _service_table.get():
-            sources.append(InitSettingsSource(settings_cls, init_kwargs=table))
-        return tuple(sources)
-
     def key_values(self) -> list[bytes]:
         return [k.get_secret_value().encode("utf-8") for k in self.api_keys]
 
@@ -184,26 +155,11 @@ def load_service_settings(
 ) -> ServiceSettings:
     """Build ServiceSettings from flags (None means 'not given'), environment and file: the
     service config file if one is given, else the main config file's [service] table."""
-    from summarizer.config import config_section
-
     path = config_file
     if path is None and os.environ.get("SUMMARIZER_SERVICE_CONFIG"):
         path = Path(os.environ["SUMMARIZER_SERVICE_CONFIG"])
     if path is not None and not path.is_file():
         raise ConfigError(f"{path}: service config file not found; check --service-config")
-    table = {} if path is not None else config_section("service", main_config)
-    table_token = _service_table.set(table)
-    token = _service_file.set(path)
-    try:
-        return ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "settings"
-        origin = f" (service config {path})" if path else ""
-        # The value is left out on purpose: it may be a key or a token.
-        raise ConfigError(f"setting {where}: {err['msg']}{origin}; fix the value") from None
-    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    finally:
-        _service_file.reset(token)
-        _service_table.reset(table_token)
+    table = read_config_file(path) if path is not None else config_section("service", main_config)
+    origin = f" (service config {path})" if path else ""
+    return load(ServiceSettings, flags=flags, file_values=table, origin=origin)
