@@ -45,7 +45,7 @@ def matching_figure(today_n: int = 200, earlier_n: int = 700, seed: int = 7) -> 
     import time
     from pathlib import Path
 
-    from summarizer import continuity
+    from summarizer.stories import continuity
 
     folder = Path(__file__).resolve().parent.parent / "seeds" / "gold-links" / "articles"
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]

@@ -31,8 +31,8 @@ BATCH_TARGET = 0.4
 
 def _run(texts: list[str], cache: bool) -> tuple[int, int, float]:
     from summarizer.config import load_settings
-    from summarizer.ingest import Document
-    from summarizer.pipeline import brief_documents
+    from summarizer.core.pipeline import brief_documents
+    from summarizer.sources.ingest import Document
     from summarizer.testing.openai_server import FakeOpenAI, Quirks
 
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(quirks=Quirks(prefix_cache=cache)) as s:

@@ -22,7 +22,7 @@ from typing import Any
 import articles
 from common import SUMMARIZER, Child, Figure, child_env, median, run_child
 
-from summarizer import tokens
+from summarizer.llm import tokens
 from summarizer.testing.openai_server import FakeOpenAI, articles_in
 
 DATE = "2026-11-25"
@@ -181,7 +181,7 @@ def throughput_and_cache(n: int = 200, reps: int = 3) -> list[Figure]:
 
 
 def _near_copies(n: int) -> int:
-    from summarizer.stories import near_copies
+    from summarizer.stories.clusters import near_copies
 
     groups = near_copies(articles.generate(n))
     return sum(len(g) - 1 for g in groups)

@@ -32,8 +32,8 @@ def _pages(n: int) -> list[bytes]:
 
 
 def _rate(lanes: int, pages: list[bytes]) -> float:
-    from summarizer.extract import document_from_html
-    from summarizer.extract_pool import Extractor
+    from summarizer.sources.extract import document_from_html
+    from summarizer.sources.extract_pool import Extractor
 
     async def go() -> None:
         extractor = Extractor(lanes)
@@ -54,7 +54,7 @@ def _rate(lanes: int, pages: list[bytes]) -> float:
 
 
 def figures(n: int = 240, runs: int = 3) -> list[Figure]:
-    from summarizer.extract_pool import usable_cores
+    from summarizer.sources.extract_pool import usable_cores
 
     pages = _pages(n)
     _rate(1, pages[:12])  # imports and first-use caches, outside the timing

@@ -23,10 +23,10 @@ def measure(n: int = 200, warmup: int = 5) -> tuple[list[float], int]:
     import httpx2
 
     from summarizer.config import load_settings
-    from summarizer.ingest import read_path
+    from summarizer.core.pipeline import brief_document
     from summarizer.llm.client import LLM
     from summarizer.llm.recordings import request_key
-    from summarizer.pipeline import brief_document
+    from summarizer.sources.ingest import read_path
     from summarizer.store import Store
     from summarizer.testing.openai_server import completion_body, grounded_brief
 

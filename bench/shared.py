@@ -73,7 +73,7 @@ def _text(i: int) -> str:
 
 
 async def _submit(queue: object, store: object, n: int) -> list[str]:
-    from summarizer.service.jobs import BriefRequest, DocumentIn
+    from summarizer.serving.jobs import BriefRequest, DocumentIn
     from summarizer.store.aio import AsyncStore
 
     astore = AsyncStore(store)  # type: ignore[arg-type]
@@ -281,8 +281,8 @@ def figures() -> list[Figure]:
 async def _inline(url: str, base_url: str, n: int) -> list[float]:
     """Seconds per one-document job run in this process by the code a worker runs."""
     from summarizer.config import load_settings
-    from summarizer.service.jobs import Briefer, BriefRequest, DocumentIn
-    from summarizer.service.metrics import Metrics
+    from summarizer.serving.jobs import Briefer, BriefRequest, DocumentIn
+    from summarizer.serving.metrics import Metrics
     from summarizer.store import Store
 
     times = []

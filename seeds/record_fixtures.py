@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.daily import DailyConfig, run_daily
 from summarizer.eval import Variant, load_gold_set, run_variant
 from summarizer.eval.run import kind_checker
-from summarizer.ingest import read_path
-from summarizer.pipeline import brief_documents
+from summarizer.sources.ingest import read_path
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, grounded_brief
 

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Brief": "summarizer.schemas",
-    "BriefContent": "summarizer.schemas",
-    "Document": "summarizer.ingest",
-    "Kind": "summarizer.kinds",
-    "KindRegistry": "summarizer.kinds",
-    "Quote": "summarizer.schemas",
+    "Brief": "summarizer.core.schemas",
+    "BriefContent": "summarizer.core.schemas",
+    "Document": "summarizer.sources.ingest",
+    "Kind": "summarizer.core.kinds",
+    "KindRegistry": "summarizer.core.kinds",
+    "Quote": "summarizer.core.schemas",
     "Settings": "summarizer.config",
     "load_settings": "summarizer.config",
-    "brief_document": "summarizer.pipeline",
-    "brief_documents": "summarizer.pipeline",
+    "brief_document": "summarizer.core.pipeline",
+    "brief_documents": "summarizer.core.pipeline",
     "render": "summarizer.render",
     "LLM": "summarizer.llm.client",
     "SummarizerError": "summarizer.errors",
@@ -46,13 +46,13 @@ __all__ = [
 
 if TYPE_CHECKING:
     from summarizer.config import Settings, load_settings
+    from summarizer.core.kinds import Kind, KindRegistry
+    from summarizer.core.pipeline import brief_document, brief_documents
+    from summarizer.core.schemas import Brief, BriefContent, Quote
     from summarizer.errors import SummarizerError
-    from summarizer.ingest import Document
-    from summarizer.kinds import Kind, KindRegistry
     from summarizer.llm.client import LLM
-    from summarizer.pipeline import brief_document, brief_documents
     from summarizer.render import render
-    from summarizer.schemas import Brief, BriefContent, Quote
+    from summarizer.sources.ingest import Document
 
 
 def __getattr__(name: str) -> Any:

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.config import load_settings
-from summarizer.ingest import Document
-from summarizer.pipeline import brief_documents
+from summarizer.core.pipeline import brief_documents
+from summarizer.sources.ingest import Document
 
 ARTICLE = (
     "The city council voted 7-2 on Tuesday to close the Elm Street bridge for repairs.\n\n"

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from summarizer.addresses import Address, is_public, public_only_transport
 from summarizer.errors import InputError
-from summarizer.fetch import FetchLimits, fetch, new_client
-from summarizer.sources import Loader
+from summarizer.sources.addresses import Address, is_public, public_only_transport
+from summarizer.sources.fetch import FetchLimits, fetch, new_client
+from summarizer.sources.loader import Loader
 from tests.web_server import FIXTURES, Route, WebServer, redirect
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)

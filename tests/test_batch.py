@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import pricing
 from summarizer.cli import app
-from summarizer.llm import recordings
+from summarizer.llm import pricing, recordings
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply, grounded_brief
 from tests.test_daily import GAS_1, GAS_2, TRAM
 

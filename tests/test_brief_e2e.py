@@ -8,6 +8,7 @@ import json
 import pytest
 
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.errors import (
     GroundingError,
     ModelOutputError,
@@ -15,8 +16,7 @@ from summarizer.errors import (
     ProviderUnreachable,
     TruncatedOutput,
 )
-from summarizer.ingest import Document
-from summarizer.pipeline import brief_documents
+from summarizer.sources.ingest import Document
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
 from tests.briefing import ARTICLE, QUOTE, brief_payload, brief_text
 

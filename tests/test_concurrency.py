@@ -2,8 +2,8 @@ import asyncio
 
 import pytest
 
-from summarizer.concurrency import gather_or_cancel
 from summarizer.errors import InputError
+from summarizer.plumbing.concurrency import gather_or_cancel
 
 
 def test_results_in_order() -> None:

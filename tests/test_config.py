@@ -62,7 +62,7 @@ def test_one_precedence_for_every_settings_model(
     """Model, service and daily settings come from one loader with one precedence:
     flag > environment > config file > default (issue 18.6)."""
     from summarizer.daily import load_daily_config
-    from summarizer.service.settings import load_service_settings
+    from summarizer.serving.settings import load_service_settings
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(
@@ -95,7 +95,7 @@ def test_a_refused_value_is_never_printed(tmp_path: Path) -> None:
     """One line naming the setting and its file, for every loader; the value is left out,
     even where a validator's own message would repeat it (it may be a token)."""
     from summarizer.daily import load_daily_config
-    from summarizer.service.settings import load_service_settings
+    from summarizer.serving.settings import load_service_settings
 
     secret = "xoxb-0123456789-secret"
     service = tmp_path / "service.toml"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import continuity
 from summarizer.cli import app
-from summarizer.schemas import StanceRow
+from summarizer.core.schemas import StanceRow
+from summarizer.stories import continuity
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in
 from tests.test_daily import GAS_1, GAS_2, TRAM
 
@@ -379,13 +379,13 @@ def test_api_story_and_questions(tmp_path: Path, server: FakeOpenAI) -> None:
 def test_slack_what_changed_comes_first_and_keeps_limits(
     tmp_path: Path, server: FakeOpenAI
 ) -> None:
+    from summarizer.core.schemas import DailyBrief
     from summarizer.render.slack import (
         MAX_BLOCKS,
         MAX_MESSAGE_CHARS,
         block_chars,
         to_slack_messages,
     )
-    from summarizer.schemas import DailyBrief
 
     run_day(tmp_path, server, "2026-11-24")
     d2, _ = run_day(tmp_path, server, "2026-11-25")
@@ -530,8 +530,8 @@ def test_empty_ledger(tmp_path: Path) -> None:
 
 
 def test_a_development_the_previous_brief_already_quoted_is_not_new() -> None:
+    from summarizer.core.schemas import Brief, NewDevelopment
     from summarizer.daily.follow import _really_new
-    from summarizer.schemas import Brief, NewDevelopment
 
     before = Brief.model_validate(
         {**STORY_GAS_1, "sources": [], "provenance": {

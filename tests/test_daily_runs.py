@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import liveness
 from summarizer.cli import app
 from summarizer.daily.deliver import target
+from summarizer.plumbing import liveness
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, grounded_brief
 from tests.conftest import ROOT
@@ -216,7 +216,7 @@ def test_run_owner_and_destination_keys_on_every_backend(store_target: str) -> N
         (row,) = store.list_runs()
         assert row.status == "running" and row.detail == f"process {os.getpid()}"
         # A process that has exited (this one's child, reaped) left its run unfinished.
-        code = "from summarizer import liveness; o = liveness.me(); print(o.pid, o.start)"
+        code = "from summarizer.plumbing import liveness; o = liveness.me(); print(o.pid, o.start)"
         child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                                text=True, check=True)  # fmt: skip
         pid, start = child.stdout.split()

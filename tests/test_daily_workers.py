@@ -83,9 +83,9 @@ def test_a_worker_builds_one_client_per_settings_not_per_article(
     of one run share one client, and each is kept under the run's key with its calls."""
     from summarizer.config import load_settings
     from summarizer.daily.on_workers import shaping
-    from summarizer.ingest import Document
     from summarizer.llm.client import LLM
-    from summarizer.queue import brief_article
+    from summarizer.sources.ingest import Document
+    from summarizer.workers.queue import brief_article
     from tests.test_service import ARTICLE
 
     built: list[LLM] = []

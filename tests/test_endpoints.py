@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.errors import (
     ModelOutputError,
     ModelRefusal,
@@ -21,9 +22,8 @@ from summarizer.errors import (
     TruncatedOutput,
     WrongToolCall,
 )
-from summarizer.ingest import Document
 from summarizer.llm.checks import FEEDBACK_EXCERPT, REASK_EXCERPT
-from summarizer.pipeline import brief_documents
+from summarizer.sources.ingest import Document
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply
 from tests.briefing import ARTICLE, QUOTE, brief_payload, brief_text
 

@@ -64,7 +64,7 @@ def test_exit_codes_are_distinct_where_the_readme_says_so() -> None:
 def test_http_status_is_stated_by_each_error_class() -> None:
     """The API's status for a failure comes from the error's class (issue 18.6), the same
     statuses the service's former isinstance chain gave."""
-    from summarizer.service.answers import status_for
+    from summarizer.serving.answers import status_for
 
     expected = {
         errors.InputError("x"): 422,

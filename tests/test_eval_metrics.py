@@ -310,7 +310,7 @@ def test_gold_directory_problems(tmp_path: Path) -> None:
 
 
 def test_gold_schema_is_exported_with_the_others() -> None:
-    from summarizer.schema_export import SCHEMAS, schema_json
+    from summarizer.cli.schema_export import SCHEMAS, schema_json
 
     assert "gold" in SCHEMAS
     schema = json.loads(schema_json("gold"))

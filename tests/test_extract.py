@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.extract import decode_web, document_from_html, extract, parse_date
-from summarizer.fetch import Fetched, FetchLimits, fetch, new_client
-from summarizer.ingest import Document
+from summarizer.sources.extract import decode_web, document_from_html, extract, parse_date
+from summarizer.sources.fetch import Fetched, FetchLimits, fetch, new_client
+from summarizer.sources.ingest import Document
 from tests.web_server import FIXTURES, Route, WebServer, page
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
@@ -234,7 +234,7 @@ def test_whole_articles_carry_no_warning(name: str) -> None:
 
 
 def test_reader_comments_do_not_count_as_what_the_page_holds() -> None:
-    from summarizer.extract import paragraph_chars
+    from summarizer.sources.extract import paragraph_chars
 
     article = (FIXTURES / "article.html").read_text(encoding="utf-8")
     comments = (

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.extract import document_from_html
-from summarizer.extract_pool import Extractor
-from summarizer.ingest import Document
+from summarizer.sources.extract import document_from_html
+from summarizer.sources.extract_pool import Extractor
+from summarizer.sources.ingest import Document
 from tests.web_server import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,9 +101,9 @@ def test_trafilatura_is_never_entered_by_two_threads_at_once(
 STRESS = r"""
 import asyncio, sys, threading
 from pathlib import Path
-from summarizer.extract import document_from_html
-from summarizer.extract_pool import Extractor
-from summarizer.fetch import Fetched
+from summarizer.sources.extract import document_from_html
+from summarizer.sources.extract_pool import Extractor
+from summarizer.sources.fetch import Fetched
 
 fixtures = Path(sys.argv[1])
 names = ["article.html", "article_de.html", "article_cp1252.html", "article_sjis.html"]
@@ -167,7 +167,7 @@ def test_stress_hundreds_of_pages_at_the_real_concurrency_never_crash() -> None:
 def test_no_worker_processes_means_one_lane_not_failed_pages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from summarizer import extract_pool
+    from summarizer.sources import extract_pool
 
     def no_processes(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "semaphores are not available here")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.feeds import Feed, parse_feed
-from summarizer.fetch import FEED_TYPES, Fetched, FetchLimits, fetch, new_client
+from summarizer.sources.feeds import Feed, parse_feed
+from summarizer.sources.fetch import FEED_TYPES, Fetched, FetchLimits, fetch, new_client
 from tests.web_server import FIXTURES, Route, WebServer
 
 LIMITS = FetchLimits(read_timeout=2.0, total_timeout=10.0)
@@ -207,7 +207,7 @@ def test_portuguese_feed_dates_are_read(web: WebServer) -> None:
     ],
 )
 def test_european_date_names(value: str, expected: datetime) -> None:
-    from summarizer.feeds import local_date
+    from summarizer.sources.feeds import local_date
 
     parsed = local_date(value)
     assert parsed is not None
@@ -216,7 +216,7 @@ def test_european_date_names(value: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize("value", ["", "yesterday", "Seg, 99 Xyz 2018", "32 de setembro de 2018"])
 def test_unreadable_dates_stay_unread(value: str) -> None:
-    from summarizer.feeds import local_date
+    from summarizer.sources.feeds import local_date
 
     assert local_date(value) is None
 

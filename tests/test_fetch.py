@@ -12,7 +12,7 @@ import pytest
 from summarizer import __version__
 from summarizer.config import load_settings
 from summarizer.errors import InputError
-from summarizer.fetch import (
+from summarizer.sources.fetch import (
     FEED_TYPES,
     USER_AGENT,
     Fetched,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.atomic import write_text
+from summarizer.plumbing.atomic import write_text
 from tests.conftest import ROOT, SEED_ARTICLE, SEEDS
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from summarizer import grounding
-from summarizer.schemas import BriefContent as _BriefContent
+from summarizer.core import grounding
+from summarizer.core.schemas import BriefContent as _BriefContent
 
 # What the pipeline asks the model for: the content model with the check attached.
 BriefContent = grounding.checked(_BriefContent)
@@ -135,7 +135,7 @@ def test_any_model_is_walked_for_quotes_and_pruned_by_what_it_can_do_without() -
     it, a list that falls below its min_length takes its owner; the rest stays."""
     from pydantic import BaseModel, Field
 
-    from summarizer.schemas import Quote
+    from summarizer.core.schemas import Quote
 
     class Item(BaseModel):
         name: str

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.ingest import read_path
+from summarizer.sources.ingest import read_path
 
 LIMIT = 10_000
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import kinds
 from summarizer.cli import app
+from summarizer.core import kinds
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.conftest import SEED_ARTICLE
 
@@ -33,8 +33,8 @@ QUOTE = "voted 7-2 on Tuesday to close the Elm Street bridge"
 KIND_FILE = '''
 from pydantic import BaseModel, Field
 
-from summarizer.kinds import Kind
-from summarizer.schemas import Quote
+from summarizer.core.kinds import Kind
+from summarizer.core.schemas import Quote
 
 
 class Claim(BaseModel):
@@ -175,7 +175,7 @@ def test_a_system_block_that_varies_with_the_article_is_refused(tmp_path: Path) 
 
 
 def _house_brief(version: str) -> str:
-    from summarizer.prompting import builtin_dir
+    from summarizer.core.prompting import builtin_dir
 
     text = (builtin_dir() / "brief.j2").read_text(encoding="utf-8")
     text = re.sub(r"^version: \d+$", f"version: {version}", text, count=1, flags=re.M)
@@ -330,7 +330,7 @@ def test_timeline_fabricated_quote_is_reasked_then_dropped(
 BROKEN_KIND = """
 from typing import Any
 from pydantic import BaseModel, ConfigDict
-from summarizer.kinds import Kind
+from summarizer.core.kinds import Kind
 
 
 class Opaque:
@@ -361,7 +361,7 @@ def test_broken_kind_is_refused_by_name(tmp_path: Path) -> None:
 
 def _install_plugin(site: Path) -> None:
     """A tiny plugin package, installed as pip would: the module plus a dist-info whose
-    entry_points.txt names its register() in the summarizer.kinds group."""
+    entry_points.txt names its register() in the summarizer.core.kinds group."""
     pkg = site / "claimsplugin"
     pkg.mkdir(parents=True)
     code = KIND_FILE.replace('name="claims"', 'name="claims2"').replace(
@@ -374,7 +374,7 @@ def _install_plugin(site: Path) -> None:
     (dist / "entry_points.txt").write_text(
         textwrap.dedent(
             """\
-            [summarizer.kinds]
+            [summarizer.core.kinds]
             claims2 = claimsplugin:register
             """
         )
@@ -441,8 +441,8 @@ def test_fixed_prefix_is_cacheable_or_small(kind: str) -> None:
     is only acceptable while it stays under 600 tokens (issue 14)."""
     import instructor
 
-    from summarizer import prompting
-    from summarizer.tokens import estimate
+    from summarizer.core import prompting
+    from summarizer.llm.tokens import estimate
 
     registry = kinds.load()
     k = registry.get(kind)
@@ -504,7 +504,7 @@ def test_a_new_template_of_an_existing_kind_is_a_kind_of_its_own(
     [
         ("x = 1\n", "defines no register(registry) function"),
         (
-            "from summarizer.kinds import Kind\nfrom summarizer.schemas import BriefContent\n"
+            "from summarizer.core.kinds import Kind\nfrom summarizer.core.schemas import BriefContent\n"
             "def register(r):\n    r.register(Kind(name='brief', model=BriefContent, "
             "description='d', template='t'))\n",
             "kind 'brief' is already registered by built-in",

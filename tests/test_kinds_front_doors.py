@@ -11,13 +11,14 @@ from typing import Any, get_args
 
 import pytest
 
-from summarizer import attempts, kinds
 from summarizer.config import load_settings
+from summarizer.core import kinds
+from summarizer.core.pipeline import brief_documents
+from summarizer.core.schemas import Provenance, Source, Timeline, TimelineContent
 from summarizer.errors import ModelOutputError
-from summarizer.ingest import Document
-from summarizer.pipeline import brief_documents
+from summarizer.llm import attempts
 from summarizer.render import render, render_one
-from summarizer.schemas import Provenance, Source, Timeline, TimelineContent
+from summarizer.sources.ingest import Document
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.slack_fake import check_message
 from tests.test_kinds import ARTICLE, QUOTE, _timeline
@@ -253,7 +254,7 @@ def test_daily_kind_per_run_and_template_edit_misses_the_cache(tmp_path: Path) -
     from typer.testing import CliRunner
 
     from summarizer.cli import app
-    from summarizer.prompting import builtin_dir
+    from summarizer.core.prompting import builtin_dir
 
     src = tmp_path / "in"
     src.mkdir()
@@ -286,8 +287,8 @@ def test_daily_kind_per_run_and_template_edit_misses_the_cache(tmp_path: Path) -
 
 ROOT_QUOTE_KIND = """
 from pydantic import BaseModel, Field
-from summarizer.kinds import Kind
-from summarizer.schemas import Quote
+from summarizer.core.kinds import Kind
+from summarizer.core.schemas import Quote
 
 
 class Headline(BaseModel):

@@ -15,11 +15,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from summarizer import kinds
 from summarizer.config import load_settings
-from summarizer.prompting import builtin_dir
+from summarizer.core import kinds
+from summarizer.core.prompting import builtin_dir
 from summarizer.service.app import create_app
-from summarizer.service.settings import ServiceSettings
+from summarizer.serving.settings import ServiceSettings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
 from tests.slack_fake import LiveServer

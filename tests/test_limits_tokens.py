@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from summarizer import tokens
+from summarizer.llm import tokens
 from summarizer.llm.limiter import RateLimiter
 
 

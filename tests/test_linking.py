@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import continuity, names
 from summarizer.cli import app
 from summarizer.daily.config import ContinuityConfig
+from summarizer.stories import continuity, names
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, grounded_brief
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -66,7 +66,7 @@ def test_a_502_during_the_probe_is_the_http_failure_not_the_models(tmp_path: Pat
 
 
 def test_the_api_says_a_refused_mode_is_the_endpoints_configuration() -> None:
-    from summarizer.service.answers import public_message
+    from summarizer.serving.answers import public_message
 
     said = public_message(
         ModeUnsupported("model endpoint cannot do --mode json_schema: ...", mode="json_schema")

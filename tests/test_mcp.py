@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from summarizer.cli import app as cli
 from summarizer.config import load_settings
+from summarizer.core.schemas import Brief, DailyBrief, LedgerQuestion
 from summarizer.mcp.model import build_llm
 from summarizer.mcp.server import Served, create_server
-from summarizer.schemas import Brief, DailyBrief, LedgerQuestion
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, Reply, grounded_brief
 from tests.conftest import ROOT, SEED_ARTICLE, SEEDS

@@ -23,13 +23,13 @@ from typer.testing import CliRunner
 
 from summarizer.cli import app as cli
 from summarizer.config import load_settings
+from summarizer.core.schemas import Brief
 from summarizer.mcp.access import Access
 from summarizer.mcp.http import http_app, keys_for, public_message
 from summarizer.mcp.model import build_llm
 from summarizer.mcp.server import create_server
-from summarizer.schemas import Brief
-from summarizer.service.auth import key_id
-from summarizer.service.settings import ServiceSettings
+from summarizer.serving.auth import key_id
+from summarizer.serving.settings import ServiceSettings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.conftest import ROOT

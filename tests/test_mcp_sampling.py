@@ -15,11 +15,11 @@ import pytest
 from mcp import Client
 
 from summarizer.config import load_settings
+from summarizer.core.schemas import Brief
 from summarizer.errors import ConfigError
 from summarizer.llm.sampling import CLIENT_MODEL, to_completion, to_create_message
 from summarizer.mcp.model import build_llm
 from summarizer.mcp.server import create_server
-from summarizer.schemas import Brief
 from summarizer.store import Store
 from summarizer.testing.openai_server import Reply, completion_body, grounded_brief
 from tests.test_mcp import ARTICLE, call, text_of

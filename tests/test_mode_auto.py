@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from summarizer.config import load_settings
-from summarizer.ingest import Document
+from summarizer.core.pipeline import brief_documents
 from summarizer.llm import probe
-from summarizer.pipeline import brief_documents
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Quirks
 from tests.briefing import ARTICLE, brief_text

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import pytest
 
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.errors import ProviderUnreachable, SummarizerError, UnreadableAnswer
-from summarizer.ingest import Document
 from summarizer.llm.client import is_local
-from summarizer.pipeline import brief_documents
+from summarizer.sources.ingest import Document
 
 Behaviour = Callable[[socket.socket], None]
 

@@ -24,9 +24,10 @@ def test_wheel_ships_the_prompts_and_types(tmp_path: Path) -> None:
         assert f"summarizer/prompts/{template.name}" in names
     assert "summarizer/py.typed" in names
     # The place names and word frequencies story matching reads offline (names.py).
-    assert {"summarizer/data/place_names.tsv.gz", "summarizer/data/word_frequencies.tsv.gz"} <= set(
-        names
-    )
+    assert {
+        "summarizer/stories/data/place_names.tsv.gz",
+        "summarizer/stories/data/word_frequencies.tsv.gz",
+    } <= set(names)
     assert any(n.endswith("entry_points.txt") for n in names)
     assert not any(n.startswith(("tests/", "seeds/", "prompts/")) for n in names)
     # The version is written once (summarizer/__init__.py) and reaches the metadata.
@@ -48,7 +49,7 @@ def test_installed_wheel_finds_its_prompts(tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
-        "import summarizer.prompting as p; d = p.builtin_dir(); "
+        "import summarizer.core.prompting as p; d = p.builtin_dir(); "
         "assert str(d).startswith(sys.argv[1]), d; "
         "print(sorted(x.name for x in p.list_prompts()))"
     )

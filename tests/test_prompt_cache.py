@@ -10,11 +10,11 @@ from pathlib import Path
 import openai
 import pytest
 
-from summarizer import pricing
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.daily import DailyConfig, run_daily
-from summarizer.ingest import Document
-from summarizer.pipeline import brief_documents
+from summarizer.llm import pricing
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Quirks, prompt_text
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from summarizer import errors, grounding, quotations
-from summarizer.schemas import BriefContent, TimelineContent
+from summarizer import errors
+from summarizer.core import grounding, quotations
+from summarizer.core.schemas import BriefContent, TimelineContent
 
 ARTICLE = (
     "The minister said the port “will reopen on Monday after the inspection”.\n"
@@ -215,8 +216,8 @@ def _e2e(server: object, **settings: object) -> BaseModel:
     import asyncio
 
     from summarizer.config import load_settings
-    from summarizer.ingest import Document
-    from summarizer.pipeline import brief_documents
+    from summarizer.core.pipeline import brief_documents
+    from summarizer.sources.ingest import Document
 
     s = load_settings(base_url=server.base_url, api_key="sk-test", **settings)  # type: ignore[attr-defined]
     return asyncio.run(brief_documents([Document(text=ARTICLE)], s, kind=settings.get("kind")))[0]  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import pricing
 from summarizer.errors import ModelRefusal, RequestRejected, TruncatedOutput, WrongToolCall
+from summarizer.llm import pricing
 from summarizer.llm.transport import read_usage
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.briefing import QUOTE, brief_payload, brief_text

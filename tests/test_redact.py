@@ -1,4 +1,4 @@
-from summarizer import redact
+from summarizer.plumbing import redact
 
 
 def test_url_drops_userinfo_and_secret_params():
@@ -97,7 +97,7 @@ def test_uvicorns_own_handlers_redact_once_the_service_starts(capfd):
 
     from uvicorn.config import LOGGING_CONFIG, Config
 
-    from summarizer.service.logs import redact_access_log
+    from summarizer.serving.logs import redact_access_log
 
     Config(app=None, log_config=LOGGING_CONFIG)  # uvicorn's loggers and handlers, as served
     redact_access_log()

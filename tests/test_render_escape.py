@@ -15,9 +15,9 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from summarizer.cli import app
+from summarizer.core.schemas import Brief, DailyBrief
 from summarizer.render import render, render_daily
 from summarizer.render.escape import markdown, markdown_cell, plain, slack
-from summarizer.schemas import Brief, DailyBrief
 from summarizer.store import Store
 from tests.test_render_html_slack import make_brief, make_daily
 

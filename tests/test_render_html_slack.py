@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from summarizer.core.schemas import Brief, DailyBrief
 from summarizer.render.html import to_html
 from summarizer.render.slack import MAX_SECTION_CHARS, to_slack_messages
-from summarizer.schemas import Brief, DailyBrief
 from tests.slack_fake import check_message
 
 WHEN = datetime(2025, 3, 4, 5, 6, tzinfo=UTC)

@@ -65,10 +65,10 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from summarizer.core.schemas import Brief, DailyBrief  # noqa: E402
 from summarizer.render.html import to_html  # noqa: E402
 from summarizer.render.markdown import daily_to_markdown, to_markdown  # noqa: E402
 from summarizer.render.slack import to_slack_messages  # noqa: E402
-from summarizer.schemas import Brief, DailyBrief  # noqa: E402
 from tests.test_render_html_slack import make_brief, make_daily, provenance  # noqa: E402
 
 

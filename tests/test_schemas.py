@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from summarizer.schema_export import SCHEMAS, filename, schema_json
-from summarizer.schemas import BriefContent, Stance
+from summarizer.cli.schema_export import SCHEMAS, filename, schema_json
+from summarizer.core.schemas import BriefContent, Stance
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -16,7 +16,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 def test_checked_in_schema_matches_the_models(name: str) -> None:
     path = SCHEMA_DIR / filename(name)
     assert path.read_text(encoding="utf-8") == schema_json(name), (
-        f"{path.name} drifted from the models: run `python -m summarizer.schema_export schemas` "
+        f"{path.name} drifted from the models: run `python -m summarizer.cli.schema_export schemas` "
         "and bump SCHEMA_VERSION if a field changed"
     )
 

@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 
 from summarizer.cli import app as cli
 from summarizer.config import load_settings
+from summarizer.core.schemas import Brief, DailyBrief
 from summarizer.errors import ConfigError
-from summarizer.schemas import Brief, DailyBrief
 from summarizer.service.app import create_app
-from summarizer.service.jobs import RESTARTED
-from summarizer.service.settings import ServiceSettings, load_service_settings
+from summarizer.serving.jobs import RESTARTED
+from summarizer.serving.settings import ServiceSettings, load_service_settings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
 from tests.helpers import poll_job, wait_until
@@ -509,7 +509,7 @@ def test_metrics_count_requests_tokens_and_errors(api: Api) -> None:
 
 
 def _key_id(key: str) -> str:
-    from summarizer.service.auth import key_id
+    from summarizer.serving.auth import key_id
 
     return key_id(key.encode())
 

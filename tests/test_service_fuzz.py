@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 
 from summarizer.config import load_settings
 from summarizer.service.app import create_app
-from summarizer.service.settings import ServiceSettings
+from summarizer.serving.settings import ServiceSettings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 from tests.slack_fake import LiveServer

@@ -19,7 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from summarizer.service.jobs import RESTARTED, STOPPED
+from summarizer.serving.jobs import RESTARTED, STOPPED
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, articles_in, grounded_brief
 from tests.helpers import answer, poll_job
@@ -262,8 +262,8 @@ def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_a_brief_is_kept_with_its_document_and_calls_in_one_transaction(
     store_target: str,
 ) -> None:
-    from summarizer.ingest import Document
     from summarizer.llm.calls import CallRecord
+    from summarizer.sources.ingest import Document
 
     store = Store(store_target)
     call = CallRecord("k", "gpt-4o-mini", 200, 1000, 100, 5.0, False, False)
@@ -299,9 +299,9 @@ def test_a_retried_job_keeps_what_its_first_attempt_finished(
     import asyncio
 
     from summarizer.config import load_settings
-    from summarizer.ingest import Document
-    from summarizer.service.jobs import Briefer, BriefRequest
-    from summarizer.service.metrics import Metrics
+    from summarizer.serving.jobs import Briefer, BriefRequest
+    from summarizer.serving.metrics import Metrics
+    from summarizer.sources.ingest import Document
 
     store = Store(store_target)
     settings = load_settings(base_url=fake_openai.base_url, api_key="sk-test-LLMKEY-0123456789")

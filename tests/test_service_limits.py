@@ -26,7 +26,7 @@ from summarizer.config import load_settings
 from summarizer.errors import ConfigError
 from summarizer.service import app as service_app
 from summarizer.service.app import create_app
-from summarizer.service.settings import SLACK_MAX_BODY_BYTES, ServiceSettings
+from summarizer.serving.settings import SLACK_MAX_BODY_BYTES, ServiceSettings
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
 from tests.slack_fake import LiveServer

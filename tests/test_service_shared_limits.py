@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.service.limits import RateLimiter
-from summarizer.service.shared_limits import SharedRateLimiter, limiters_for
+from summarizer.serving.limits import RateLimiter
+from summarizer.serving.shared_limits import SharedRateLimiter, limiters_for
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 from summarizer.testing.openai_server import FakeOpenAI

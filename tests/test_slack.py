@@ -17,7 +17,7 @@ import pytest
 
 from summarizer.config import load_settings
 from summarizer.errors import ConfigError
-from summarizer.service.settings import ServiceSettings
+from summarizer.serving.settings import ServiceSettings
 from summarizer.slack.app import INTERNAL, SlackBot, create_slack_http_app, find_url, only_url
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief

@@ -16,9 +16,16 @@ import httpx2
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.fetch import FetchLimits, new_client
-from summarizer.ingest import Document
-from summarizer.sources import LeftOut, Loaded, load_directory, load_feed, load_url, load_urls
+from summarizer.sources.fetch import FetchLimits, new_client
+from summarizer.sources.ingest import Document
+from summarizer.sources.loader import (
+    LeftOut,
+    Loaded,
+    load_directory,
+    load_feed,
+    load_url,
+    load_urls,
+)
 from tests.web_server import FIXTURES, Route, WebServer, closed_port_url, page
 
 T = TypeVar("T")
@@ -265,7 +272,7 @@ def test_cli_startup_does_not_import_the_web_stack() -> None:
 
 
 def load_all(sources: list[str], **kwargs: object) -> Loaded:
-    from summarizer.sources import Loader
+    from summarizer.sources.loader import Loader
 
     async def go() -> Loaded:
         async with Loader(limits=LIMITS, **kwargs) as loader:  # type: ignore[arg-type]
@@ -387,7 +394,7 @@ def test_a_symlink_out_of_a_directory_is_skipped_and_listed(tmp_path: Path) -> N
 def test_a_directory_is_filtered_by_its_documents_own_dates(tmp_path: Path) -> None:
     import os
 
-    from summarizer.sources import Loader
+    from summarizer.sources.loader import Loader
 
     clips = tmp_path / "clips"
     clips.mkdir()

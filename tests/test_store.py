@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from summarizer.errors import StorageError
-from summarizer.ingest import Document
 from summarizer.llm.calls import CallRecord
+from summarizer.sources.ingest import Document
 from summarizer.store import MIGRATIONS, Store
 from summarizer.store import migrations as migrations_module
 from summarizer.testing.openai_server import FakeOpenAI

@@ -16,8 +16,8 @@ import pytest
 
 import summarizer
 from summarizer.errors import ConfigError
-from summarizer.ingest import Document
 from summarizer.llm.calls import CallRecord
+from summarizer.sources.ingest import Document
 from summarizer.store import Store, open_store
 from summarizer.store.aio import AsyncStore
 

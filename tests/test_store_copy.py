@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from summarizer.cli import app
-from summarizer.ingest import Document
 from summarizer.llm.calls import CallRecord
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 
 

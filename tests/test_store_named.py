@@ -44,7 +44,7 @@ def test_show_names_the_store(tmp_path: Path) -> None:
 
 
 def test_a_postgresql_store_is_named_without_its_password() -> None:
-    from summarizer import ledger
+    from summarizer.stories import ledger
 
     class FakeStore:
         label = "postgresql://summarizer:***@db/summarizer"

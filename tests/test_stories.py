@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from summarizer.stories import group_stories, near_copies
+from summarizer.stories.clusters import group_stories, near_copies
 
 WIRE = (
     "BRUSSELS (Wire) - European Union finance ministers agreed on Tuesday to extend the "

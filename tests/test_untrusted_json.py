@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import untrusted_json
 from summarizer.config import load_settings
+from summarizer.core.pipeline import brief_documents
 from summarizer.errors import InputError, ModelOutputError, RecordingUnreadable
-from summarizer.ingest import Document
-from summarizer.pipeline import brief_documents
+from summarizer.plumbing import untrusted_json
+from summarizer.sources.ingest import Document
 from summarizer.testing.openai_server import FakeOpenAI, Reply
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -109,7 +109,7 @@ def test_a_recording_nested_deep_is_unreadable_not_a_crash(tmp_path: Path) -> No
 
 def test_an_api_request_body_nested_deep_is_a_400_that_says_so() -> None:
     from summarizer.errors import ApiError
-    from summarizer.service.limits import parse_brief_request
+    from summarizer.serving.limits import parse_brief_request
 
     with pytest.raises(ApiError) as err:
         parse_brief_request(

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarizer import untrusted_json
 from summarizer.errors import BatchUnsupported, ProviderError
 from summarizer.llm import failures
+from summarizer.plumbing import untrusted_json
 from summarizer.store.batches import AnswerRow
 
 if TYPE_CHECKING:

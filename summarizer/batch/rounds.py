@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarizer import pricing, tokens
 from summarizer.batch import api as batch_api
 from summarizer.batch.book import Book, Policy
 from summarizer.config import Settings
@@ -47,7 +46,7 @@ from summarizer.errors import (
     ProviderError,
     RequestRejected,
 )
-from summarizer.llm import calls
+from summarizer.llm import calls, pricing, tokens
 from summarizer.llm.client import LLM
 from summarizer.signals import Deferred
 from summarizer.store import Store

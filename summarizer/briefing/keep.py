@@ -52,17 +52,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from summarizer.config import Settings
+from summarizer.core.kinds import load_output, registry_for
+from summarizer.core.pipeline import brief_document, make_source, provenance_of
+from summarizer.core.schemas import SCHEMA_VERSION
 from summarizer.errors import StorageError
-from summarizer.ingest import Document
-from summarizer.kinds import load_output, registry_for
 from summarizer.llm import calls
 from summarizer.llm.calls import CallRecord
 from summarizer.llm.client import LLM
-from summarizer.pipeline import brief_document, make_source, provenance_of
-from summarizer.pricing import cost_usd
+from summarizer.llm.pricing import cost_usd
 from summarizer.render.generic import title_of
-from summarizer.schemas import SCHEMA_VERSION
 from summarizer.signals import BudgetReached
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore, off_loop
 

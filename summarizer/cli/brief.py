@@ -62,12 +62,12 @@ def brief(
     with edge.guarded():
         import asyncio
 
+        from summarizer.core.kinds import registry_for
         from summarizer.errors import EXIT_PARTIAL, InputError
-        from summarizer.ingest import read_path
-        from summarizer.kinds import registry_for
         from summarizer.render import render
         from summarizer.render.formats import get_format
-        from summarizer.sources import HTML_SUFFIXES, is_url, load_sources
+        from summarizer.sources.ingest import read_path
+        from summarizer.sources.loader import HTML_SUFFIXES, is_url, load_sources
 
         chosen = get_format(fmt or "md").name
         settings = flags.settings()
@@ -113,7 +113,7 @@ def brief(
         _say_empty(briefs, settings)
         text = render(briefs, chosen)
         if output is not None:
-            from summarizer.atomic import write_text
+            from summarizer.plumbing.atomic import write_text
 
             write_text(output, text)
         else:
@@ -133,9 +133,9 @@ def _say_empty(briefs: list[Any], settings: Any) -> None:
     """A brief with no stances, key points or open questions says so (the brief itself
     does too); under --strict it is an error (exit 7, like any output that fails its
     checks) and nothing is written."""
+    from summarizer.core.schemas import Brief
     from summarizer.errors import ModelOutputError
     from summarizer.render.notices import EMPTY, is_empty, plural
-    from summarizer.schemas import Brief
 
     empty = [b for b in briefs if isinstance(b, Brief) and is_empty(b)]
     for b in empty:
@@ -154,8 +154,8 @@ async def _brief_all(docs: list[Any], settings: Any, store: Any) -> list[Any]:
     with one client. The first failure fails the command, so no partial output is written;
     what was briefed before it stays kept, and every call made is recorded."""
     from summarizer.briefing.keep import brief_and_keep
-    from summarizer.concurrency import gather_or_cancel
     from summarizer.llm.client import LLM
+    from summarizer.plumbing.concurrency import gather_or_cancel
 
     llm = LLM(settings)
     try:

@@ -65,7 +65,7 @@ def logger() -> logging.Logger:
 
 
 def setup_logging(verbose: bool, *, json_logs: bool = False) -> None:
-    from summarizer.redact import LogFilter, install
+    from summarizer.plumbing.redact import LogFilter, install
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LogFilter())  # what libraries log of a server's answer may hold a key

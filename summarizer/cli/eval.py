@@ -172,7 +172,7 @@ def eval_(
         ]
         checked = check_gates(results, gates)
         if output is not None:
-            from summarizer.atomic import write_text
+            from summarizer.plumbing.atomic import write_text
 
             write_text(
                 output,
@@ -230,7 +230,7 @@ def _eval_links(
     result = links.score_pairs(cases, cfg.threshold, cfg.check_margin)
     checked = links.check_gates(result, gates)
     if output is not None:
-        from summarizer.atomic import write_text
+        from summarizer.plumbing.atomic import write_text
 
         write_text(output, links.to_json(result, gold_dir=str(gold_dir), gates=checked))
     sys.stdout.write(links.render_text(result))

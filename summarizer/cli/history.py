@@ -89,11 +89,11 @@ def show(
     summarizer show 9c1e0d2a --store /tmp/demo.db
     """
     with edge.guarded():
+        from summarizer.core.kinds import load_output, registry_for
+        from summarizer.core.schemas import DailyBrief
         from summarizer.errors import InputError
-        from summarizer.kinds import load_output, registry_for
         from summarizer.render import render, render_daily
         from summarizer.render.formats import get_format
-        from summarizer.schemas import DailyBrief
         from summarizer.store import Store
 
         get_format(fmt)

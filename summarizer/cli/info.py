@@ -12,7 +12,7 @@ import typer
 from summarizer.cli import edge, options
 
 if TYPE_CHECKING:
-    from summarizer.kinds import KindRegistry
+    from summarizer.core.kinds import KindRegistry
 
 
 def schema(
@@ -35,8 +35,8 @@ def schema(
     summarizer schema timeline > timeline.schema.json
     """
     with edge.guarded():
+        from summarizer.cli.schema_export import SCHEMAS, schema_json
         from summarizer.errors import ConfigError
-        from summarizer.schema_export import SCHEMAS, schema_json
 
         if name in SCHEMAS:
             typer.echo(schema_json(name), nl=False)
@@ -53,7 +53,7 @@ def _registry(
     config: Path | None, prompts_dir: Path | None, kind_file: list[Path] | None
 ) -> KindRegistry:
     """The kinds and templates these flags (and the config file) give."""
-    from summarizer.kinds import registry_for
+    from summarizer.core.kinds import registry_for
 
     settings = options.settings_from_flags(
         config, strict=False, prompts_dir=prompts_dir, kind_files=kind_file or None

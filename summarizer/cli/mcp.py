@@ -105,7 +105,7 @@ def _http(
     from summarizer.mcp.http import http_app, keys_for, public_message
     from summarizer.mcp.model import build_llm
     from summarizer.mcp.server import create_server
-    from summarizer.service.settings import load_service_settings
+    from summarizer.serving.settings import load_service_settings
     from summarizer.store import Store
 
     service = load_service_settings(service_config, main_config=flags.config)

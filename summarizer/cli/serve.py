@@ -48,7 +48,7 @@ def serve(
         import uvicorn
 
         from summarizer.service.app import create_app
-        from summarizer.service.settings import load_service_settings
+        from summarizer.serving.settings import load_service_settings
         from summarizer.store import Store
 
         settings = flags.settings()
@@ -117,7 +117,7 @@ def app_from_environment() -> Any:
 
     from summarizer.config import Settings, load
     from summarizer.service.app import create_app
-    from summarizer.service.settings import load_service_settings
+    from summarizer.serving.settings import load_service_settings
     from summarizer.store import Store
 
     spec = json.loads(os.environ[_SETTINGS_ENV])

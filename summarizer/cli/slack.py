@@ -36,7 +36,7 @@ def slack(
     """
     edge.setup_logging(flags.verbose)
     with edge.guarded():
-        from summarizer.service.settings import load_service_settings
+        from summarizer.serving.settings import load_service_settings
         from summarizer.store import Store
 
         settings = flags.settings()

@@ -36,8 +36,8 @@ def migrate(
     summarizer store migrate --store /tmp/demo.db --to /tmp/copy.db
     """
     with edge.guarded():
-        from summarizer import redact
         from summarizer.errors import ConfigError
+        from summarizer.plumbing import redact
         from summarizer.store import Store
         from summarizer.store.copy import copy_store
 

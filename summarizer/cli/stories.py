@@ -35,8 +35,8 @@ def story(
     summarizer story st-38ea36c762 --format json
     """
     with edge.guarded():
-        from summarizer import ledger
         from summarizer.store import Store
+        from summarizer.stories import ledger
 
         _check_format(fmt)
         settings = options.settings_from_flags(config, strict=False, store_path=store)
@@ -70,8 +70,8 @@ def questions(
     summarizer questions --story st-38ea36c762 --since 2026-11-01 --format json
     """
     with edge.guarded():
-        from summarizer import ledger
         from summarizer.store import Store
+        from summarizer.stories import ledger
 
         _check_format(fmt)
         settings = options.settings_from_flags(config, strict=False, store_path=store)

@@ -39,13 +39,13 @@ def worker(
     with edge.guarded():
         import asyncio
 
-        from summarizer import redact
         from summarizer.errors import ConfigError
-        from summarizer.queue import run_worker
-        from summarizer.service.jobs import Briefer
-        from summarizer.service.metrics import Metrics
-        from summarizer.service.settings import load_service_settings
+        from summarizer.plumbing import redact
+        from summarizer.serving.jobs import Briefer
+        from summarizer.serving.metrics import Metrics
+        from summarizer.serving.settings import load_service_settings
         from summarizer.store import Store, is_database_url
+        from summarizer.workers.queue import run_worker
 
         settings = flags.settings()
         target = options.store_path(settings)

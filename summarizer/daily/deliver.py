@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from summarizer.schemas import DailyBrief
+from summarizer.core.schemas import DailyBrief
 from summarizer.store import Store
 
 # Before deliveries were keyed by destination, every webhook shared this one key. A day
@@ -74,7 +74,7 @@ async def deliver_webhook(
                     raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
                 sent += 1
     except (httpx2.HTTPError, RuntimeError) as exc:
-        from summarizer import redact
+        from summarizer.plumbing import redact
 
         # The path is the webhook's credential, and an error text may repeat it alone.
         path = urlsplit(url).path

@@ -28,12 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from summarizer import continuity, grounding, prompting
-from summarizer.daily.config import ContinuityConfig
-from summarizer.errors import SummarizerError
-from summarizer.kinds import registry_for
-from summarizer.ledger import days_between, ledger_question
-from summarizer.schemas import (
+from summarizer.core import grounding, prompting
+from summarizer.core.kinds import registry_for
+from summarizer.core.schemas import (
     Brief,
     ContinuationContent,
     LinkContent,
@@ -42,13 +39,17 @@ from summarizer.schemas import (
     SourceFailure,
     StoryLink,
 )
+from summarizer.daily.config import ContinuityConfig
+from summarizer.errors import SummarizerError
 from summarizer.signals import BudgetReached, Deferred
 from summarizer.store import Store
+from summarizer.stories import continuity
+from summarizer.stories.ledger import days_between, ledger_question
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
-    from summarizer.ingest import Document
     from summarizer.llm.client import LLM
+    from summarizer.sources.ingest import Document
 
 log = logging.getLogger(__name__)
 KIND = "continuation"
@@ -266,8 +267,8 @@ async def confirm(
     quote not found, a failed call) leaves the story new, and its note says why."""
     import asyncio
 
-    from summarizer.concurrency import gather_or_cancel
-    from summarizer.pipeline import _article, _extract
+    from summarizer.core.pipeline import _article, _extract
+    from summarizer.plumbing.concurrency import gather_or_cancel
 
     registry = registry_for(settings)
     kind = registry.get(LINK_KIND)
@@ -335,7 +336,7 @@ async def synthesize_continuing(
     the story still continues (its id, ledger and shifts), the brief and failures say why."""
     import asyncio
 
-    from summarizer.pipeline import synthesize
+    from summarizer.core.pipeline import synthesize
 
     assert p.earlier is not None
     sha = cache_sha([d.sha256 for d, _ in items], p)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from summarizer.config import Settings
 from summarizer.errors import WorkerFailed
-from summarizer.ingest import Document
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 
 log = logging.getLogger("summarizer.daily")

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from summarizer import pricing, stories
-from summarizer.atomic import write_text
-from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
+from summarizer.core.kinds import registry_for
+from summarizer.core.pipeline import provenance_of
+from summarizer.core.schemas import Brief, DailyBrief, DailyProvenance, LeftOut, SourceFailure
 from summarizer.daily.config import DailyConfig
 from summarizer.daily.steps import Budget, Steps, failure
 from summarizer.errors import (
@@ -35,13 +35,13 @@ from summarizer.errors import (
     LockedError,
     NothingBriefedError,
 )
-from summarizer.ingest import Document
-from summarizer.kinds import registry_for
-from summarizer.llm import calls
-from summarizer.pipeline import provenance_of
-from summarizer.schemas import Brief, DailyBrief, DailyProvenance, LeftOut, SourceFailure
-from summarizer.sources import Loader
+from summarizer.llm import calls, pricing
+from summarizer.plumbing.atomic import write_text
+from summarizer.plumbing.concurrency import gather_or_cancel
+from summarizer.sources.ingest import Document
+from summarizer.sources.loader import Loader
 from summarizer.store import Store
+from summarizer.stories import clusters as stories
 
 log = logging.getLogger("summarizer.daily")
 

@@ -21,22 +21,23 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from summarizer import continuity, pricing, stories
 from summarizer.briefing.keep import as_requested, brief_and_keep, cache_key, find_kept
-from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
+from summarizer.core.kinds import registry_for
+from summarizer.core.pipeline import make_source, synthesize
+from summarizer.core.schemas import Brief, SourceFailure
 from summarizer.daily import follow
 from summarizer.daily.config import DailyConfig
 from summarizer.errors import ConfigError, SummarizerError
-from summarizer.ingest import Document
-from summarizer.kinds import registry_for
-from summarizer.llm import calls
+from summarizer.llm import calls, pricing
 from summarizer.llm.calls import CallRecord
 from summarizer.llm.client import LLM
-from summarizer.pipeline import make_source, synthesize
-from summarizer.schemas import Brief, SourceFailure
+from summarizer.plumbing.concurrency import gather_or_cancel
 from summarizer.signals import BudgetReached, Deferred
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
+from summarizer.stories import clusters as stories
+from summarizer.stories import continuity
 
 if TYPE_CHECKING:
     from summarizer.batch.rounds import BatchRun

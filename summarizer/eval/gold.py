@@ -22,10 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from summarizer import untrusted_json
+from summarizer.core.schemas import Stance
 from summarizer.errors import InputError
-from summarizer.ingest import Document, document_from_bytes, leads_outside, read_path
-from summarizer.schemas import Stance
+from summarizer.plumbing import untrusted_json
+from summarizer.sources.ingest import Document, document_from_bytes, leads_outside, read_path
 
 
 def _no_property_titles(schema: dict[str, Any]) -> None:

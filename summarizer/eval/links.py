@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from summarizer import continuity
 from summarizer.errors import ConfigError, InputError
 from summarizer.eval.gold import _first_error, _Strict
-from summarizer.ingest import Document, read_path
+from summarizer.sources.ingest import Document, read_path
+from summarizer.stories import continuity
 
 LINK_METRICS = ("link_precision", "link_recall", "link_f1")
 

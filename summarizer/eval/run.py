@@ -18,15 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError, RunError
 from summarizer.eval import metrics
 from summarizer.eval.gold import GoldCase
 from summarizer.eval.score import METRICS, ArticleScore, Counts, compute, failed, score_brief, total
-from summarizer.ingest import Document
 from summarizer.llm import calls
 from summarizer.llm.client import LLM
+from summarizer.plumbing.concurrency import gather_or_cancel
+from summarizer.sources.ingest import Document
 
 
 def kind_checker(
@@ -35,7 +35,7 @@ def kind_checker(
     """A check that refuses a kind the eval cannot make with these settings' registry
     (built-ins, plugins, --kind-file): InputError for a gold file's, ConfigError for --kind.
     A kind that merges briefs (story) rather than reading an article cannot brief one."""
-    from summarizer.kinds import registry_for
+    from summarizer.core.kinds import registry_for
 
     registry = registry_for(settings)
     usable = sorted(k.name for k in registry if k.takes == "article")
@@ -52,7 +52,7 @@ def kind_checker(
 
 async def make_brief(doc: Document, settings: Settings, kind: str, llm: LLM) -> dict[str, Any]:
     """The one place the eval asks the pipeline for output of a kind, as plain data."""
-    from summarizer.pipeline import brief_document
+    from summarizer.core.pipeline import brief_document
 
     output = await brief_document(doc, settings, llm=llm, kind=kind)
     return output.model_dump(mode="json")

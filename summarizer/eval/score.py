@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from summarizer import grounding
+from summarizer.core import grounding
 from summarizer.eval import metrics
 
 # The metric names of the JSON output, in table order (the names, then events).

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
-from summarizer import pricing
+from summarizer.llm import pricing
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from summarizer import attempts as attempt_count
-from summarizer import redact
-from summarizer.attempts import HOOK as ATTEMPT_HOOK
-from summarizer.attempts import started as attempt_started
 from summarizer.config import Settings
 from summarizer.errors import ModeUnsupported, SummarizerError
+from summarizer.llm import attempts as attempt_count
 from summarizer.llm import calls, checks, connect
+from summarizer.llm.attempts import HOOK as ATTEMPT_HOOK
+from summarizer.llm.attempts import started as attempt_started
 from summarizer.llm.connect import OPENAI_BASE_URL, is_local
 from summarizer.llm.translate import Translator
+from summarizer.plumbing import redact
 from summarizer.signals import Signal
 
 __all__ = ["LLM", "is_local"]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer import redact, untrusted_json
+from summarizer.plumbing import redact, untrusted_json
 
 # The request parameters that carry a structured-output mode: an error naming one of
 # them is the endpoint saying it cannot do the mode, not a passing fault.

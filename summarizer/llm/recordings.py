@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from summarizer import redact, untrusted_json
-from summarizer.atomic import write_text
 from summarizer.errors import RecordingUnreadable
+from summarizer.plumbing import redact, untrusted_json
+from summarizer.plumbing.atomic import write_text
 
 FORMAT = "summarizer-recording/1"
 # A response header the test server (and any fixture server) sets: its answers are not a model's.

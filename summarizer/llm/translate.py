@@ -13,7 +13,6 @@ import json
 import logging
 from typing import Any
 
-from summarizer import redact
 from summarizer.config import Settings
 from summarizer.errors import (
     GroundingError,
@@ -27,6 +26,7 @@ from summarizer.errors import (
 )
 from summarizer.llm import calls, checks, failures
 from summarizer.llm.connect import is_local
+from summarizer.plumbing import redact
 from summarizer.signals import Signal
 
 log = logging.getLogger("summarizer.llm")

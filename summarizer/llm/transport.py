@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx2
 import openai
 
-from summarizer import redact, tokens, untrusted_json
 from summarizer.errors import ModelOutputError, ReplayMissError, SummarizerError
-from summarizer.llm import calls, failures, recordings
+from summarizer.llm import calls, failures, recordings, tokens
 from summarizer.llm.limiter import RateLimiter
+from summarizer.plumbing import redact, untrusted_json
 from summarizer.signals import Signal
 
 if TYPE_CHECKING:

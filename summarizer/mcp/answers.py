@@ -13,8 +13,8 @@ from typing import Any
 
 from mcp_types import CallToolResult, TextContent
 
-from summarizer import redact
 from summarizer.errors import SummarizerError
+from summarizer.plumbing import redact
 
 log = logging.getLogger("summarizer.mcp")
 

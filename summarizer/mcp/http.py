@@ -28,11 +28,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.mcp.access import caller_middleware
 from summarizer.mcp.server import Served
-from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
-from summarizer.service.limits import BodySizeLimit, error_body
-from summarizer.service.logs import redact_access_log
-from summarizer.service.settings import ServiceSettings
-from summarizer.service.shared_limits import limiters_for
+from summarizer.serving.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
+from summarizer.serving.limits import BodySizeLimit, error_body
+from summarizer.serving.logs import redact_access_log
+from summarizer.serving.settings import ServiceSettings
+from summarizer.serving.shared_limits import limiters_for
 from summarizer.store import Store
 
 PATH = "/mcp"
@@ -154,7 +154,7 @@ def public_message(exc: SummarizerError) -> str:
     model endpoint answered), except for sampling, where the caller is the model's owner."""
     from summarizer.errors import SamplingDeclined, SamplingUnavailable
     from summarizer.mcp.answers import cli_message
-    from summarizer.service.answers import public_message as api_message
+    from summarizer.serving.answers import public_message as api_message
 
     if isinstance(exc, SamplingUnavailable | SamplingDeclined):
         return cli_message(exc)

@@ -1,5 +1,5 @@
 """What the read-only tools and the resources read: daily briefs, stories, the question
-ledger and the kinds, through the library (`summarizer.ledger`, the store, the kind
+ledger and the kinds, through the library (`summarizer.stories.ledger`, the store, the kind
 registry), as `summarizer show`, `story`, `questions` and `kinds` read them. Each function
 raises InputError for what the caller can fix; the rules of `Access` decide what a caller
 may see (a daily run's output is answered as missing when it may not: days and story
@@ -17,7 +17,7 @@ from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.mcp import answers
 from summarizer.mcp.access import Access, caller
-from summarizer.service.jobs import KindView, kind_views
+from summarizer.serving.jobs import KindView, kind_views
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 
@@ -32,7 +32,7 @@ def check_day(value: str, name: str) -> str:
 def daily(store: Store, settings: Settings, rules: Access, day: str | None) -> BaseModel:
     """The newest daily brief of `day` (None: of any day). InputError when there is none,
     or when the caller may not read daily briefs (answered alike: days are not probed)."""
-    from summarizer.kinds import load_output, registry_for
+    from summarizer.core.kinds import load_output, registry_for
 
     wanted = None if day is None else check_day(day, "date")
     missing = InputError(
@@ -68,7 +68,7 @@ async def daily_markdown(
 
 
 def story(store: Store, rules: Access, story_id: str) -> dict[str, Any]:
-    from summarizer import ledger
+    from summarizer.stories import ledger
 
     missing = InputError(
         f"story {story_id}: not in the store; story ids are in a daily brief's stories"
@@ -82,6 +82,6 @@ def story(store: Store, rules: Access, story_id: str) -> dict[str, Any]:
 
 
 def kinds(settings: Settings) -> list[KindView]:
-    from summarizer.kinds import registry_for
+    from summarizer.core.kinds import registry_for
 
     return kind_views(registry_for(settings))

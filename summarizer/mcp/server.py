@@ -6,7 +6,7 @@
 
 A thin adapter, as the CLI and the API are: it parses arguments, calls the library (a
 brief goes through `briefing.keep.brief_and_keep` (the path every front door takes); stories and the ledger through
-`summarizer.ledger`, as `summarizer story` and `questions` do) and turns every error
+`summarizer.stories.ledger`, as `summarizer story` and `questions` do) and turns every error
 into a tool error. Store calls run in the store's own pool (store/aio.py), off the loop.
 """
 
@@ -26,11 +26,11 @@ from summarizer import __version__
 from summarizer.briefing.keep import Kept, brief_and_keep
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
-from summarizer.ingest import Document, document_from_bytes
 from summarizer.llm.client import LLM
 from summarizer.mcp import answers, reading
 from summarizer.mcp.access import Access, caller
 from summarizer.mcp.rounds import Job, Rounds
+from summarizer.sources.ingest import Document, document_from_bytes
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 
@@ -75,7 +75,7 @@ def create_server(
     rounds = Rounds()
 
     def loader() -> Any:
-        from summarizer.sources import Loader
+        from summarizer.sources.loader import Loader
 
         if "loader" not in state:  # one HTTP client for every URL this server fetches
             state["loader"] = Loader.from_settings(
@@ -196,7 +196,7 @@ def create_server(
         """One story's timeline across the daily runs: each day's new developments,
         stances and stance shifts (with quotes), questions answered, then its questions.
         Use it for "what changed in the <X> story"."""
-        from summarizer import ledger
+        from summarizer.stories import ledger
 
         try:
             data = await astore.call(reading.story, store, rules, story_id)
@@ -222,7 +222,7 @@ def create_server(
         """The open-question ledger: every question the daily briefs asked, with its
         status (open, answered with a verbatim quote, or dropped) and age. Use it for
         "which questions are still open" or "what got answered"."""
-        from summarizer import ledger
+        from summarizer.stories import ledger
 
         try:
             if not rules.may_read_daily(caller()):
@@ -285,7 +285,7 @@ def create_server(
         mime_type="text/markdown",
     )
     async def story_of(story_id: str) -> str:
-        from summarizer import ledger
+        from summarizer.stories import ledger
 
         try:
             data = await astore.call(reading.story, store, rules, story_id)
@@ -414,7 +414,7 @@ async def _document(
 
 
 def _check_kind(settings: Settings, name: str | None) -> str:
-    from summarizer.kinds import registry_for
+    from summarizer.core.kinds import registry_for
 
     chosen = name or settings.kind
     registry = registry_for(settings)

@@ -21,7 +21,7 @@ from summarizer.render.formats import NAMES as FORMATS
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from summarizer.schemas import DailyBrief
+    from summarizer.core.schemas import DailyBrief
 
 
 def to_json(briefs: Sequence[BaseModel]) -> str:
@@ -36,8 +36,8 @@ StoryUrl = Callable[[str], str]  # a story id -> its page on the reader's site
 
 
 def _html(obj: BaseModel, story_url: StoryUrl | None = None) -> str:
+    from summarizer.core.schemas import Brief, DailyBrief
     from summarizer.render import generic
-    from summarizer.schemas import Brief, DailyBrief
 
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_html(obj)
@@ -47,8 +47,8 @@ def _html(obj: BaseModel, story_url: StoryUrl | None = None) -> str:
 
 
 def _slack(obj: BaseModel, story_url: StoryUrl | None = None) -> list[dict[str, Any]]:
+    from summarizer.core.schemas import Brief, DailyBrief
     from summarizer.render import generic
-    from summarizer.schemas import Brief, DailyBrief
 
     if not isinstance(obj, Brief | DailyBrief):
         return generic.to_slack_messages(obj)
@@ -58,9 +58,9 @@ def _slack(obj: BaseModel, story_url: StoryUrl | None = None) -> list[dict[str, 
 
 
 def _md(obj: BaseModel) -> str:
+    from summarizer.core.schemas import Brief, DailyBrief
     from summarizer.render import generic
     from summarizer.render.markdown import daily_to_markdown, to_markdown
-    from summarizer.schemas import Brief, DailyBrief
 
     if isinstance(obj, DailyBrief):
         return daily_to_markdown(obj)

@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from summarizer.core.schemas import Provenance, Source
 from summarizer.render import escape, notices
 from summarizer.render import slack_blocks as sb
-from summarizer.schemas import Provenance, Source
 
 SKIP = frozenset({"title", "schema_version", "sources", "provenance"})
 

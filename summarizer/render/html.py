@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import jinja2
 
-    from summarizer.schemas import Brief, DailyBrief
+    from summarizer.core.schemas import Brief, DailyBrief
 
 
 def _environment() -> jinja2.Environment:
@@ -36,9 +36,9 @@ def to_html(
     """A full HTML page for one Brief or one DailyBrief. `story_url` maps a story id to
     its page (the reader's site, or `site_url`): each story then links to its timeline;
     `nav` is a row of (label, href) links at the top (the site's day pages)."""
+    from summarizer.core.schemas import DailyBrief
     from summarizer.render import notices
     from summarizer.render.generic import html_fragment
-    from summarizer.schemas import DailyBrief
 
     template = _environment().get_template("brief.html.j2")
     p = obj.provenance

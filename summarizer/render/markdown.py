@@ -7,11 +7,11 @@ syntax, and no control characters, reach the reader's viewer or terminal.
 
 from __future__ import annotations
 
+from summarizer.core.schemas import Brief, DailyBrief, Provenance
 from summarizer.render import notices
 from summarizer.render.escape import markdown as _t
 from summarizer.render.escape import markdown_cell as _cell
 from summarizer.render.escape import markdown_inline as _i
-from summarizer.schemas import Brief, DailyBrief, Provenance
 
 
 def _notice(fixture: bool, replayed: bool, calls: int | None = None) -> list[str]:

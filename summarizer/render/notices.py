@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from summarizer.schemas import (
+    from summarizer.core.schemas import (
         Brief,
         DailyBrief,
         DailyProvenance,
@@ -34,7 +34,7 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def days(n: int) -> str:
-    from summarizer.ledger import days as ledger_days
+    from summarizer.stories.ledger import days as ledger_days
 
     return ledger_days(n)
 
@@ -133,7 +133,7 @@ def is_empty(brief: Brief) -> bool:
 
 
 def age(q: LedgerQuestion) -> str:
-    from summarizer.ledger import age as ledger_age
+    from summarizer.stories.ledger import age as ledger_age
 
     return ledger_age(q)  # one wording, shared with `summarizer questions`
 
@@ -157,7 +157,7 @@ def story_line(brief: Brief) -> str | None:
 def what_changed(daily: DailyBrief) -> list[str]:
     """The daily brief's "What changed" lines (one per change): new developments,
     answered and dropped questions, stance shifts, across stories."""
-    from summarizer.ledger import shift_line
+    from summarizer.stories.ledger import shift_line
 
     lines: list[str] = []
     for story in daily.stories:

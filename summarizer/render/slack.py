@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from summarizer.core.schemas import Brief, DailyBrief, StanceRow
 from summarizer.render import notices
 from summarizer.render.slack_blocks import (
     MAX_BLOCKS,
@@ -41,7 +42,6 @@ from summarizer.render.slack_blocks import (
     pack,
     section,
 )
-from summarizer.schemas import Brief, DailyBrief, StanceRow
 
 __all__ = [
     "MAX_BLOCKS", "MAX_CONTEXT_CHARS", "MAX_FALLBACK_CHARS", "MAX_HEADER_CHARS",

@@ -7,6 +7,6 @@ uvicorn stay out of the CLI's start-up.
 from __future__ import annotations
 
 from summarizer.service.app import create_app
-from summarizer.service.settings import ServiceSettings, load_service_settings
+from summarizer.serving.settings import ServiceSettings, load_service_settings
 
 __all__ = ["ServiceSettings", "create_app", "load_service_settings"]

@@ -35,13 +35,13 @@ from starlette.requests import ClientDisconnect
 
 from summarizer import __version__
 from summarizer.config import Settings
+from summarizer.core.kinds import KindRegistry, LiveKinds, load_output
+from summarizer.core.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
 from summarizer.errors import ConfigError, InputError, SummarizerError
-from summarizer.kinds import KindRegistry, LiveKinds, load_output
 from summarizer.render import formats as _formats
-from summarizer.schemas import Brief, DailyBrief, LedgerQuestion, Timeline
-from summarizer.service.answers import log_failure, public_message, status_for
-from summarizer.service.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
-from summarizer.service.jobs import (
+from summarizer.serving.answers import log_failure, public_message, status_for
+from summarizer.serving.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
+from summarizer.serving.jobs import (
     Briefer,
     BriefRequest,
     ErrorBody,
@@ -50,17 +50,17 @@ from summarizer.service.jobs import (
     KindView,
     kind_views,
 )
-from summarizer.service.limits import (
+from summarizer.serving.limits import (
     ApiError,
     BodySizeLimit,
     SyncQueue,
     error_body,
     parse_brief_request,
 )
-from summarizer.service.logs import redact_access_log
-from summarizer.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
-from summarizer.service.settings import ServiceSettings
-from summarizer.service.shared_limits import limiters_for
+from summarizer.serving.logs import redact_access_log
+from summarizer.serving.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
+from summarizer.serving.settings import ServiceSettings
+from summarizer.serving.shared_limits import limiters_for
 from summarizer.store import Store
 
 # A story id of a daily brief (continuity.py).
@@ -332,7 +332,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
         """Each day's new developments, stances, shifts and answers, then its questions
         (the same as `summarizer story ID --format json`). Stories come from daily runs:
         readable as `local_briefs` allows, like the daily briefs themselves."""
-        from summarizer import ledger
+        from summarizer.stories import ledger
 
         if not may_read(key, None):  # answered as a missing story: ids are not probed
             raise ApiError(404, "NotFound", f"story {story_id}: not found; check the id")
@@ -362,7 +362,7 @@ def create_app(settings: Settings, service_settings: ServiceSettings, store: Sto
     ) -> list[LedgerQuestion]:
         """Every question the daily briefs asked, with its status and age (as
         `summarizer questions --format json`). Readable as `local_briefs` allows."""
-        from summarizer import ledger
+        from summarizer.stories import ledger
 
         if not may_read(key, None):
             raise ApiError(

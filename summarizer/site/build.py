@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from summarizer.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from summarizer.schemas import DailyBrief
+    from summarizer.core.schemas import DailyBrief
     from summarizer.store import Store
 
 INDEX_DAYS = 14  # days the index shows in full; older ones are listed by date
@@ -44,7 +44,7 @@ class _Writer:
         self.report = report
 
     def put(self, rel: str, text: str) -> None:
-        from summarizer.atomic import write_text
+        from summarizer.plumbing.atomic import write_text
 
         path = self.out / rel
         try:
@@ -92,9 +92,9 @@ def build_site(
     today: date | None = None,
 ) -> SiteReport:
     """Build (or update) the site in `out` from `store`."""
-    from summarizer import ledger
-    from summarizer.schemas import DailyBrief, LedgerQuestion
+    from summarizer.core.schemas import DailyBrief, LedgerQuestion
     from summarizer.site import charts, pages
+    from summarizer.stories import ledger
 
     _check_out(out)
     start = window_start(since, days, today or date.today())

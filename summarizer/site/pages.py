@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
-    from summarizer.schemas import DailyBrief, LedgerQuestion
+    from summarizer.core.schemas import DailyBrief, LedgerQuestion
 
 
 def _environment() -> jinja2.Environment:
@@ -135,7 +135,7 @@ def story_page(
     pictures_missing: str | None,
     fixture: bool,
 ) -> str:
-    from summarizer.ledger import age
+    from summarizer.stories.ledger import age
 
     days, rows = stance_grid(story)
     story = dict(story)
@@ -161,7 +161,7 @@ def story_page(
 
 
 def questions_page(questions: Sequence[LedgerQuestion], titles: dict[str, str]) -> str:
-    from summarizer.ledger import age
+    from summarizer.stories.ledger import age
 
     counts = {s: sum(q.status == s for q in questions) for s in ("open", "answered", "dropped")}
     return _page(

@@ -26,12 +26,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.render.slack import escape
-from summarizer.service.answers import log_failure, public_message
-from summarizer.service.jobs import Briefer
-from summarizer.service.limits import BodySizeLimit, to_document
-from summarizer.service.logs import redact_access_log
-from summarizer.service.metrics import Metrics
-from summarizer.service.settings import ServiceSettings
+from summarizer.serving.answers import log_failure, public_message
+from summarizer.serving.jobs import Briefer
+from summarizer.serving.limits import BodySizeLimit, to_document
+from summarizer.serving.logs import redact_access_log
+from summarizer.serving.metrics import Metrics
+from summarizer.serving.settings import ServiceSettings
 from summarizer.slack.dedupe import dedupe_middleware
 from summarizer.store import Store
 
@@ -99,7 +99,7 @@ class SlackBot:
         if socket_mode and s.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set; Socket Mode needs the app's xapp- token")
         self.service_settings = s
-        from summarizer.kinds import LiveKinds
+        from summarizer.core.kinds import LiveKinds
 
         # As in the API: loaded now, reloaded off the event loop, the last good one kept.
         self.kinds = LiveKinds(settings)
@@ -344,7 +344,7 @@ def create_slack_http_app(
 
     @api.get("/metrics")
     async def metrics() -> Response:
-        from summarizer.service.metrics import CONTENT_TYPE
+        from summarizer.serving.metrics import CONTENT_TYPE
 
         return Response(bot.briefer.metrics.exposition(), media_type=CONTENT_TYPE)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from summarizer import liveness
+from summarizer.plumbing import liveness
 from summarizer.store.sql import Tables, _now, new_id
 
 

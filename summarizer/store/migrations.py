@@ -91,7 +91,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # Which process runs a run: `history` tells a live run from one killed with -9
-        # (summarizer/liveness.py).
+        # (summarizer/plumbing/liveness.py).
         "0006_run_owner",
         """
         ALTER TABLE runs ADD COLUMN pid INTEGER;

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from summarizer import redact
 from summarizer.errors import ConfigError, StorageError
+from summarizer.plumbing import redact
 from summarizer.store.base import Store
 from summarizer.store.migrations import POSTGRES
 from summarizer.store.sql import Connection, Cursor, is_database_url

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer import liveness
+from summarizer.plumbing import liveness
 from summarizer.store.keep import INSERT_BRIEF
 from summarizer.store.sql import INSERT_CALLS, Tables, _now, call_rows, new_id
 

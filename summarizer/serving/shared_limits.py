@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from summarizer.service.limits import RateLimiter
+from summarizer.serving.limits import RateLimiter
 from summarizer.store.aio import AsyncStore
 
 # A bucket refills fully in this many seconds (its rate is per minute).

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from summarizer.kind_registry import Kind, KindRegistry
+from summarizer.core.kind_registry import Kind, KindRegistry
 
 
 def _merge_timelines(parts: Sequence[Any]) -> Any:
     """The parts of an over-long article, in order: their events, one after the other."""
-    from summarizer.schemas import TimelineContent
+    from summarizer.core.schemas import TimelineContent
 
     return TimelineContent(title=parts[0].title, events=[e for p in parts for e in p.events])
 
 
 def register(registry: KindRegistry) -> None:
-    from summarizer.schemas import (
+    from summarizer.core.schemas import (
         Brief,
         BriefContent,
         ContinuationContent,

@@ -34,7 +34,7 @@ import httpx2
 from summarizer.errors import InputError
 
 if TYPE_CHECKING:
-    from summarizer.fetch import FetchLimits
+    from summarizer.sources.fetch import FetchLimits
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # The connection pool of every article-fetching client (fetch.new_client), pinned or not.

@@ -42,9 +42,9 @@ from typing import Any, Literal, TypeVar
 import annotated_types
 from pydantic import BaseModel, model_validator
 
-from summarizer import quotations
+from summarizer.core import quotations
+from summarizer.core.schemas import Quote
 from summarizer.errors import UngroundedQuotes
-from summarizer.schemas import Quote
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -24,11 +24,11 @@ import logging
 from typing import Any, Protocol
 
 from summarizer.config import Settings
-from summarizer.ingest import Document
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 from summarizer.store.tasks import ARTICLE_TASK, QUEUE, SLACK_TASK, TASK, connect, ensure_schema
 
-log = logging.getLogger("summarizer.queue")
+log = logging.getLogger("summarizer.workers.queue")
 
 STALLED_AFTER_S = 30.0
 

@@ -24,15 +24,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from summarizer import attempts, grounding, prompting, tokens
-from summarizer.concurrency import gather_or_cancel
 from summarizer.config import Settings
+from summarizer.core import grounding, prompting
+from summarizer.core.kinds import Kind, KindRegistry, registry_for
+from summarizer.core.schemas import Provenance, Source
 from summarizer.errors import ConfigError, InputError
-from summarizer.ingest import Document
-from summarizer.kinds import Kind, KindRegistry, registry_for
-from summarizer.llm import calls
+from summarizer.llm import attempts, calls, tokens
 from summarizer.llm.client import LLM
-from summarizer.schemas import Provenance, Source
+from summarizer.plumbing.concurrency import gather_or_cancel
+from summarizer.sources.ingest import Document
 
 
 def make_source(doc: Document, source_id: str, duplicate_of: str | None = None) -> Source:

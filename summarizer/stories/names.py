@@ -16,7 +16,7 @@
   day happens to have (continuity.py).
 
 The place names and word frequencies are a table derived from well-kept sources and
-shipped in `summarizer/data/` (scripts/make_name_data.py says which and how), read once;
+shipped in `summarizer/stories/data/` (scripts/make_name_data.py says which and how), read once;
 nothing is downloaded at run time.
 """
 

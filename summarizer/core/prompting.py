@@ -84,9 +84,9 @@ class Article:
 def builtin_dir() -> Path:
     """The shipped templates: inside the package in a wheel (hatch force-include puts them
     there), the top-level prompts/ in a source checkout or an editable install."""
-    here = Path(__file__).resolve().parent
-    inside = here / "prompts"
-    return inside if inside.is_dir() else here.parent / "prompts"
+    package = Path(__file__).resolve().parent.parent  # this module is in summarizer/core/
+    inside = package / "prompts"
+    return inside if inside.is_dir() else package.parent / "prompts"
 
 
 def user_dir() -> Path:

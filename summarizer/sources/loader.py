@@ -29,7 +29,7 @@ with no date of its own (.txt, .md) is taken whatever the window, and the brief 
 as undated. Documents keep their source's order: a
 feed's newest first, a directory's by file name.
 
-Pages are extracted by one `Extractor` per loader (see summarizer.extract_pool): never two
+Pages are extracted by one `Extractor` per loader (see summarizer.sources.extract_pool): never two
 at once in this process, overflow in worker processes.
 """
 
@@ -46,12 +46,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx2
 
-from summarizer.concurrency import gather_or_cancel
 from summarizer.errors import InputError
-from summarizer.extract import document_from_html, extract
-from summarizer.extract_pool import Extractor
-from summarizer.feeds import FeedEntry, parse_feed
-from summarizer.fetch import (
+from summarizer.plumbing.concurrency import gather_or_cancel
+from summarizer.sources.extract import document_from_html, extract
+from summarizer.sources.extract_pool import Extractor
+from summarizer.sources.feeds import FeedEntry, parse_feed
+from summarizer.sources.fetch import (
     FEED_MEDIA,
     FEED_TYPES,
     GENERIC_TYPES,
@@ -61,7 +61,7 @@ from summarizer.fetch import (
     fetch,
     new_client,
 )
-from summarizer.ingest import Document, leads_outside, read_path
+from summarizer.sources.ingest import Document, leads_outside, read_path
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
@@ -105,7 +105,7 @@ class Loader:
     """One HTTP client and one Extractor for a batch of sources (see module docstring).
 
     `public_only=True` (the API and the bot) connects only to public addresses, checked
-    and pinned on every hop (summarizer.addresses). `since` leaves out feed entries and
+    and pinned on every hop (summarizer.sources.addresses). `since` leaves out feed entries and
     directory files dated before it; `feed_entries` caps each feed (newest first).
     """
 

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from summarizer import __version__, redact
+from summarizer import __version__
 from summarizer.errors import InputError
+from summarizer.plumbing import redact
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
@@ -108,10 +109,10 @@ def new_client(
 
     `public_only=True` (the HTTP API and the Slack bot: URLs from strangers) connects only
     to public addresses, each checked and then pinned for the connection, on every hop
-    (see summarizer.addresses); such a client uses no proxy. Extra keyword arguments go to
+    (see summarizer.sources.addresses); such a client uses no proxy. Extra keyword arguments go to
     `httpx2.AsyncClient` (e.g. `trust_env=False`, `proxy=`).
     """
-    from summarizer.addresses import CONNECTION_LIMITS, public_only_transport
+    from summarizer.sources.addresses import CONNECTION_LIMITS, public_only_transport
 
     limits = limits or FetchLimits()
     options: dict[str, Any] = {
@@ -189,7 +190,7 @@ async def _fetch(
             response = await client.send(request, stream=True, follow_redirects=False)
         except httpx2.HTTPError as exc:
             raise _transport_error(url, exc, limits) from exc
-        except InputError as exc:  # only summarizer.addresses raises one from a transport
+        except InputError as exc:  # only summarizer.sources.addresses raises one from a transport
             hop = "" if str(current) == url else f" (redirected to {redact.url(str(current))})"
             raise InputError(f"{url}{hop}: {exc}") from None
         try:

@@ -36,11 +36,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from summarizer.errors import InputError
-from summarizer.ingest import Document
+from summarizer.sources.ingest import Document
 
-log = logging.getLogger("summarizer.extract")
+log = logging.getLogger("summarizer.sources.extract")
 
-_PRELOAD = ["summarizer.extract", "trafilatura"]
+_PRELOAD = ["summarizer.sources.extract", "trafilatura"]
 
 
 def usable_cores() -> int:

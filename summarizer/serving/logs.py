@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from summarizer import redact
+from summarizer.plumbing import redact
 
 ACCESS_LOGGER = "uvicorn.access"
 

@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from summarizer.core.prompting import Prompt, PromptLibrary, parse
 from summarizer.errors import ConfigError, KindError
-from summarizer.prompting import Prompt, PromptLibrary, parse
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -70,7 +70,7 @@ class Kind:
 
 @cache
 def _default_output(model: type[BaseModel]) -> type[BaseModel]:
-    from summarizer.schemas import output_model
+    from summarizer.core.schemas import output_model
 
     return output_model(model, model.__name__.removesuffix("Content") or model.__name__)
 

@@ -16,14 +16,15 @@ import anyio
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# ApiError is defined with every other error (errors.py) and re-exported here.
-from summarizer import untrusted_json
 from summarizer.errors import ApiError as ApiError
 from summarizer.errors import InputError
-from summarizer.ingest import Document, document_from_bytes
+
+# ApiError is defined with every other error (errors.py) and re-exported here.
+from summarizer.plumbing import untrusted_json
+from summarizer.sources.ingest import Document, document_from_bytes
 
 if TYPE_CHECKING:
-    from summarizer.service.jobs import BriefRequest
+    from summarizer.serving.jobs import BriefRequest
 
 _T = TypeVar("_T")
 
@@ -303,7 +304,7 @@ def parse_brief_request(
     the number of documents (before any per-document work: 190,000 tiny documents must
     cost no more than 2), then the schema, the URLs' form and each document. CPU-bound:
     the API runs it in a worker thread, off the event loop."""
-    from summarizer.service.jobs import BriefRequest
+    from summarizer.serving.jobs import BriefRequest
 
     try:
         data = untrusted_json.loads(raw, what="request body")

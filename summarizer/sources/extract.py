@@ -1,6 +1,6 @@
 """Turning a fetched page (or a saved .html file) into a Document, with trafilatura.
 
-    doc = extract(fetched)                        # Fetched from summarizer.fetch
+    doc = extract(fetched)                        # Fetched from summarizer.sources.fetch
     doc = document_from_html(data, name=path)     # bytes of a saved page
 
 HTML goes through trafilatura with `favor_precision` (boilerplate such as navigation, ads,
@@ -32,10 +32,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from summarizer.errors import InputError
-from summarizer.ingest import Document, document_from_bytes
+from summarizer.sources.ingest import Document, document_from_bytes
 
 if TYPE_CHECKING:
-    from summarizer.fetch import Fetched
+    from summarizer.sources.fetch import Fetched
 
 # Shorter than this after extraction is a stub ("Loading...", a cookie notice), not an article.
 _MIN_TEXT_CHARS = 50
@@ -78,7 +78,7 @@ _UNKNOWN_TO_PYTHON = {"x-sjis": "cp932", "windows-31j": "cp932", "x-gbk": "gb180
 
 # trafilatura parses with one module-level lxml parser (trafilatura.utils.HTML_PARSER) that
 # two threads must never use at once (native crashes): every call into it holds this lock.
-# Parallel extraction uses processes instead (summarizer.extract_pool).
+# Parallel extraction uses processes instead (summarizer.sources.extract_pool).
 TRAFILATURA_LOCK = threading.Lock()
 
 _DATE_PARAMS = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from summarizer.core.schemas import Brief, LedgerQuestion, StanceShift
 from summarizer.errors import ConfigError, InputError
-from summarizer.schemas import Brief, LedgerQuestion, StanceShift
 from summarizer.store import Store
 
 Status = Literal["open", "answered", "dropped"]

@@ -4,7 +4,7 @@
 Built-ins and plugins register the same way, through a `register(registry)` function:
 
     builtin_kinds.register         brief, story (the synthesis of briefs), timeline
-    entry points "summarizer.kinds" installed plugins, as `llm` loads its model plugins
+    entry points "summarizer.core.kinds" installed plugins, as `llm` loads its model plugins
     --kind-file FILE.py            a Python file that defines register(registry)
 
 so every test that briefs anything exercises the seam a user's kind goes through. A kind
@@ -32,21 +32,21 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from summarizer.errors import ConfigError, KindError
-from summarizer.kind_registry import (  # re-exported: the names a plugin imports
+from summarizer.core.kind_registry import (  # re-exported: the names a plugin imports
     RESERVED_FIELDS,
     Kind,
     KindRegistry,
     _default_output,
     _one_line,
 )
+from summarizer.errors import ConfigError, KindError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from summarizer.config import Settings
 
-ENTRY_POINT_GROUP = "summarizer.kinds"
+ENTRY_POINT_GROUP = "summarizer.core.kinds"
 __all__ = [
     "ENTRY_POINT_GROUP",
     "RESERVED_FIELDS",
@@ -58,7 +58,7 @@ __all__ = [
     "registry_for",
 ]
 
-log = logging.getLogger("summarizer.kinds")
+log = logging.getLogger("summarizer.core.kinds")
 
 
 def _load_file(path: Path) -> Callable[[KindRegistry], None]:
@@ -101,7 +101,7 @@ def _plugins() -> tuple[tuple[str, Callable[[KindRegistry], None]], ...]:
 
 def load(prompts_dir: Path | None = None, kind_files: Sequence[Path] = ()) -> KindRegistry:
     """Built-in kinds, then installed plugins, then kind files; then their templates."""
-    from summarizer import builtin_kinds
+    from summarizer.core import builtin_kinds
 
     registry = KindRegistry()
     registry._run_hook(builtin_kinds.register, "built-in")
@@ -133,7 +133,7 @@ _loading = threading.Lock()
 
 
 def _config(settings: Settings) -> tuple[ConfigKey, tuple[Path, ...]]:
-    from summarizer.prompting import user_dir
+    from summarizer.core.prompting import user_dir
 
     dirs = tuple(d for d in (settings.prompts_dir, user_dir()) if d is not None)
     return (settings.prompts_dir, tuple(settings.kind_files)), dirs
@@ -251,7 +251,7 @@ class LiveKinds:
 def load_output(stored_kind: str, body: str, registry: KindRegistry) -> BaseModel:
     """A stored output back as its model: a daily brief, or any kind's output (the store's
     kind column; "article" is what briefs were stored as before kinds)."""
-    from summarizer.schemas import DailyBrief
+    from summarizer.core.schemas import DailyBrief
 
     if stored_kind == "daily":
         return DailyBrief.model_validate_json(body)

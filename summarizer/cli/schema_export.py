@@ -1,6 +1,6 @@
 """The JSON Schema files in schemas/, generated from the Pydantic models.
 
-`python -m summarizer.schema_export schemas/` rewrites them; a test fails when the checked-in
+`python -m summarizer.cli.schema_export schemas/` rewrites them; a test fails when the checked-in
 files drift from the models, so a contract change is always a visible diff.
 """
 
@@ -12,8 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from summarizer.eval.gold import GoldFile
-from summarizer.schemas import (
+from summarizer.core.schemas import (
     SCHEMA_VERSION,
     Brief,
     BriefContent,
@@ -21,6 +20,7 @@ from summarizer.schemas import (
     Timeline,
     TimelineContent,
 )
+from summarizer.eval.gold import GoldFile
 
 # The built-in contracts. A plugin's or a file's kind prints its own with
 # `summarizer schema KIND` (and GET /v1/kinds), from the registry.

@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer import names, stories
-from summarizer.schemas import BriefContent, MatchEvidence, StanceRow, StanceShift
+from summarizer.core.schemas import BriefContent, MatchEvidence, StanceRow, StanceShift
+from summarizer.stories import clusters as stories
+from summarizer.stories import names
 
 # Chosen on seeds/gold-links (docs/linking.md says how).
 NAME_WEIGHT = 0.4

@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from summarizer.errors import ConfigError
-from summarizer.service.limits import ApiError, RateLimiter, error_body
-from summarizer.service.settings import MIN_KEY_CHARS
+from summarizer.serving.limits import ApiError, RateLimiter, error_body
+from summarizer.serving.settings import MIN_KEY_CHARS
 
 #: Where the caller's key id is kept in the request state for the handlers.
 KEY_ID = "key_id"

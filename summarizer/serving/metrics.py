@@ -74,7 +74,7 @@ class Metrics:
         )
 
     def observe_brief(self, brief: BaseModel, origin: str) -> None:
-        from summarizer.pipeline import provenance_of
+        from summarizer.core.pipeline import provenance_of
 
         p = provenance_of(brief)  # any kind's output carries its provenance
         self.briefs.labels(origin).inc()

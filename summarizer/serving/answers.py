@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from summarizer import redact
 from summarizer.errors import (
     ApiError,
     ConfigError,
@@ -23,6 +22,7 @@ from summarizer.errors import (
     SummarizerError,
     UnreadableAnswer,
 )
+from summarizer.plumbing import redact
 
 log = logging.getLogger("summarizer.service")
 

@@ -23,20 +23,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from summarizer import liveness
 from summarizer.briefing.keep import brief_and_keep
 from summarizer.config import Settings
 from summarizer.errors import SummarizerError
-from summarizer.ingest import Document
 from summarizer.llm.client import LLM
-from summarizer.service.answers import log_failure, public_message
-from summarizer.service.metrics import Metrics
+from summarizer.plumbing import liveness
+from summarizer.serving.answers import log_failure, public_message
+from summarizer.serving.metrics import Metrics
+from summarizer.sources.ingest import Document
 from summarizer.store import Store
 from summarizer.store.aio import AsyncStore
 
 if TYPE_CHECKING:
-    from summarizer.kinds import KindRegistry
-    from summarizer.sources import Loader
+    from summarizer.core.kinds import KindRegistry
+    from summarizer.sources.loader import Loader
 
 log = logging.getLogger("summarizer.service")
 
@@ -153,10 +153,10 @@ class Briefer:
 
     async def load_url(self, url: str) -> Document:
         """Fetch and extract one article: the single place the service and the bot fetch."""
-        from summarizer.sources import Loader
+        from summarizer.sources.loader import Loader
 
         if self._loader is None:
-            # Public addresses only (checked and pinned per hop, summarizer.addresses).
+            # Public addresses only (checked and pinned per hop, summarizer.sources.addresses).
             self._loader = Loader.from_settings(
                 self.settings, public_only=not self.allow_private_urls
             )

@@ -1,0 +1,1 @@
+"""The core: output schemas, kinds, prompts, grounding and the pipeline that briefs one document."""

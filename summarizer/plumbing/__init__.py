@@ -1,0 +1,1 @@
+"""Small utilities every layer uses: redaction, atomic writes, liveness, concurrency."""

@@ -1,0 +1,1 @@
+"""What the front doors that serve many callers share (the HTTP API, the Slack bot, MCP over HTTP): API keys, rate and body limits, the service settings, metrics, the public wording of failures, and the Briefer that runs their briefs and jobs."""

@@ -1,0 +1,1 @@
+"""Reading sources: files, standard input, web pages (SSRF-safe fetching, extraction) and feeds."""

@@ -1,0 +1,1 @@
+"""Stories: grouping a day's articles, continuity across days, the question ledger."""

@@ -1,0 +1,1 @@
+"""Queue workers: API, Slack and daily jobs on a real task queue (PostgreSQL)."""
