@@ -41,7 +41,7 @@ from summarizer.plumbing.concurrency import gather_or_cancel
 from summarizer.sources.ingest import Document
 from summarizer.sources.loader import Loader
 from summarizer.store import Store
-from summarizer.stories import clusters as stories
+from summarizer.stories import clusters
 
 log = logging.getLogger("summarizer.daily")
 
@@ -213,7 +213,7 @@ async def _run(
                 )
             )
         # Wire copies are collapsed before any call: the copy is listed, never briefed.
-        groups = stories.near_copies([d.text for d in chosen])
+        groups = clusters.near_copies([d.text for d in chosen])
         canon = [chosen[g[0]] for g in groups]
         copies = {chosen[g[0]].sha256: [chosen[i] for i in g[1:]] for g in groups}
         gave = {origin[id(d)] for d in documents}

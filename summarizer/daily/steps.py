@@ -36,8 +36,7 @@ from summarizer.plumbing.concurrency import gather_or_cancel
 from summarizer.signals import BudgetReached, Deferred
 from summarizer.sources.ingest import Document
 from summarizer.store import Store
-from summarizer.stories import clusters as stories
-from summarizer.stories import continuity
+from summarizer.stories import clusters, continuity
 
 if TYPE_CHECKING:
     from summarizer.batch.rounds import BatchRun
@@ -265,7 +264,7 @@ async def _reduce(
     story_kind: str = "story", day: str | None = None, cfg: DailyConfig | None = None,
 ) -> list[Brief]:  # fmt: skip
 
-    groups = stories.group_stories([continuity.story_text(b) for _, b in briefs])
+    groups = clusters.group_stories([continuity.story_text(b) for _, b in briefs])
     # Stories that continue an earlier run's (daily/follow.py): decided before synthesis.
     plans = (
         await asyncio.to_thread(

@@ -34,8 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.core.schemas import BriefContent, MatchEvidence, StanceRow, StanceShift
-from summarizer.stories import clusters as stories
-from summarizer.stories import names
+from summarizer.stories import clusters, names
 
 # Chosen on seeds/gold-links (docs/linking.md says how).
 NAME_WEIGHT = 0.4
@@ -84,7 +83,7 @@ def same_actor(a: str, b: str) -> bool:
 
 
 def content_words(text: str) -> set[str]:
-    return set(stories._terms(normalise(text)))
+    return set(clusters._terms(normalise(text)))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
