@@ -19,7 +19,6 @@ article: uvicorn logs request lines only, with credential-like query values mask
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -29,7 +28,7 @@ from summarizer.errors import ConfigError, SummarizerError
 from summarizer.mcp.access import caller_middleware
 from summarizer.mcp.server import Served
 from summarizer.serving.auth import KEY_ID, AuthMiddleware, KeyRing, check_key_strength
-from summarizer.serving.limits import BodySizeLimit, error_body
+from summarizer.serving.limits import BodySizeLimit, send_error_start
 from summarizer.serving.logs import redact_access_log
 from summarizer.serving.settings import ServiceSettings
 from summarizer.serving.shared_limits import limiters_for
@@ -104,23 +103,11 @@ class OriginCheck:
                 (v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"), None
             )
             if origin is not None and not self.allowed(origin):
-                body = json.dumps(
-                    error_body(
-                        "ForbiddenOrigin",
-                        f"origin {origin[:100]!r} may not call this server; serve it with "
-                        "--allow-origin ORIGIN to allow a browser page there",
-                    )
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
+                body = await send_error_start(
+                    send, 403, "ForbiddenOrigin",
+                    f"origin {origin[:100]!r} may not call this server; serve it with "
+                    "--allow-origin ORIGIN to allow a browser page there",
+                )  # fmt: skip
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

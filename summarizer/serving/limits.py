@@ -33,6 +33,22 @@ def error_body(type_: str, message: str) -> dict[str, Any]:
     return {"error": {"type": type_, "message": message}}
 
 
+async def send_error_start(
+    send: Send, status: int, type_: str, message: str, *, close: bool = False
+) -> bytes:
+    """Start an error answer from ASGI middleware (before any app answered): the status
+    and headers for `error_body(type_, message)`, whose bytes are returned to send."""
+    payload = json.dumps(error_body(type_, message)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    return payload
+
+
 # A refused body is still read and thrown away, up to these bounds, before the connection
 # closes: a client that sends its whole body before reading (urllib, requests) would
 # otherwise meet a closed socket ("connection reset") instead of the 413. nginx calls this
@@ -93,24 +109,12 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, receive: Receive, *, drain: bool) -> None:
-        payload = json.dumps(
-            error_body(
-                "PayloadTooLarge",
-                f"request body is over the {self.max_bytes:,}-byte limit; send fewer or "
-                "shorter documents, or several requests",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
+        payload = await send_error_start(
+            send, 413, "PayloadTooLarge",
+            f"request body is over the {self.max_bytes:,}-byte limit; send fewer or "
+            "shorter documents, or several requests",
+            close=True,
+        )  # fmt: skip
         # The answer goes out first (a client that reads while it sends sees it at once);
         # the response stays open while the rest of the body is read and dropped.
         await send({"type": "http.response.body", "body": payload, "more_body": True})
