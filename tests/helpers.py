@@ -138,3 +138,27 @@ def race(action: Callable[[Any], T], subjects: Sequence[Any]) -> list[T]:
     for t in threads:
         t.join()
     return results
+
+
+class HoldSecond:
+    """A scripted model that answers the first request and holds the second until
+    `release` is set: a process can then be killed or signalled with that call in flight,
+    whatever the machine's load (an event, not a sleep). Later requests are answered."""
+
+    def __init__(self) -> None:
+        from summarizer.testing.openai_server import grounded_brief
+
+        self._answer = grounded_brief
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.seen = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: dict[str, Any]) -> Any:
+        with self._lock:
+            self.seen += 1
+            n = self.seen
+        if n == 2:
+            self.holding.set()
+            self.release.wait(60)
+        return self._answer(request)

@@ -8,34 +8,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from summarizer.testing.openai_server import FakeOpenAI, Reply, grounded_brief
+from summarizer.testing.openai_server import FakeOpenAI
 from tests.conftest import ROOT
+from tests.helpers import HoldSecond
 from tests.test_daily import articles  # noqa: F401  (a fixture)
-
-
-class Holding:
-    """Answers the first request, then holds the second until released."""
-
-    def __init__(self) -> None:
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.seen = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: dict[str, Any]) -> Reply:
-        with self._lock:
-            self.seen += 1
-            n = self.seen
-        if n == 2:
-            self.holding.set()
-            self.release.wait(60)
-        return grounded_brief(request)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -44,7 +24,7 @@ def test_a_signal_stops_daily_cleanly_and_the_rerun_resumes(
     articles: Path,  # noqa: F811
     sig: signal.Signals,
 ) -> None:
-    model = Holding()
+    model = HoldSecond()
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     with FakeOpenAI(model) as server:
         cmd = [sys.executable, "-m", "summarizer", "daily", "-s", str(articles),

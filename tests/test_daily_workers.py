@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from summarizer.cli import app
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
-from tests.helpers import child_env, wait_until, worker
+from tests.helpers import HoldSecond, child_env, wait_until, worker
 from tests.test_daily import articles
 
 __all__ = ["articles"]  # the fixture, shared with test_daily
@@ -40,16 +40,18 @@ def test_a_worker_killed_mid_article_loses_only_that_attempt(
     # A worker is stalled after 3 s without a heartbeat (one every 0.6 s): a live worker
     # on a loaded machine is never taken for a dead one, as it could be at 1 s.
     one_at_a_time = ("--concurrency", "1", "--jobs", "1", "--stalled-after", "3")
-    with FakeOpenAI(latency=0.3) as fake, Store(pg_url) as store:
+    model = HoldSecond()  # the second article's call is in flight at the kill, held there
+    with FakeOpenAI(model) as fake, Store(pg_url) as store:
         with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             run = _daily(tmp_path, pg_url, fake, articles)
             wait_until(
-                lambda: len(fake.requests) >= 2
+                lambda: model.holding.is_set()
                 and store.query("SELECT COUNT(*) FROM extractions")[0][0] >= 1,
                 timeout=60, what="one article stored and the next asked", alive=first,
             )  # fmt: skip
             first.send_signal(signal.SIGKILL)
             first.wait()
+            model.release.set()  # its answer goes to a closed connection
         with worker(pg_url, fake.base_url, *one_at_a_time):
             _, err = run.communicate(timeout=120)
     assert run.returncode == 0, err

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from summarizer.store import Store
 from summarizer.testing.openai_server import FakeOpenAI
-from tests.helpers import answer, child_env, free_port, poll_job, wait_until, worker
+from tests.helpers import HoldSecond, answer, child_env, free_port, poll_job, wait_until, worker
 from tests.test_service import ARTICLE, KEY, serving
 
 
@@ -56,8 +56,9 @@ def _listed(store: Store, job_id: str) -> dict[int, str]:
 
 
 def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg_url: str) -> None:
+    model = HoldSecond()  # the second article's call is in flight at the kill, held there
     with (
-        FakeOpenAI(latency=0.2) as fake,
+        FakeOpenAI(model) as fake,
         Store(pg_url) as store,
         serving(tmp_path, fake, store=store, rate_limit_per_minute=100_000) as api,
     ):
@@ -68,11 +69,12 @@ def test_a_job_survives_kill_9_of_its_worker_without_doubling(tmp_path: Path, pg
         with worker(pg_url, fake.base_url, *one_at_a_time) as first:
             # Killed once one article is briefed and listed, and the next is in flight.
             wait_until(
-                lambda: len(fake.requests) >= 2 and bool(_listed(store, job_id)),
+                lambda: model.holding.is_set() and bool(_listed(store, job_id)),
                 timeout=60, what="one article listed and the next asked", alive=first,
             )  # fmt: skip
             first.send_signal(signal.SIGKILL)
             first.wait()
+            model.release.set()  # its answer goes to a closed connection
         finished = _listed(store, job_id)
         assert answer(api.get(f"/v1/jobs/{job_id}"))["status"] == "running"
         with worker(pg_url, fake.base_url, *one_at_a_time):
