@@ -183,11 +183,12 @@ def build_site(
 
 def describe(report: SiteReport) -> list[str]:
     """What the command says on stderr: what was built, and what is missing and why."""
+    from summarizer.render.notices import plural
+
     lines = [
-        f"site: {report.out}/index.html — {report.days} {'day' if report.days == 1 else 'days'}, "
-        f"{report.stories} {'story' if report.stories == 1 else 'stories'}; "
-        f"{len(report.written)} {'file' if len(report.written) == 1 else 'files'} written, "
-        f"{report.unchanged} unchanged"
+        f"site: {report.out}/index.html — {plural(report.days, 'day')}, "
+        f"{plural(report.stories, 'story', 'stories')}; "
+        f"{plural(len(report.written), 'file')} written, {report.unchanged} unchanged"
     ]
     if report.pictures_missing:
         lines.append(f"site: built without pictures: {report.pictures_missing}")

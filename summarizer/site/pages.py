@@ -161,9 +161,9 @@ def story_page(
 
 
 def questions_page(questions: Sequence[LedgerQuestion], titles: dict[str, str]) -> str:
-    from summarizer.stories.ledger import age
+    from summarizer.stories.ledger import STATUSES, age
 
-    counts = {s: sum(q.status == s for q in questions) for s in ("open", "answered", "dropped")}
+    counts = {s: sum(q.status == s for q in questions) for s in STATUSES}
     return _page(
         "questions.html.j2",
         root="",
